@@ -1,0 +1,145 @@
+//! `dispatch`: the ambulance dispatch command-line tool.
+//!
+//! * `dispatch import MAP.osm.pbf -o MAP.graph`: build the road graph from OpenStreetMap data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Ambulance dispatch and routing engine.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
+    Import {
+        /// The OpenStreetMap extract (.osm.pbf).
+        map: PathBuf,
+        /// Where to write the graph (default: the map's name with a .graph extension).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// A routing profile TOML overriding the built-in emergency profile.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Print no progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import {
+            map,
+            output,
+            profile,
+            quiet,
+        } => import(map, output, profile, quiet),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn import(
+    map: PathBuf,
+    output: Option<PathBuf>,
+    profile: Option<PathBuf>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let profile = match profile {
+        Some(p) => osm_data::Profile::from_file(&p)?,
+        None => osm_data::Profile::default(),
+    };
+    let output = output.unwrap_or_else(|| default_graph_path(&map));
+    let size = std::fs::metadata(&map).map(|m| m.len()).unwrap_or(0);
+    // A bar only where it helps: large inputs on a terminal.
+    let bar = if quiet || size < 8 << 20 {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(2 * size)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let imported = osm_data::import(&map, &profile, &mut |p| {
+        bar.set_message(if p.pass == 1 { "ways" } else { "nodes" });
+        bar.set_position(u64::from(p.pass - 1) * p.bytes_total + p.bytes_done);
+    })?;
+    bar.finish_and_clear();
+    let t_save = Instant::now();
+    osm_data::graph_file::save(&imported.graph, &output)?;
+    let save_time = t_save.elapsed();
+    let g = &imported.graph;
+    let b = &imported.build;
+    let r = &imported.read;
+    println!("imported {} with profile '{}'", map.display(), profile.name);
+    println!(
+        "  read      {} nodes, {} ways, {} relations ({:.1} MB) in {:.2?}",
+        r.osm_nodes,
+        r.osm_ways,
+        r.osm_relations,
+        size as f64 / 1e6,
+        imported.read_time
+    );
+    println!(
+        "  graph     {} nodes, {} arcs, {} segments ({} drivable ways, {} junctions)",
+        g.node_count(),
+        g.arc_count(),
+        g.segment_count(),
+        b.ways,
+        b.junctions
+    );
+    println!(
+        "  dropped   {:.2} % of nodes ({} of {}) outside the largest strongly connected component",
+        b.dropped_node_share * 100.0,
+        b.nodes_before - b.nodes,
+        b.nodes_before
+    );
+    println!(
+        "  turns     {} restrictions applied, {} not on the network, {} via-way skipped, {} blocking barriers",
+        b.restrictions_applied, b.restrictions_unmatched, r.restrictions_via_way, b.blocking_barriers
+    );
+    if let Some(bb) = g.bounding_box() {
+        println!(
+            "  bbox      lon {:.5}..{:.5}, lat {:.5}..{:.5}",
+            bb.min_lon, bb.max_lon, bb.min_lat, bb.max_lat
+        );
+    }
+    println!(
+        "  time      read {:.2?}, build {:.2?}, save {:.2?}, total {:.2?}",
+        imported.read_time,
+        imported.build_time,
+        save_time,
+        started.elapsed()
+    );
+    println!("wrote {}", output.display());
+    Ok(())
+}
+
+fn default_graph_path(map: &std::path::Path) -> PathBuf {
+    let name = map
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".osm.pbf")
+        .or_else(|| name.strip_suffix(".pbf"))
+        .unwrap_or(&name);
+    map.with_file_name(format!("{stem}.graph"))
+}

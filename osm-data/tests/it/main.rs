@@ -1,0 +1,5 @@
+//! Integration tests of the import on the real maps shipped in `data/`.
+
+mod bad_input;
+mod helpers;
+mod maps;

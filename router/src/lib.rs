@@ -1,0 +1,1 @@
+//! Routing core: customizable contraction hierarchies over the road graph (in progress).
