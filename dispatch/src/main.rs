@@ -1,5 +1,7 @@
 //! `dispatch`: the ambulance dispatch command-line tool.
 //!
+//! * `dispatch serve [--map FILE] [--listen ADDR]`: run the service on a map (default: the
+//!   bundled Heidelberg extract).
 //! * `dispatch import MAP.osm.pbf -o MAP.graph`: build the road graph from OpenStreetMap data.
 
 use std::path::PathBuf;
@@ -19,6 +21,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the dispatch service: the OSRM-compatible routing API and live closures.
+    Serve {
+        /// The map: an OpenStreetMap extract (.osm.pbf, imported once and kept as .graph) or a .graph file.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
         /// The OpenStreetMap extract (.osm.pbf).
@@ -38,6 +49,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve { map, listen } => serve(map, listen),
         Command::Import {
             map,
             output,
@@ -54,6 +66,68 @@ fn main() -> ExitCode {
     }
 }
 
+/// The bundled map: `data/heidelberg.osm.pbf` from the working directory, else from the source tree.
+fn default_map() -> PathBuf {
+    let local = PathBuf::from("data/heidelberg.osm.pbf");
+    if local.exists() {
+        return local;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/heidelberg.osm.pbf")
+}
+
+fn serve(map: Option<PathBuf>, listen: String) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let map = map.unwrap_or_else(default_map);
+    let started = Instant::now();
+    let router = dispatch::map::open_map(&map)?;
+    let g = router.graph();
+    println!(
+        "map {} ready: {} nodes, {} arcs in {:.2?} (© OpenStreetMap contributors, ODbL 1.0)",
+        map.display(),
+        g.node_count(),
+        g.arc_count(),
+        started.elapsed()
+    );
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let addr = listener.local_addr()?;
+        println!("listening on http://{addr}  (try http://{addr}/health)");
+        dispatch::server::serve(std::sync::Arc::new(router), listener, shutdown_signal()).await?;
+        println!("stopped");
+        Ok(())
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
 fn import(
     map: PathBuf,
     output: Option<PathBuf>,
@@ -64,7 +138,7 @@ fn import(
         Some(p) => osm_data::Profile::from_file(&p)?,
         None => osm_data::Profile::default(),
     };
-    let output = output.unwrap_or_else(|| default_graph_path(&map));
+    let output = output.unwrap_or_else(|| dispatch::map::graph_path_for(&map));
     let size = std::fs::metadata(&map).map(|m| m.len()).unwrap_or(0);
     // A bar only where it helps: large inputs on a terminal.
     let bar = if quiet || size < 8 << 20 {
@@ -130,16 +204,4 @@ fn import(
     );
     println!("wrote {}", output.display());
     Ok(())
-}
-
-fn default_graph_path(map: &std::path::Path) -> PathBuf {
-    let name = map
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = name
-        .strip_suffix(".osm.pbf")
-        .or_else(|| name.strip_suffix(".pbf"))
-        .unwrap_or(&name);
-    map.with_file_name(format!("{stem}.graph"))
 }

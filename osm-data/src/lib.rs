@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 pub use build::BuildStats;
 pub use error::{Error, Result};
 pub use graph::{haversine_m, BoundingBox, Coord, GraphMeta, RoadGraph};
-pub use profile::Profile;
+pub use profile::{fnv1a64, Profile};
 pub use reader::{Progress, ReadCounts};
 
 /// The result of an import: the graph and what it took.

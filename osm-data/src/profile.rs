@@ -186,7 +186,7 @@ fn merge(base: &mut toml::Table, user: toml::Table) {
 }
 
 /// FNV-1a, 64 bit: a small stable hash for content identity (not for security).
-pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

@@ -1,1 +1,41 @@
-//! Routing core: customizable contraction hierarchies over the road graph (in progress).
+//! Routing core of the ambulance dispatch engine: exact fastest routes in microseconds,
+//! many-to-one ETAs for dispatch, and live road closures.
+//!
+//! Parts:
+//! * [`cch`]: customizable contraction hierarchies (nested-dissection order by inertial
+//!   flow, customization, elimination-tree queries, bucket many-to-one);
+//! * [`dijkstra`]: the plain reference every fast path is checked against;
+//! * [`snap`]: the R-tree that maps coordinates to points on roads;
+//! * [`closures`]: live closures and slow-downs with time windows;
+//! * [`engine`]: the [`Router`] that ties them together over an `osm-data` graph;
+//! * [`route`]: route results with geometry.
+//!
+//! Glossary: *CH* contraction hierarchy; *CCH* customizable CH (metric-independent order,
+//! weights filled in by a fast customization); *ETA* estimated time of arrival; *crew* an
+//! ambulance and its staff; *snapping* moving a coordinate to the nearest drivable point.
+//!
+//! ```no_run
+//! use router::Router;
+//! let router = Router::open("heidelberg.graph".as_ref())?;
+//! let from = router.snap(49.41, 8.69)?;
+//! let to = router.snap(49.40, 8.67)?;
+//! let route = router.route(&from, &to)?.expect("reachable");
+//! println!("{:.0} s, {:.0} m", route.duration_s(), route.distance_m);
+//! # Ok::<(), router::RouterError>(())
+//! ```
+
+pub mod cch;
+pub mod closures;
+pub mod dijkstra;
+pub mod engine;
+pub mod error;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod route;
+pub mod snap;
+
+pub use closures::{ClosureArea, ClosureSpec};
+pub use engine::{EtaIndex, Router, RouterOptions};
+pub use error::RouterError;
+pub use route::Route;
+pub use snap::Snapped;

@@ -1,0 +1,46 @@
+//! The one error type of the `router` crate.
+
+use std::path::PathBuf;
+
+/// What can go wrong when preparing or querying the router.
+#[derive(Debug, thiserror::Error)]
+pub enum RouterError {
+    /// The coordinate is not near any drivable road of the map.
+    #[error("no road within {max_distance_m} m of ({lat:.6}, {lon:.6})")]
+    NoSegment {
+        /// Latitude asked for.
+        lat: f64,
+        /// Longitude asked for.
+        lon: f64,
+        /// The snapping radius.
+        max_distance_m: f64,
+    },
+    /// A coordinate is not a valid latitude/longitude.
+    #[error("invalid coordinate ({lat}, {lon})")]
+    InvalidCoordinate {
+        /// Latitude given.
+        lat: f64,
+        /// Longitude given.
+        lon: f64,
+    },
+    /// The graph file could not be read.
+    #[error(transparent)]
+    Graph(#[from] osm_data::Error),
+    /// The graph cannot be prepared (malformed arrays).
+    #[error("cannot prepare the graph: {0}")]
+    Prepare(#[from] crate::cch::CchError),
+    /// The cached preprocessing next to the graph could not be written.
+    #[error("cannot write {path}: {cause}")]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// Why.
+        cause: String,
+    },
+    /// A closure definition is invalid.
+    #[error("invalid closure: {0}")]
+    InvalidClosure(String),
+    /// No closure has this id.
+    #[error("no closure with id {0}")]
+    UnknownClosure(u64),
+}

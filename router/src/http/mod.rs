@@ -1,0 +1,43 @@
+//! HTTP API of the router (feature `http`): the OSRM v5 `route`, `table` and `nearest`
+//! services, so existing OSRM clients and map widgets work unchanged, and the live
+//! closures API (`/api/closures`).
+//!
+//! Mount [`routes`] into the service's axum `Router`. Durations are seconds, distances
+//! metres, coordinates `lon,lat` as in OSRM.
+
+mod closures_api;
+mod osrm;
+mod steps;
+
+use std::sync::Arc;
+
+use axum::routing::{delete, get};
+
+use crate::Router;
+
+pub use osrm::MAX_TABLE_SIZE;
+
+/// The axum routes of the router's HTTP API, over a shared [`Router`].
+pub fn routes(router: Arc<Router>) -> axum::Router {
+    axum::Router::new()
+        .route("/route/v1/{profile}/{coordinates}", get(osrm::route))
+        .route("/table/v1/{profile}/{coordinates}", get(osrm::table))
+        .route("/nearest/v1/{profile}/{coordinates}", get(osrm::nearest))
+        .route(
+            "/api/closures",
+            get(closures_api::list).post(closures_api::create),
+        )
+        .route(
+            "/api/closures/{id}",
+            delete(closures_api::remove).get(closures_api::get_one),
+        )
+        .with_state(router)
+}
+
+/// Current time as Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

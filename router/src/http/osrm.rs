@@ -1,0 +1,558 @@
+//! The OSRM v5 services: `route`, `table`, `nearest`, with OSRM's response shapes and codes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use osm_data::Coord;
+use serde_json::{json, Value};
+
+use super::steps;
+use crate::route::Route;
+use crate::snap::Snapped;
+use crate::{Router, RouterError};
+
+/// Largest number of coordinates a `table` request may have.
+pub const MAX_TABLE_SIZE: usize = 1000;
+/// Largest number of coordinates a `route` request may have.
+const MAX_ROUTE_SIZE: usize = 500;
+/// Largest `number` of a `nearest` request.
+const MAX_NEAREST: usize = 100;
+
+/// An OSRM error: code and message, always HTTP 400 as OSRM answers.
+pub(super) struct OsrmError {
+    code: &'static str,
+    message: String,
+}
+
+impl OsrmError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        OsrmError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for OsrmError {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": self.code, "message": self.message})),
+        )
+            .into_response()
+    }
+}
+
+type Params = Query<HashMap<String, String>>;
+
+/// Parses `lon,lat;lon,lat;...` as OSRM does.
+fn parse_coordinates(text: &str) -> Result<Vec<(f64, f64)>, OsrmError> {
+    let text = text.strip_suffix(".json").unwrap_or(text);
+    if text.starts_with("polyline(") {
+        let inner = text
+            .strip_prefix("polyline(")
+            .and_then(|t| t.strip_suffix(')'))
+            .ok_or_else(|| {
+                OsrmError::new("InvalidQuery", "Query string malformed close to position 9")
+            })?;
+        let line = polyline::decode_polyline(inner, 5).map_err(|_| {
+            OsrmError::new("InvalidQuery", "Query string malformed close to position 9")
+        })?;
+        return Ok(line.0.iter().map(|c| (c.x, c.y)).collect());
+    }
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    for pair in text.split(';') {
+        let malformed = || {
+            OsrmError::new(
+                "InvalidQuery",
+                format!("Query string malformed close to position {pos}"),
+            )
+        };
+        let (lon, lat) = pair.split_once(',').ok_or_else(malformed)?;
+        let lon: f64 = lon.trim().parse().map_err(|_| malformed())?;
+        let lat: f64 = lat.trim().parse().map_err(|_| malformed())?;
+        if !(lon.is_finite()
+            && lat.is_finite()
+            && (-180.0..=180.0).contains(&lon)
+            && (-90.0..=90.0).contains(&lat))
+        {
+            return Err(OsrmError::new("InvalidValue", "Invalid coordinate value."));
+        }
+        out.push((lon, lat));
+        pos += pair.len() + 1;
+    }
+    Ok(out)
+}
+
+fn invalid_options(message: impl Into<String>) -> OsrmError {
+    OsrmError::new("InvalidOptions", message)
+}
+
+fn bool_param(
+    params: &HashMap<String, String>,
+    key: &str,
+    default: bool,
+) -> Result<bool, OsrmError> {
+    match params.get(key).map(String::as_str) {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(v) => Err(invalid_options(format!(
+            "{key} must be true or false, not {v:?}"
+        ))),
+    }
+}
+
+/// Parses `0;2;5` index lists, checking each index is below `n`.
+fn index_list(
+    params: &HashMap<String, String>,
+    key: &str,
+    n: usize,
+) -> Result<Option<Vec<usize>>, OsrmError> {
+    let Some(v) = params.get(key) else {
+        return Ok(None);
+    };
+    if v == "all" {
+        return Ok(None);
+    }
+    v.split(';')
+        .map(|s| {
+            s.parse::<usize>().ok().filter(|&i| i < n).ok_or_else(|| {
+                invalid_options(format!(
+                    "{key}: index {s:?} is not a coordinate index below {n}"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Snaps each coordinate or answers OSRM's `NoSegment` naming the first that fails.
+fn snap_all(router: &Router, coords: &[(f64, f64)]) -> Result<Vec<Snapped>, OsrmError> {
+    coords
+        .iter()
+        .enumerate()
+        .map(|(i, &(lon, lat))| {
+            router.snap(lat, lon).map_err(|e| match e {
+                RouterError::InvalidCoordinate { .. } => {
+                    OsrmError::new("InvalidValue", "Invalid coordinate value.")
+                }
+                _ => OsrmError::new(
+                    "NoSegment",
+                    format!("Could not find a matching segment for coordinate {i}"),
+                ),
+            })
+        })
+        .collect()
+}
+
+fn lonlat(c: Coord) -> Value {
+    json!([round6(c.lon()), round6(c.lat())])
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn waypoint(router: &Router, s: &Snapped) -> Value {
+    json!({
+        "hint": "",
+        "distance": round6(s.distance_m),
+        "name": router.graph().segment_name(s.segment),
+        "location": lonlat(s.point),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Geometries {
+    Polyline,
+    Polyline6,
+    GeoJson,
+}
+
+fn encode_geometry(points: &[Coord], kind: Geometries) -> Value {
+    match kind {
+        Geometries::GeoJson => json!({
+            "type": "LineString",
+            "coordinates": points.iter().map(|&c| lonlat(c)).collect::<Vec<_>>(),
+        }),
+        Geometries::Polyline | Geometries::Polyline6 => {
+            let precision = if kind == Geometries::Polyline { 5 } else { 6 };
+            let line: geo::LineString<f64> = points.iter().map(|c| (c.lon(), c.lat())).collect();
+            Value::String(polyline::encode_coordinates(line, precision).unwrap_or_default())
+        }
+    }
+}
+
+fn simplify(points: &[Coord]) -> Vec<Coord> {
+    use geo::Simplify;
+    let line: geo::LineString<f64> = points.iter().map(|c| (c.lon(), c.lat())).collect();
+    line.simplify(0.000_05)
+        .0
+        .iter()
+        .map(|c| Coord::from_degrees(c.y, c.x))
+        .collect()
+}
+
+/// What `annotations` asked for.
+#[derive(Default, Clone, Copy)]
+struct Annotations {
+    duration: bool,
+    distance: bool,
+    speed: bool,
+    weight: bool,
+    nodes: bool,
+}
+
+fn parse_annotations(v: Option<&String>, table: bool) -> Result<Annotations, OsrmError> {
+    let mut a = Annotations::default();
+    match v.map(String::as_str) {
+        None | Some("false") => {
+            if table {
+                a.duration = true;
+            }
+        }
+        Some("true") if !table => {
+            a = Annotations {
+                duration: true,
+                distance: true,
+                speed: true,
+                weight: true,
+                nodes: true,
+            };
+        }
+        Some(list) => {
+            for item in list.split(',') {
+                match item {
+                    "duration" => a.duration = true,
+                    "distance" => a.distance = true,
+                    "speed" if !table => a.speed = true,
+                    "weight" if !table => a.weight = true,
+                    "nodes" if !table => a.nodes = true,
+                    other => {
+                        return Err(invalid_options(format!("unsupported annotation {other:?}")))
+                    }
+                }
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// Per coordinate-pair annotation of a leg, OSRM style.
+fn annotation(router: &Router, leg: &Route, points: &[Coord], a: Annotations) -> Value {
+    let g = router.graph();
+    let lengths: Vec<f64> = points
+        .windows(2)
+        .map(|w| osm_data::haversine_m(w[0], w[1]))
+        .collect();
+    let total: f64 = lengths.iter().sum();
+    let seconds = leg.duration_s();
+    let durations: Vec<f64> = lengths
+        .iter()
+        .map(|l| {
+            if total > 0.0 {
+                round1(seconds * l / total)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut out = serde_json::Map::new();
+    if a.duration {
+        out.insert("duration".into(), json!(durations));
+    }
+    if a.weight {
+        out.insert("weight".into(), json!(durations));
+    }
+    if a.distance {
+        out.insert(
+            "distance".into(),
+            json!(lengths.iter().map(|l| round1(*l)).collect::<Vec<_>>()),
+        );
+    }
+    if a.speed {
+        let speeds: Vec<f64> = lengths
+            .iter()
+            .zip(&durations)
+            .map(|(l, d)| if *d > 0.0 { round1(l / d) } else { 0.0 })
+            .collect();
+        out.insert("speed".into(), json!(speeds));
+    }
+    if a.nodes {
+        // OSM ids of the junctions the leg passes (shape points carry no ids in the graph).
+        let mut nodes: Vec<i64> = Vec::new();
+        for p in &leg.pieces {
+            for v in [router.arc_tail(p.arc), g.arc_head[p.arc as usize]] {
+                let id = g.node_osm_id[v as usize];
+                if nodes.last() != Some(&id) {
+                    nodes.push(id);
+                }
+            }
+        }
+        out.insert("nodes".into(), json!(nodes));
+    }
+    Value::Object(out)
+}
+
+/// `GET /route/v1/{profile}/{coordinates}`.
+pub(super) async fn route(
+    State(router): State<Arc<Router>>,
+    Path((_profile, coordinates)): Path<(String, String)>,
+    Query(params): Params,
+) -> Result<Json<Value>, OsrmError> {
+    let coords = parse_coordinates(&coordinates)?;
+    if coords.len() < 2 {
+        return Err(invalid_options(
+            "Number of coordinates needs to be at least two.",
+        ));
+    }
+    if coords.len() > MAX_ROUTE_SIZE {
+        return Err(OsrmError::new("TooBig", "Too many trace coordinates"));
+    }
+    let overview = match params.get("overview").map(String::as_str) {
+        None | Some("simplified") => Some(true),
+        Some("full") => Some(false),
+        Some("false") => None,
+        Some(v) => {
+            return Err(invalid_options(format!(
+                "overview must be simplified, full or false, not {v:?}"
+            )))
+        }
+    };
+    let geometries = match params.get("geometries").map(String::as_str) {
+        None | Some("polyline") => Geometries::Polyline,
+        Some("polyline6") => Geometries::Polyline6,
+        Some("geojson") => Geometries::GeoJson,
+        Some(v) => {
+            return Err(invalid_options(format!(
+                "geometries must be polyline, polyline6 or geojson, not {v:?}"
+            )))
+        }
+    };
+    let want_steps = bool_param(&params, "steps", false)?;
+    match params.get("alternatives").map(String::as_str) {
+        None | Some("false") | Some("true") => {}
+        Some(v) if v.parse::<u32>().is_ok() => {}
+        Some(v) => {
+            return Err(invalid_options(format!(
+                "alternatives must be true, false or a number, not {v:?}"
+            )))
+        }
+    }
+    let annotations = parse_annotations(params.get("annotations"), false)?;
+    let any_annotation = params.get("annotations").is_some_and(|v| v != "false");
+
+    let router2 = router.clone();
+    let legs = tokio_blocking(move || {
+        let snapped = snap_all(&router2, &coords)?;
+        let mut legs = Vec::with_capacity(snapped.len() - 1);
+        for w in snapped.windows(2) {
+            match router2.route(&w[0], &w[1]) {
+                Ok(Some(r)) => legs.push(r),
+                _ => return Err(OsrmError::new("NoRoute", "Impossible route between points")),
+            }
+        }
+        Ok((snapped, legs))
+    })
+    .await?;
+    let (snapped, legs) = legs;
+
+    let mut full: Vec<Coord> = Vec::new();
+    let mut legs_json = Vec::new();
+    for leg in &legs {
+        for &c in &leg.geometry {
+            if full.last() != Some(&c) {
+                full.push(c);
+            }
+        }
+        let mut lj = json!({
+            "summary": steps::summary(&router, leg),
+            "weight": round1(leg.duration_s()),
+            "duration": round1(leg.duration_s()),
+            "distance": round1(leg.distance_m),
+            "steps": if want_steps { steps::steps(&router, leg, |p| encode_geometry(p, geometries)) } else { vec![] },
+        });
+        if any_annotation {
+            lj["annotation"] = annotation(&router, leg, &leg.geometry, annotations);
+        }
+        legs_json.push(lj);
+    }
+    let duration: f64 = legs.iter().map(|l| l.duration_s()).sum();
+    let distance: f64 = legs.iter().map(|l| l.distance_m).sum();
+    let mut route = json!({
+        "legs": legs_json,
+        "weight_name": "duration",
+        "weight": round1(duration),
+        "duration": round1(duration),
+        "distance": round1(distance),
+    });
+    if let Some(simplified) = overview {
+        let points = if simplified { simplify(&full) } else { full };
+        route["geometry"] = encode_geometry(&points, geometries);
+    }
+    Ok(Json(json!({
+        "code": "Ok",
+        "routes": [route],
+        "waypoints": snapped.iter().map(|s| waypoint(&router, s)).collect::<Vec<_>>(),
+    })))
+}
+
+/// Runs CPU-bound routing off the async workers.
+async fn tokio_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, OsrmError> + Send + 'static,
+) -> Result<T, OsrmError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|_| Err(OsrmError::new("InternalError", "internal error")))
+}
+
+/// `GET /table/v1/{profile}/{coordinates}`.
+pub(super) async fn table(
+    State(router): State<Arc<Router>>,
+    Path((_profile, coordinates)): Path<(String, String)>,
+    Query(params): Params,
+) -> Result<Json<Value>, OsrmError> {
+    let coords = parse_coordinates(&coordinates)?;
+    if coords.is_empty() {
+        return Err(invalid_options(
+            "Number of coordinates needs to be at least one.",
+        ));
+    }
+    if coords.len() > MAX_TABLE_SIZE {
+        return Err(OsrmError::new("TooBig", "Too many table coordinates"));
+    }
+    let n = coords.len();
+    let sources = index_list(&params, "sources", n)?.unwrap_or_else(|| (0..n).collect());
+    let destinations = index_list(&params, "destinations", n)?.unwrap_or_else(|| (0..n).collect());
+    let annotations = parse_annotations(params.get("annotations"), true)?;
+    let r = router.clone();
+    let (sources_idx, dest_idx) = (sources.clone(), destinations.clone());
+    let (snapped, durations, distances) = tokio_blocking(move || {
+        let snapped = snap_all(&r, &coords)?;
+        let mut index = crate::EtaIndex::many_to_one(&r);
+        for (slot, &i) in sources.iter().enumerate() {
+            index.set(&r, slot as u32, snapped[i]);
+        }
+        let mut durations = vec![vec![Value::Null; destinations.len()]; sources.len()];
+        let mut distances = vec![vec![Value::Null; destinations.len()]; sources.len()];
+        for (col, &j) in destinations.iter().enumerate() {
+            let etas = index.etas(&r, &snapped[j]);
+            for (row, &i) in sources.iter().enumerate() {
+                if let Some(ms) = etas.get(row).copied().flatten() {
+                    durations[row][col] = json!(round1(f64::from(ms) / 1000.0));
+                    if annotations.distance {
+                        if let Ok(Some(route)) = r.route(&snapped[i], &snapped[j]) {
+                            distances[row][col] = json!(round1(route.distance_m));
+                        }
+                    }
+                }
+            }
+        }
+        Ok((snapped, durations, distances))
+    })
+    .await?;
+    let mut out = json!({
+        "code": "Ok",
+        "sources": sources_idx.iter().map(|&i| waypoint(&router, &snapped[i])).collect::<Vec<_>>(),
+        "destinations": dest_idx.iter().map(|&i| waypoint(&router, &snapped[i])).collect::<Vec<_>>(),
+    });
+    if annotations.duration {
+        out["durations"] = json!(durations);
+    }
+    if annotations.distance {
+        out["distances"] = json!(distances);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /nearest/v1/{profile}/{lon},{lat}`.
+pub(super) async fn nearest(
+    State(router): State<Arc<Router>>,
+    Path((_profile, coordinates)): Path<(String, String)>,
+    Query(params): Params,
+) -> Result<Json<Value>, OsrmError> {
+    let coords = parse_coordinates(&coordinates)?;
+    if coords.len() != 1 {
+        return Err(invalid_options("Number of coordinates needs to be one."));
+    }
+    let number = match params.get("number") {
+        None => 1,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_NEAREST).contains(n))
+            .ok_or_else(|| {
+                invalid_options(format!("number must be between 1 and {MAX_NEAREST}"))
+            })?,
+    };
+    let (lon, lat) = coords[0];
+    let found = router
+        .snap_n(lat, lon, number)
+        .map_err(|_| OsrmError::new("InvalidValue", "Invalid coordinate value."))?;
+    if found.is_empty() {
+        return Err(OsrmError::new(
+            "NoSegment",
+            "Could not find a matching segment for coordinate 0",
+        ));
+    }
+    let g = router.graph();
+    let waypoints: Vec<Value> = found
+        .iter()
+        .map(|s| {
+            let ends: Vec<i64> = router
+                .segment_arcs(s.segment)
+                .first()
+                .map(|&a| {
+                    let (tail, head) = (router.arc_tail(a), g.arc_head[a as usize]);
+                    let reversed = g.arc_segment(a).1;
+                    let (first, last) = if reversed { (head, tail) } else { (tail, head) };
+                    vec![g.node_osm_id[first as usize], g.node_osm_id[last as usize]]
+                })
+                .unwrap_or_default();
+            let mut w = waypoint(&router, s);
+            w["nodes"] = json!(ends);
+            w
+        })
+        .collect();
+    Ok(Json(json!({"code": "Ok", "waypoints": waypoints})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_parse_like_osrm() {
+        assert_eq!(
+            parse_coordinates("8.69,49.41;8.67,49.40").ok().unwrap(),
+            vec![(8.69, 49.41), (8.67, 49.40)]
+        );
+        let e = parse_coordinates("8.69,49.41;8.67").err().unwrap();
+        assert_eq!(e.code, "InvalidQuery");
+        assert!(e.message.contains("position 10"), "{}", e.message);
+        assert_eq!(
+            parse_coordinates("200,49").err().unwrap().code,
+            "InvalidValue"
+        );
+        assert_eq!(
+            parse_coordinates("8,95").err().unwrap().code,
+            "InvalidValue"
+        );
+        assert_eq!(parse_coordinates("abc").err().unwrap().code, "InvalidQuery");
+        // polyline(...) as OSRM accepts it: "_p~iF~ps|U_ulLnnqC" is (38.5,-120.2),(40.7,-120.95).
+        let p = parse_coordinates("polyline(_p~iF~ps|U_ulLnnqC)")
+            .ok()
+            .unwrap();
+        assert!((p[0].0 + 120.2).abs() < 1e-9 && (p[0].1 - 38.5).abs() < 1e-9);
+    }
+}

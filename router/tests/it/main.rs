@@ -1,0 +1,6 @@
+//! Integration tests of the router on the real maps shipped in `data/`.
+
+mod closures;
+mod exactness;
+mod helpers;
+mod routes;

@@ -1,0 +1,181 @@
+//! Routes between snapped coordinates: exact against Dijkstra with partial segments,
+//! geometry from point to point, and clear errors off the map.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use router::cch::INF;
+use router::dijkstra::dijkstra_one_to_all;
+use router::RouterError;
+
+use crate::helpers::{graph, router, seed, MAPS};
+
+#[test]
+fn snapped_routes_equal_dijkstra_and_their_pieces_add_up() {
+    let mut rng = StdRng::seed_from_u64(seed("snapped_routes"));
+    for name in MAPS {
+        let r = router(name);
+        let g = r.graph().clone();
+        let bb = g.bounding_box().unwrap();
+        let live = r.live();
+        let mut same_segment = 0;
+        for i in 0..300 {
+            let mut pick = || loop {
+                let p = (
+                    rng.gen_range(bb.min_lat..bb.max_lat),
+                    rng.gen_range(bb.min_lon..bb.max_lon),
+                );
+                if let Ok(s) = r.snap(p.0, p.1) {
+                    return s;
+                }
+            };
+            let s = pick();
+            // Every tenth pair lies on one segment, to exercise the direct case.
+            let t = if i % 10 == 0 {
+                let mut t = s;
+                t.fraction = rng.gen_range(0.0..1.0);
+                let mut at = Vec::new();
+                r.snap_index()
+                    .subline(&g, t.segment, t.fraction, t.fraction, &mut at);
+                t.point = at[0];
+                same_segment += 1;
+                t
+            } else {
+                pick()
+            };
+            let dist = dijkstra_one_to_all(
+                &g.first_out,
+                &g.arc_head,
+                &live.weights,
+                &r.source_points(&s),
+            );
+            let via = r
+                .target_points(&t)
+                .iter()
+                .map(|&(v, d)| dist[v as usize].saturating_add(d))
+                .min()
+                .filter(|&d| d != INF);
+            let route = r.route(&s, &t).unwrap();
+            let eta = r.eta(&s, &t);
+            assert_eq!(
+                route.as_ref().map(|x| x.duration_ms),
+                eta,
+                "{name} pair {i}"
+            );
+            let Some(route) = route else {
+                assert_eq!(via, None);
+                continue;
+            };
+            if s.segment != t.segment {
+                assert_eq!(Some(route.duration_ms), via, "{name} pair {i}");
+            } else {
+                assert!(via.is_none_or(|v| route.duration_ms <= v));
+            }
+            let sum: u32 = route.pieces.iter().map(|p| p.duration_ms).sum();
+            assert_eq!(sum, route.duration_ms, "{name} pair {i}: pieces add up");
+            for w in route.pieces.windows(2) {
+                assert_eq!(
+                    g.arc_head[w[0].arc as usize],
+                    r.arc_tail(w[1].arc),
+                    "{name} pair {i}: pieces connect"
+                );
+            }
+            let first = route.geometry.first().unwrap();
+            let last = route.geometry.last().unwrap();
+            let near =
+                |a: &osm_data::Coord, b: &osm_data::Coord| osm_data::haversine_m(*a, *b) < 1.0;
+            assert!(
+                near(first, &s.point) && near(last, &t.point),
+                "{name} pair {i}: geometry ends"
+            );
+            let along: f64 = route
+                .geometry
+                .windows(2)
+                .map(|w| osm_data::haversine_m(w[0], w[1]))
+                .sum();
+            assert!(
+                (along - route.distance_m).abs() <= 1.0 + 0.01 * route.distance_m,
+                "{name} pair {i}: geometry {along} m vs distance {} m",
+                route.distance_m
+            );
+        }
+        println!("{name}: 300 snapped routes exact ({same_segment} on one segment)");
+    }
+}
+
+#[test]
+fn coordinates_off_the_map_are_refused() {
+    let r = router("monaco");
+    match r.snap(48.8566, 2.3522) {
+        Err(RouterError::NoSegment { max_distance_m, .. }) => assert_eq!(max_distance_m, 1000.0),
+        other => panic!("Paris is not in Monaco: {other:?}"),
+    }
+    assert!(matches!(
+        r.snap(91.0, 7.42),
+        Err(RouterError::InvalidCoordinate { .. })
+    ));
+    assert!(matches!(
+        r.snap(f64::NAN, 7.42),
+        Err(RouterError::InvalidCoordinate { .. })
+    ));
+    // A point 300 m out to sea is snapped; 5 km out is not.
+    assert!(r.snap(43.7300, 7.4300).is_ok());
+    assert!(r.snap(43.70, 7.50).is_err());
+}
+
+#[test]
+fn snapping_returns_the_nearest_segment() {
+    // Brute force over every segment's shape: the snapped distance is the minimum.
+    let r = router("helsinki");
+    let g = graph("helsinki");
+    let mut rng = StdRng::seed_from_u64(seed("snapping_nearest"));
+    let bb = g.bounding_box().unwrap();
+    let idx = r.snap_index();
+    for _ in 0..200 {
+        let c = osm_data::Coord::from_degrees(
+            rng.gen_range(bb.min_lat..bb.max_lat),
+            rng.gen_range(bb.min_lon..bb.max_lon),
+        );
+        let s = r.snap(c.lat(), c.lon()).unwrap();
+        let q = idx.project(c);
+        let best = (0..g.segment_count() as u32)
+            .flat_map(|seg| {
+                g.segment_points(seg)
+                    .windows(2)
+                    .map(|w| (idx.project(w[0]), idx.project(w[1])))
+            })
+            .map(|(a, b)| {
+                let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+                let l2 = dx * dx + dy * dy;
+                let t = if l2 > 0.0 {
+                    (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / l2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                ((a[0] + t * dx - q[0]).powi(2) + (a[1] + t * dy - q[1]).powi(2)).sqrt()
+            })
+            .fold(f64::MAX, f64::min);
+        assert!(
+            (s.distance_m - best).abs() < 1e-6,
+            "{} vs {best}",
+            s.distance_m
+        );
+    }
+}
+
+#[test]
+fn preprocessing_is_cached_next_to_the_graph_and_damage_only_costs_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moscow.graph");
+    osm_data::graph_file::save(&graph("moscow-fragment"), &path).unwrap();
+    let a = router::Router::open(&path).unwrap();
+    let cache = router::engine::cache_path(&path);
+    assert!(cache.exists());
+    let b = router::Router::open(&path).unwrap();
+    assert_eq!(a.topology().order(), b.topology().order());
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&cache, &bytes).unwrap();
+    let c = router::Router::open(&path).unwrap();
+    assert_eq!(a.topology().order(), c.topology().order());
+}
