@@ -1,1 +1,7 @@
-//! Shared helpers for the criterion benchmarks in `benches/`.
+//! Shared helpers for the criterion benchmarks in `benches/`: the bundled maps and seeded
+//! workloads ([`maps`]), adapters to the peer libraries ([`peers`]) and the k×k tiling of a
+//! real map into a large synthetic graph for scaling runs ([`tiling`]).
+
+pub mod maps;
+pub mod peers;
+pub mod tiling;

@@ -103,16 +103,45 @@ pub fn effective_weights(base: &[u32], closures: &[Closure], now_ms: i64) -> Vec
     }
     base.iter()
         .zip(factor.iter().zip(&closed))
-        .map(|(&w, (&f, &c))| {
-            if c || w == INF {
-                INF
-            } else if f == 1.0 {
-                w
-            } else {
-                (f64::from(w) * f).round().min(f64::from(INF - 1)) as u32
-            }
-        })
+        .map(|(&w, (&f, &c))| weight(w, f, c))
         .collect()
+}
+
+/// The effective weights of the sorted, de-duplicated `arcs` only, at `now_ms`: the
+/// incremental form of [`effective_weights`], whose cost follows the closures and not the graph.
+pub fn effective_weights_of(
+    arcs: &[u32],
+    base: &[u32],
+    closures: &[Closure],
+    now_ms: i64,
+) -> Vec<u32> {
+    debug_assert!(arcs.windows(2).all(|w| w[0] < w[1]));
+    let mut factor = vec![1.0f64; arcs.len()];
+    let mut closed = vec![false; arcs.len()];
+    for c in closures.iter().filter(|c| c.spec.active_at(now_ms)) {
+        for a in &c.arcs {
+            if let Ok(i) = arcs.binary_search(a) {
+                match c.spec.factor {
+                    None => closed[i] = true,
+                    Some(f) => factor[i] *= f,
+                }
+            }
+        }
+    }
+    arcs.iter()
+        .enumerate()
+        .map(|(i, &a)| weight(base[a as usize], factor[i], closed[i]))
+        .collect()
+}
+
+fn weight(base: u32, factor: f64, closed: bool) -> u32 {
+    if closed || base == INF {
+        INF
+    } else if factor == 1.0 {
+        base
+    } else {
+        (f64::from(base) * factor).round().min(f64::from(INF - 1)) as u32
+    }
 }
 
 #[cfg(test)]

@@ -58,8 +58,9 @@ pub struct LiveMetric {
 #[derive(Debug, Default)]
 struct ClosureBook {
     list: Vec<Closure>,
+    /// Whether each closure of `list` is in force in the live weights.
+    applied: Vec<bool>,
     next_id: u64,
-    now_ms: i64,
 }
 
 /// Where a search may start or end: a node with the time to or from the snapped point.
@@ -85,6 +86,8 @@ pub struct Router {
     /// Arcs of each segment, CSR.
     seg_first_arc: Vec<u32>,
     seg_arcs: Vec<u32>,
+    /// Segments of each OSM way.
+    way_segments: std::collections::HashMap<i64, Vec<u32>>,
     /// Incoming arcs of each node, CSR.
     in_first: Vec<u32>,
     in_arcs: Vec<u32>,
@@ -212,7 +215,13 @@ impl Router {
         });
         let (in_first, in_arcs) = group(n, graph.arc_count(), |a| graph.arc_head[a] as usize);
         let snap = SnapIndex::new(&graph);
+        let mut way_segments: std::collections::HashMap<i64, Vec<u32>> =
+            std::collections::HashMap::new();
+        for (s, &w) in graph.seg_way_id.iter().enumerate() {
+            way_segments.entry(w).or_default().push(s as u32);
+        }
         Ok(Router {
+            way_segments,
             live: RwLock::new(Arc::new(LiveMetric {
                 weights: base_weights.clone(),
                 metric,
@@ -603,12 +612,12 @@ impl Router {
     pub fn resolve_area(&self, area: &ClosureArea) -> Vec<u32> {
         let g = &self.graph;
         let mut segs: Vec<u32> = match area {
-            ClosureArea::Ways(ids) => {
-                let ids: std::collections::HashSet<i64> = ids.iter().copied().collect();
-                (0..g.segment_count() as u32)
-                    .filter(|&s| ids.contains(&g.seg_way_id[s as usize]))
-                    .collect()
-            }
+            ClosureArea::Ways(ids) => ids
+                .iter()
+                .filter_map(|w| self.way_segments.get(w))
+                .flatten()
+                .copied()
+                .collect(),
             ClosureArea::Polygon(ring) => {
                 use geo::Intersects;
                 let poly = geo::Polygon::new(geo::LineString::from(ring.clone()), vec![]);
@@ -654,8 +663,8 @@ impl Router {
         };
         book.next_id += 1;
         book.list.push(closure.clone());
-        book.now_ms = now_ms;
-        self.apply(&book);
+        book.applied.push(false);
+        self.apply(&mut book, now_ms);
         Ok(closure)
     }
 
@@ -668,8 +677,11 @@ impl Router {
             .position(|c| c.id == id)
             .ok_or(RouterError::UnknownClosure(id))?;
         let removed = book.list.remove(pos);
-        book.now_ms = now_ms;
-        self.apply(&book);
+        if book.applied.remove(pos) {
+            let arcs = removed.arcs.clone();
+            self.reweigh(&book, arcs, now_ms);
+        }
+        self.apply(&mut book, now_ms);
         Ok(removed)
     }
 
@@ -686,19 +698,41 @@ impl Router {
     /// any weight changed.
     pub fn refresh(&self, now_ms: i64) -> bool {
         let mut book = self.book.lock().unwrap_or_else(|e| e.into_inner());
-        book.now_ms = now_ms;
-        self.apply(&book)
+        self.apply(&mut book, now_ms)
     }
 
-    /// Recomputes effective weights and re-customizes what changed. Callers hold the book.
-    fn apply(&self, book: &ClosureBook) -> bool {
+    /// Brings the live weights in line with the closures in force at `now_ms`: only the arcs
+    /// of closures whose state changed are recomputed. Callers hold the book.
+    fn apply(&self, book: &mut ClosureBook, now_ms: i64) -> bool {
+        let mut touched = Vec::new();
+        for (c, applied) in book.list.iter().zip(book.applied.iter_mut()) {
+            let active = c.spec.active_at(now_ms);
+            if active != *applied {
+                touched.extend_from_slice(&c.arcs);
+                *applied = active;
+            }
+        }
+        self.reweigh(book, touched, now_ms)
+    }
+
+    /// Recomputes the weights of `arcs` and re-customizes those that changed.
+    fn reweigh(&self, book: &ClosureBook, mut arcs: Vec<u32>, now_ms: i64) -> bool {
+        arcs.sort_unstable();
+        arcs.dedup();
         let current = self.live();
-        let weights = closures::effective_weights(&self.base_weights, &book.list, book.now_ms);
-        let changed: Vec<u32> = (0..weights.len() as u32)
-            .filter(|&a| weights[a as usize] != current.weights[a as usize])
+        let fresh = closures::effective_weights_of(&arcs, &self.base_weights, &book.list, now_ms);
+        let changed: Vec<u32> = arcs
+            .iter()
+            .zip(&fresh)
+            .filter(|(&a, &w)| current.weights[a as usize] != w)
+            .map(|(&a, _)| a)
             .collect();
         if changed.is_empty() {
             return false;
+        }
+        let mut weights = current.weights.clone();
+        for (&a, &w) in arcs.iter().zip(&fresh) {
+            weights[a as usize] = w;
         }
         let mut metric = current.metric.clone();
         metric.update(&self.topology, &weights, &changed);

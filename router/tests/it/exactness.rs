@@ -70,6 +70,13 @@ fn cch_equals_dijkstra_on_10000_pairs_per_map_before_and_after_closures() {
                 .unwrap();
             }
         }
+        // The incremental weights equal a full recomputation.
+        let full = router::closures::effective_weights(&r.graph().arc_time_ms, &r.closures(), 0);
+        assert_eq!(
+            r.live().weights,
+            full,
+            "{name}: incremental closure weights"
+        );
         let (checked, unreachable) = check_pairs(&r, &mut rng, &format!("{name} with closures"));
         println!("{name}: 10000 pairs exact; with closures {checked} pairs exact, {unreachable} unreachable");
     }

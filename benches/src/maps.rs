@@ -1,0 +1,104 @@
+//! The bundled maps and seeded random workloads on them (node pairs, snapped points, ways).
+
+use std::path::PathBuf;
+
+use osm_data::RoadGraph;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use router::{Router, Snapped};
+
+/// Every map shipped in `data/`.
+pub const MAPS: [&str; 6] = [
+    "heidelberg",
+    "monaco",
+    "liechtenstein",
+    "helsinki",
+    "baltimore",
+    "moscow-fragment",
+];
+
+/// Path of a bundled map, `data/NAME.osm.pbf`.
+pub fn map_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(format!("{name}.osm.pbf"))
+}
+
+/// Imports a bundled map with the default emergency profile.
+///
+/// # Panics
+/// If the map is missing or does not import.
+pub fn import_map(name: &str) -> RoadGraph {
+    let path = map_path(name);
+    match osm_data::import(&path, &osm_data::Profile::default(), &mut |_| {}) {
+        Ok(imported) => imported.graph,
+        Err(e) => panic!("cannot import {}: {e}", path.display()),
+    }
+}
+
+/// `count` random `(source, target)` node pairs of a graph with `node_count` nodes.
+pub fn random_pairs(node_count: usize, count: usize, seed: u64) -> Vec<(u32, u32)> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            (
+                rng.gen_range(0..node_count as u32),
+                rng.gen_range(0..node_count as u32),
+            )
+        })
+        .collect()
+}
+
+/// `count` random points on the roads: uniform coordinates in the graph's bounding box,
+/// snapped, drawing again when a coordinate is too far from every road.
+///
+/// # Panics
+/// If the graph is empty or almost every coordinate fails to snap.
+pub fn random_points(router: &Router, count: usize, seed: u64) -> Vec<Snapped> {
+    let b = router.graph().bounding_box().expect("a non-empty graph");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(count);
+    let mut attempts = 0usize;
+    while out.len() < count {
+        attempts += 1;
+        assert!(
+            attempts <= 1_000 * (count + 1),
+            "too few coordinates snap to a road"
+        );
+        let lat = rng.gen_range(b.min_lat..=b.max_lat);
+        let lon = rng.gen_range(b.min_lon..=b.max_lon);
+        if let Ok(p) = router.snap(lat, lon) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `sets` sets of `per_set` distinct random OSM way ids of the graph (ways with a positive id).
+pub fn random_way_sets(graph: &RoadGraph, sets: usize, per_set: usize, seed: u64) -> Vec<Vec<i64>> {
+    let mut ids: Vec<i64> = graph
+        .seg_way_id
+        .iter()
+        .copied()
+        .filter(|&id| id > 0)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert!(
+        ids.len() >= per_set,
+        "the graph has fewer than {per_set} ways"
+    );
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..sets)
+        .map(|_| {
+            let mut set: Vec<i64> = Vec::with_capacity(per_set);
+            while set.len() < per_set {
+                let id = ids[rng.gen_range(0..ids.len())];
+                if !set.contains(&id) {
+                    set.push(id);
+                }
+            }
+            set
+        })
+        .collect()
+}
