@@ -539,7 +539,7 @@ mod tests {
         );
         let e = parse_coordinates("8.69,49.41;8.67").err().unwrap();
         assert_eq!(e.code, "InvalidQuery");
-        assert!(e.message.contains("position 10"), "{}", e.message);
+        assert!(e.message.contains("position 11"), "{}", e.message);
         assert_eq!(
             parse_coordinates("200,49").err().unwrap().code,
             "InvalidValue"

@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(modifier(0.0, 90.0), "right");
         assert_eq!(modifier(0.0, 270.0), "left");
         assert_eq!(modifier(350.0, 30.0), "slight right");
-        assert_eq!(modifier(10.0, 310.0), "slight left");
+        assert_eq!(modifier(10.0, 320.0), "slight left");
         assert_eq!(modifier(0.0, 150.0), "sharp right");
         assert_eq!(modifier(0.0, 180.0), "uturn");
     }
