@@ -1,0 +1,1122 @@
+//! The [`Dispatcher`]: the state of crews, calls and hospitals, and every operation on it.
+//!
+//! Each operation takes `now` (Unix ms), either changes the state and returns the events
+//! it caused, in order, or returns an error and changes nothing. The dispatcher never reads
+//! the clock and does no I/O; the same operations always give the same events.
+//!
+//! # Rules
+//!
+//! * **New call.** Its needs are filled specialist needs first, then general ones, each by
+//!   the able, available crew the policy picks (by default the smallest exact road ETA,
+//!   ties to the lowest crew id). Needs left over queue the call.
+//! * **Interim crew.** An emergency with a specialist need also gets the nearest general
+//!   crew at once when no crew of the call would arrive within
+//!   [`DispatchConfig::reassign_gain_ms`] of that general crew (the specialist is far, or
+//!   none is free) — if [`DispatchConfig::interim_general_for_specialist`] is on. The interim
+//!   crew does not fill the specialist need.
+//! * **Queue.** Calls with needs left, by priority, then age (received), then id. A crew
+//!   that becomes available (added, back in service, finished, released) takes the queued
+//!   call of highest priority it can serve, among equal priorities the one it reaches
+//!   soonest by road, ties oldest; on a call it fills the most specific need it can (its own
+//!   type before a substitution).
+//! * **Re-assignment.** Otherwise that crew takes over the emergency whose responding
+//!   (dispatched or en route) crew it beats by the largest margin, if that margin is at
+//!   least `reassign_gain_ms` (and positive); the released crew then goes through the same
+//!   steps. Each hand-over strictly lowers the total ETA of responding crews, so this ends;
+//!   crews are processed first come, first served.
+//! * **Release.** A crew taken off a call while responding is told
+//!   ([`Event::CrewReleased`]); the need it served is re-dispatched to another crew or
+//!   queued. A crew stood down by its own status change (`dispatched|en_route →
+//!   available`) is not offered that need again in the same step, though it may take it
+//!   from the queue afterwards if no other crew can.
+//! * **Completion.** A crew that becomes available (or out of service) after reaching the
+//!   scene has finished its part; when no crew works on a call any more, it is completed
+//!   (needs still unfilled are dropped: the crews on scene judged them unneeded).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use router::{EtaIndex, Router, Snapped};
+use rstar::RTree;
+
+use crate::assign::{Role, SpeedBound, TreePoint};
+use crate::call::{Assignment, Call, CallId, CallStatus, CallTimes, NewCall, Priority};
+use crate::crew::{can_transition, Crew, CrewStatus, CrewType, NewCrew, Position};
+use crate::error::DispatchError;
+use crate::event::Event;
+use crate::hospital::{Capability, Hospital, NewHospital};
+use crate::policy::{Candidate, Decision, DecisionReason, DispatchConfig, Policy};
+
+/// Result of an operation: the events it caused.
+pub type Outcome = Result<Vec<Event>, DispatchError>;
+
+/// The dispatch state machine over one road network.
+#[derive(Debug)]
+pub struct Dispatcher {
+    pub(crate) router: Arc<Router>,
+    pub(crate) config: DispatchConfig,
+    /// Crews by slot (the slot is their index in `crew_etas`).
+    pub(crate) crews: Vec<Option<Crew>>,
+    pub(crate) crew_slot: BTreeMap<String, u32>,
+    free_slots: BTreeSet<u32>,
+    /// Every crew's position, for many-to-one ETAs.
+    pub(crate) crew_etas: EtaIndex,
+    /// Positions of the available crews (projected snapped points).
+    pub(crate) available: RTree<TreePoint>,
+    pub(crate) speed: SpeedBound,
+    calls: BTreeMap<CallId, Call>,
+    next_call_id: u64,
+    hospitals: Vec<Hospital>,
+    hospital_slot: BTreeMap<String, u32>,
+    hospital_etas: EtaIndex,
+}
+
+/// How a free crew ranks queued calls: priority, its ETA, age, id.
+type PickKey = (Priority, u32, i64, CallId);
+
+/// A possible hand-over of a call to a crew that came free.
+struct Takeover {
+    /// How much sooner the new crew arrives (ms).
+    gain: u32,
+    call_id: CallId,
+    /// The crew on its way now, and its assignment.
+    prev_slot: u32,
+    prev: Assignment,
+    candidates: Vec<Candidate>,
+    /// The new crew's ETA.
+    eta: u32,
+}
+
+/// Maps a crew status to the call status it stands for.
+fn call_stage(s: CrewStatus) -> Option<CallStatus> {
+    match s {
+        CrewStatus::Dispatched => Some(CallStatus::Assigned),
+        CrewStatus::EnRoute => Some(CallStatus::EnRoute),
+        CrewStatus::OnScene => Some(CallStatus::OnScene),
+        CrewStatus::Transporting => Some(CallStatus::Transporting),
+        CrewStatus::AtHospital => Some(CallStatus::AtHospital),
+        CrewStatus::Available | CrewStatus::OutOfService => None,
+    }
+}
+
+/// The need indices of a call in the order they are filled: specialist needs first.
+fn fill_order(call: &Call, pending: &[usize]) -> Vec<usize> {
+    let mut order = pending.to_vec();
+    order.sort_by_key(|&i| (!call.needs[i].is_specialist(), i));
+    order
+}
+
+/// The need of `call` (among `pending`) a crew of type `t` fills: its own type first, then
+/// a substitution.
+fn need_for(call: &Call, pending: &[usize], t: CrewType) -> Option<usize> {
+    pending
+        .iter()
+        .copied()
+        .find(|&i| call.needs[i] == t)
+        .or_else(|| {
+            pending
+                .iter()
+                .copied()
+                .find(|&i| t.can_serve(call.needs[i]))
+        })
+}
+
+impl Dispatcher {
+    /// A dispatcher with no crews, calls or hospitals.
+    pub fn new(router: Arc<Router>, config: DispatchConfig) -> Dispatcher {
+        Dispatcher {
+            crew_etas: EtaIndex::many_to_one(&router),
+            hospital_etas: EtaIndex::one_to_many(&router),
+            speed: SpeedBound::new(&router),
+            router,
+            config,
+            crews: Vec::new(),
+            crew_slot: BTreeMap::new(),
+            free_slots: BTreeSet::new(),
+            available: RTree::new(),
+            calls: BTreeMap::new(),
+            next_call_id: 1,
+            hospitals: Vec::new(),
+            hospital_slot: BTreeMap::new(),
+        }
+    }
+
+    /// The router.
+    pub fn router(&self) -> &Arc<Router> {
+        &self.router
+    }
+
+    /// The settings.
+    pub fn config(&self) -> DispatchConfig {
+        self.config
+    }
+
+    // ----- queries -----
+
+    /// A crew.
+    pub fn crew(&self, id: &str) -> Option<&Crew> {
+        let slot = *self.crew_slot.get(id)?;
+        self.crews[slot as usize].as_ref()
+    }
+
+    /// Every crew, by id.
+    pub fn crews(&self) -> impl Iterator<Item = &Crew> + '_ {
+        self.crew_slot
+            .values()
+            .filter_map(|&s| self.crews[s as usize].as_ref())
+    }
+
+    /// A call.
+    pub fn call(&self, id: CallId) -> Option<&Call> {
+        self.calls.get(&id)
+    }
+
+    /// Every call (open and closed), by id.
+    pub fn calls(&self) -> impl Iterator<Item = &Call> + '_ {
+        self.calls.values()
+    }
+
+    /// The calls waiting for at least one crew, in queue order: priority, then age, then id.
+    pub fn queue(&self) -> Vec<&Call> {
+        let mut q: Vec<&Call> = self
+            .calls
+            .values()
+            .filter(|c| !c.pending_needs().is_empty())
+            .collect();
+        q.sort_by_key(|c| c.queue_key());
+        q
+    }
+
+    /// A hospital.
+    pub fn hospital(&self, id: &str) -> Option<&Hospital> {
+        self.hospitals.get(*self.hospital_slot.get(id)? as usize)
+    }
+
+    /// Every hospital, by id.
+    pub fn hospitals(&self) -> impl Iterator<Item = &Hospital> + '_ {
+        self.hospital_slot
+            .values()
+            .map(|&s| &self.hospitals[s as usize])
+    }
+
+    /// The hospital with `capability` the crew reaches soonest from where it is, and the ETA
+    /// (ms); equal ETAs go to the lowest hospital id. `Ok(None)`: no capable hospital is
+    /// reachable.
+    pub fn hospital_for(
+        &mut self,
+        crew_id: &str,
+        capability: Capability,
+    ) -> Result<Option<(String, u32)>, DispatchError> {
+        let slot = self.slot_of(crew_id)?;
+        let from = self.crews[slot as usize].as_ref().map(|c| c.snapped);
+        let Some(from) = from else {
+            return Err(DispatchError::UnknownCrew(crew_id.to_string()));
+        };
+        let etas = self.hospital_etas.etas(&self.router, &from);
+        Ok(self
+            .hospitals
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.can(capability))
+            .filter_map(|(i, h)| Some((etas.get(i).copied().flatten()?, &h.id)))
+            .min()
+            .map(|(eta, id)| (id.clone(), eta)))
+    }
+
+    /// The road ETA (ms) of a crew to a call from where the crew is now.
+    pub fn eta(&self, crew_id: &str, call_id: CallId) -> Result<Option<u32>, DispatchError> {
+        let crew = self
+            .crew(crew_id)
+            .ok_or_else(|| DispatchError::UnknownCrew(crew_id.to_string()))?;
+        let call = self
+            .calls
+            .get(&call_id)
+            .ok_or(DispatchError::UnknownCall(call_id))?;
+        Ok(self.router.eta(&crew.snapped, &call.snapped))
+    }
+
+    // ----- hospitals -----
+
+    /// Adds a hospital (its entrance snapped to the roads).
+    pub fn add_hospital(&mut self, h: NewHospital, _now: i64) -> Outcome {
+        if self.hospital_slot.contains_key(&h.id) {
+            return Err(DispatchError::DuplicateHospital(h.id));
+        }
+        let snapped = self.snap(h.lat, h.lon)?;
+        let slot = self.hospitals.len() as u32;
+        self.hospital_etas.set(&self.router, slot, snapped);
+        self.hospital_slot.insert(h.id.clone(), slot);
+        let event = Event::HospitalAdded {
+            hospital_id: h.id.clone(),
+            name: h.name.clone(),
+            lat: h.lat,
+            lon: h.lon,
+            capabilities: h.capabilities.clone(),
+        };
+        self.hospitals.push(Hospital {
+            id: h.id,
+            name: h.name,
+            position: Position {
+                lat: h.lat,
+                lon: h.lon,
+            },
+            snapped,
+            capabilities: h.capabilities,
+        });
+        Ok(vec![event])
+    }
+
+    // ----- crews -----
+
+    /// Adds a crew, available at once: it may take a queued call or take over an emergency.
+    pub fn add_crew(&mut self, c: NewCrew, now: i64) -> Outcome {
+        if self.crew_slot.contains_key(&c.id) {
+            return Err(DispatchError::DuplicateCrew(c.id));
+        }
+        let snapped = self.snap(c.lat, c.lon)?;
+        let slot = match self.free_slots.pop_first() {
+            Some(s) => s,
+            None => {
+                self.crews.push(None);
+                (self.crews.len() - 1) as u32
+            }
+        };
+        let mut events = vec![Event::CrewAdded {
+            crew_id: c.id.clone(),
+            crew_type: c.crew_type,
+            station: c.station.clone(),
+            lat: c.lat,
+            lon: c.lon,
+        }];
+        let crew = Crew {
+            id: c.id.clone(),
+            crew_type: c.crew_type,
+            station: c.station,
+            position: Position {
+                lat: c.lat,
+                lon: c.lon,
+            },
+            snapped,
+            status: CrewStatus::Available,
+            call: None,
+        };
+        self.available.insert(self.tree_point(slot, &crew));
+        self.crews[slot as usize] = Some(crew);
+        self.crew_slot.insert(c.id, slot);
+        self.crew_etas.set(&self.router, slot, snapped);
+        self.settle(VecDeque::from([slot]), now, &mut events);
+        Ok(events)
+    }
+
+    /// Takes a crew off the roster. A crew on a call first goes out of service (its call is
+    /// re-dispatched if it was still on its way).
+    pub fn remove_crew(&mut self, id: &str, now: i64) -> Outcome {
+        let slot = self.slot_of(id)?;
+        let mut events = Vec::new();
+        if self.crew_at(slot).status != CrewStatus::OutOfService {
+            events = self.set_crew_status(id, CrewStatus::OutOfService, now)?;
+        }
+        self.crew_etas.remove(slot);
+        self.crews[slot as usize] = None;
+        self.crew_slot.remove(id);
+        self.free_slots.insert(slot);
+        events.push(Event::CrewRemoved {
+            crew_id: id.to_string(),
+        });
+        Ok(events)
+    }
+
+    /// A crew reports its position.
+    pub fn move_crew(&mut self, id: &str, lat: f64, lon: f64, _now: i64) -> Outcome {
+        let slot = self.slot_of(id)?;
+        let snapped = self.snap(lat, lon)?;
+        let old = self.tree_point(slot, self.crew_at(slot));
+        let available = self.crew_at(slot).status == CrewStatus::Available;
+        {
+            let crew = self.crew_mut(slot);
+            crew.position = Position { lat, lon };
+            crew.snapped = snapped;
+        }
+        if available {
+            self.available.remove(&old);
+            self.available
+                .insert(self.tree_point(slot, self.crew_at(slot)));
+        }
+        self.crew_etas.set(&self.router, slot, snapped);
+        Ok(vec![Event::CrewMoved {
+            crew_id: id.to_string(),
+            lat,
+            lon,
+        }])
+    }
+
+    /// A crew's status changes (as reported by the crew or set by the dispatcher); its call
+    /// follows. `dispatched` is refused: crews are dispatched by assignment.
+    pub fn set_crew_status(&mut self, id: &str, to: CrewStatus, now: i64) -> Outcome {
+        let slot = self.slot_of(id)?;
+        let (from, call) = {
+            let c = self.crew_at(slot);
+            (c.status, c.call)
+        };
+        if !can_transition(from, to) {
+            return Err(DispatchError::IllegalTransition {
+                crew: id.to_string(),
+                from,
+                to,
+            });
+        }
+        if to == CrewStatus::Dispatched {
+            return Err(DispatchError::DispatchWithoutCall(id.to_string()));
+        }
+        let mut events = Vec::new();
+        match (call, to) {
+            (Some(call_id), CrewStatus::Available | CrewStatus::OutOfService)
+                if from.is_responding() =>
+            {
+                // Stood down or out of service on the way: the need goes to another crew.
+                self.detach(call_id, slot, now, &mut events);
+                self.dispatch_pending(call_id, now, &mut events);
+                self.set_status(slot, to, &mut events);
+            }
+            (Some(call_id), CrewStatus::Available | CrewStatus::OutOfService) => {
+                // Its part is done (on scene or at the hospital).
+                if from == CrewStatus::OnScene && to == CrewStatus::Available {
+                    self.call_mut(call_id).times.left_scene.get_or_insert(now);
+                }
+                self.finish_part(call_id, slot, now);
+                self.set_status(slot, to, &mut events);
+                self.refresh_call_status(call_id, now, &mut events);
+            }
+            (Some(call_id), _) => {
+                self.set_status(slot, to, &mut events);
+                let times = &mut self.call_mut(call_id).times;
+                let field = match to {
+                    CrewStatus::EnRoute => &mut times.en_route,
+                    CrewStatus::OnScene => &mut times.on_scene,
+                    CrewStatus::Transporting => &mut times.left_scene,
+                    _ => &mut times.at_hospital,
+                };
+                field.get_or_insert(now);
+                self.refresh_call_status(call_id, now, &mut events);
+            }
+            (None, _) => self.set_status(slot, to, &mut events),
+        }
+        if to == CrewStatus::Available {
+            self.settle(VecDeque::from([slot]), now, &mut events);
+        }
+        Ok(events)
+    }
+
+    // ----- calls -----
+
+    /// Enters a call: snaps its position (off the map is an error), then assigns crews or
+    /// queues it. Its id is in the first event ([`Event::CallCreated`]).
+    pub fn new_call(&mut self, nc: NewCall, now: i64) -> Outcome {
+        let id = nc.id.unwrap_or(CallId(self.next_call_id));
+        if self.calls.contains_key(&id) {
+            return Err(DispatchError::DuplicateCall(id));
+        }
+        let snapped = self.snap(nc.lat, nc.lon)?;
+        let needs = if nc.needs.is_empty() {
+            vec![CrewType::General]
+        } else {
+            nc.needs
+        };
+        let received = nc.received.unwrap_or(now);
+        let mut events = vec![Event::CallCreated {
+            call_id: id,
+            priority: nc.priority,
+            needs: needs.clone(),
+            lat: nc.lat,
+            lon: nc.lon,
+            complaint: nc.complaint.clone(),
+            address: nc.address.clone(),
+            phone: nc.phone.clone(),
+            received,
+        }];
+        self.calls.insert(
+            id,
+            Call {
+                id,
+                position: Position {
+                    lat: nc.lat,
+                    lon: nc.lon,
+                },
+                snapped,
+                priority: nc.priority,
+                needs,
+                complaint: nc.complaint,
+                address: nc.address,
+                phone: nc.phone,
+                status: CallStatus::Queued,
+                assignments: Vec::new(),
+                times: CallTimes {
+                    received: Some(received),
+                    ..Default::default()
+                },
+                decisions: Vec::new(),
+            },
+        );
+        self.next_call_id = self.next_call_id.max(id.0.saturating_add(1));
+        self.dispatch_pending(id, now, &mut events);
+        Ok(events)
+    }
+
+    /// The dispatcher sends this crew to this call. The crew must be available or on its
+    /// way to another call (it is then diverted and that call re-dispatched), and able to
+    /// serve one of the call's needs: a need without a crew if there is one, else the need
+    /// whose crew is still on its way (that crew is released and told). Its own type comes
+    /// before a substitution.
+    pub fn assign_override(&mut self, call_id: CallId, crew_id: &str, now: i64) -> Outcome {
+        let slot = self.slot_of(crew_id)?;
+        let call = self.open_call(call_id)?;
+        let (status, crew_type, other_call) = {
+            let c = self.crew_at(slot);
+            (c.status, c.crew_type, c.call)
+        };
+        if other_call == Some(call_id) {
+            return Err(DispatchError::AlreadyAssigned {
+                crew: crew_id.to_string(),
+                call: call_id,
+            });
+        }
+        if !(status == CrewStatus::Available || status.is_responding()) {
+            return Err(DispatchError::CrewNotAvailable {
+                crew: crew_id.to_string(),
+                status,
+            });
+        }
+        // Which need, and whose place it takes.
+        let pending = call.pending_needs();
+        let (need_index, previous) = match need_for(call, &pending, crew_type) {
+            Some(i) => (i, None),
+            None => {
+                let replaceable: Vec<usize> = call
+                    .active_assignments()
+                    .filter(|a| !a.interim && self.is_responding(&a.crew_id))
+                    .map(|a| a.need_index)
+                    .collect();
+                match need_for(call, &replaceable, crew_type) {
+                    Some(i) => {
+                        let prev = call
+                            .active_assignments()
+                            .find(|a| !a.interim && a.need_index == i)
+                            .map(|a| a.crew_id.clone());
+                        (i, prev)
+                    }
+                    None => {
+                        return Err(DispatchError::CrewNotAble {
+                            crew: crew_id.to_string(),
+                            crew_type,
+                            call: call_id,
+                            needs: call.needs.clone(),
+                        })
+                    }
+                }
+            }
+        };
+        let need = call.needs[need_index];
+        let at = call.snapped;
+        let etas = self.crew_etas_to(&at);
+        let Some(eta) = etas[slot as usize] else {
+            return Err(DispatchError::Unreachable {
+                crew: crew_id.to_string(),
+                call: call_id,
+            });
+        };
+        // No more refusals below.
+        let candidates = self.candidates(&etas, Role::Need(need));
+        let mut events = Vec::new();
+        if let Some(other) = other_call {
+            self.detach(other, slot, now, &mut events);
+            self.set_status(slot, CrewStatus::Available, &mut events);
+        }
+        let mut freed = VecDeque::new();
+        let decision = Decision {
+            call_id,
+            crew_id: crew_id.to_string(),
+            need,
+            eta_ms: eta,
+            at: now,
+            reason: DecisionReason::DispatcherOverride,
+            candidates,
+        };
+        events.push(match &previous {
+            Some(prev) => Event::CallReassigned {
+                from_crew: prev.clone(),
+                to_crew: crew_id.to_string(),
+                decision: decision.clone(),
+            },
+            None => Event::CallAssigned {
+                decision: decision.clone(),
+            },
+        });
+        self.attach(slot, need_index, false, decision, now, &mut events);
+        if let Some(prev) = &previous {
+            let prev_slot = self.crew_slot[prev];
+            self.detach(call_id, prev_slot, now, &mut events);
+            self.set_status(prev_slot, CrewStatus::Available, &mut events);
+            freed.push_back(prev_slot);
+        }
+        if let Some(other) = other_call {
+            self.dispatch_pending(other, now, &mut events);
+        }
+        self.settle(freed, now, &mut events);
+        Ok(events)
+    }
+
+    /// Cancels a call no crew has reached yet; its crews are released (and may take queued
+    /// calls).
+    pub fn cancel_call(&mut self, call_id: CallId, now: i64) -> Outcome {
+        let call = self.open_call(call_id)?;
+        if call
+            .active_assignments()
+            .any(|a| !self.is_responding(&a.crew_id))
+        {
+            return Err(DispatchError::CallInProgress {
+                call: call_id,
+                status: call.status,
+            });
+        }
+        let crews: Vec<u32> = call
+            .active_assignments()
+            .map(|a| self.crew_slot[&a.crew_id])
+            .collect();
+        self.call_mut(call_id).status = CallStatus::Cancelled;
+        let mut events = vec![
+            Event::CallCancelled { call_id },
+            Event::CallStatus {
+                call_id,
+                status: CallStatus::Cancelled,
+            },
+        ];
+        for &slot in &crews {
+            self.detach(call_id, slot, now, &mut events);
+            self.set_status(slot, CrewStatus::Available, &mut events);
+        }
+        self.settle(crews.into(), now, &mut events);
+        Ok(events)
+    }
+
+    /// Records the patient handover at the hospital (any call but a cancelled one; a later
+    /// record replaces an earlier one).
+    pub fn handover_recorded(&mut self, call_id: CallId, now: i64) -> Outcome {
+        let call = self
+            .calls
+            .get_mut(&call_id)
+            .ok_or(DispatchError::UnknownCall(call_id))?;
+        if call.status == CallStatus::Cancelled {
+            return Err(DispatchError::CallClosed {
+                call: call_id,
+                status: call.status,
+            });
+        }
+        call.times.handover = Some(now);
+        Ok(vec![Event::HandoverRecorded { call_id, at: now }])
+    }
+
+    // ----- internals -----
+
+    fn snap(&self, lat: f64, lon: f64) -> Result<Snapped, DispatchError> {
+        self.router.snap(lat, lon).map_err(DispatchError::OffMap)
+    }
+
+    fn slot_of(&self, id: &str) -> Result<u32, DispatchError> {
+        self.crew_slot
+            .get(id)
+            .copied()
+            .ok_or_else(|| DispatchError::UnknownCrew(id.to_string()))
+    }
+
+    fn crew_at(&self, slot: u32) -> &Crew {
+        self.crews[slot as usize]
+            .as_ref()
+            .expect("a slot in use holds a crew")
+    }
+
+    fn crew_mut(&mut self, slot: u32) -> &mut Crew {
+        self.crews[slot as usize]
+            .as_mut()
+            .expect("a slot in use holds a crew")
+    }
+
+    fn call_mut(&mut self, id: CallId) -> &mut Call {
+        self.calls.get_mut(&id).expect("a known call")
+    }
+
+    fn open_call(&self, id: CallId) -> Result<&Call, DispatchError> {
+        let call = self.calls.get(&id).ok_or(DispatchError::UnknownCall(id))?;
+        if call.status.is_closed() {
+            return Err(DispatchError::CallClosed {
+                call: id,
+                status: call.status,
+            });
+        }
+        Ok(call)
+    }
+
+    fn is_responding(&self, crew_id: &str) -> bool {
+        self.crew(crew_id).is_some_and(|c| c.status.is_responding())
+    }
+
+    /// Changes a crew's status, keeping the R-tree of available crews in step.
+    fn set_status(&mut self, slot: u32, to: CrewStatus, events: &mut Vec<Event>) {
+        let from = self.crew_at(slot).status;
+        if from == to {
+            return;
+        }
+        let point = self.tree_point(slot, self.crew_at(slot));
+        if from == CrewStatus::Available {
+            self.available.remove(&point);
+        }
+        if to == CrewStatus::Available {
+            self.available.insert(point);
+        }
+        let crew = self.crew_mut(slot);
+        crew.status = to;
+        events.push(Event::CrewStatus {
+            crew_id: crew.id.clone(),
+            from,
+            to,
+        });
+    }
+
+    /// Attaches an available crew to a call for a need (the caller has emitted the
+    /// assignment event) and dispatches it.
+    fn attach(
+        &mut self,
+        slot: u32,
+        need_index: usize,
+        interim: bool,
+        decision: Decision,
+        now: i64,
+        events: &mut Vec<Event>,
+    ) {
+        let call_id = decision.call_id;
+        self.crew_mut(slot).call = Some(call_id);
+        self.set_status(slot, CrewStatus::Dispatched, events);
+        let call = self.call_mut(call_id);
+        call.assignments.push(Assignment {
+            crew_id: decision.crew_id.clone(),
+            need: decision.need,
+            need_index,
+            interim,
+            eta_ms: decision.eta_ms,
+            decided_at: now,
+            finished_at: None,
+        });
+        call.times.assigned.get_or_insert(now);
+        call.times.crew_notified.get_or_insert(now);
+        call.decisions.push(decision);
+        self.refresh_call_status(call_id, now, events);
+    }
+
+    /// Takes a crew off a call it responds to (the assignment is dropped, the crew told);
+    /// its status is left to the caller.
+    fn detach(&mut self, call_id: CallId, slot: u32, now: i64, events: &mut Vec<Event>) {
+        let crew_id = self.crew_at(slot).id.clone();
+        self.crew_mut(slot).call = None;
+        self.call_mut(call_id)
+            .assignments
+            .retain(|a| !(a.crew_id == crew_id && a.finished_at.is_none()));
+        events.push(Event::CrewReleased { crew_id, call_id });
+        self.refresh_call_status(call_id, now, events);
+    }
+
+    /// Marks a crew's part of a call done.
+    fn finish_part(&mut self, call_id: CallId, slot: u32, now: i64) {
+        let crew_id = self.crew_at(slot).id.clone();
+        self.crew_mut(slot).call = None;
+        for a in &mut self.call_mut(call_id).assignments {
+            if a.crew_id == crew_id && a.finished_at.is_none() {
+                a.finished_at = Some(now);
+            }
+        }
+    }
+
+    /// Brings a call's status in line with its crews.
+    fn refresh_call_status(&mut self, call_id: CallId, now: i64, events: &mut Vec<Event>) {
+        let call = &self.calls[&call_id];
+        if call.status.is_closed() {
+            return;
+        }
+        let stage = call
+            .active_assignments()
+            .filter_map(|a| call_stage(self.crew(&a.crew_id)?.status))
+            .max();
+        let status = match stage {
+            Some(s) => s,
+            None if call.assignments.iter().any(|a| a.finished_at.is_some()) => {
+                CallStatus::Completed
+            }
+            None => CallStatus::Queued,
+        };
+        if status != call.status {
+            let call = self.call_mut(call_id);
+            call.status = status;
+            if status == CallStatus::Completed {
+                call.times.crew_available = Some(now);
+            }
+            events.push(Event::CallStatus { call_id, status });
+        }
+    }
+
+    fn policy_reason(&self) -> DecisionReason {
+        match self.config.policy {
+            Policy::RoadEta => DecisionReason::NearestByRoad,
+            Policy::StraightLine => DecisionReason::NearestByStraightLine,
+        }
+    }
+
+    /// Fills a call's pending needs with available crews (then an interim crew if due);
+    /// queues it with what is left.
+    fn dispatch_pending(&mut self, call_id: CallId, now: i64, events: &mut Vec<Event>) {
+        let call = &self.calls[&call_id];
+        let pending = call.pending_needs();
+        if pending.is_empty() {
+            return;
+        }
+        let order = fill_order(call, &pending);
+        let at = call.snapped;
+        let etas = self.crew_etas_to(&at);
+        for i in order {
+            let need = self.calls[&call_id].needs[i];
+            if let Some((slot, eta, candidates)) = self.choose(&at, &etas, Role::Need(need)) {
+                let decision = Decision {
+                    call_id,
+                    crew_id: self.crew_at(slot).id.clone(),
+                    need,
+                    eta_ms: eta,
+                    at: now,
+                    reason: self.policy_reason(),
+                    candidates,
+                };
+                events.push(Event::CallAssigned {
+                    decision: decision.clone(),
+                });
+                self.attach(slot, i, false, decision, now, events);
+            }
+        }
+        self.maybe_interim(call_id, &etas, now, events);
+        let call = &self.calls[&call_id];
+        let pending = call.pending_needs();
+        if !pending.is_empty() {
+            events.push(Event::CallQueued {
+                call_id,
+                pending: pending.iter().map(|&i| call.needs[i]).collect(),
+            });
+        }
+    }
+
+    /// Whether a call waits for an interim general crew from the queue: an emergency with a
+    /// specialist need left and no crew at all.
+    fn wants_interim(&self, call: &Call) -> bool {
+        self.config.interim_general_for_specialist
+            && call.priority == Priority::Emergency
+            && !call.status.is_closed()
+            && call.active_assignments().next().is_none()
+            && call
+                .pending_needs()
+                .iter()
+                .any(|&i| call.needs[i].is_specialist())
+    }
+
+    /// Sends an interim general crew to an emergency whose specialist is far or not free.
+    fn maybe_interim(
+        &mut self,
+        call_id: CallId,
+        etas: &[Option<u32>],
+        now: i64,
+        events: &mut Vec<Event>,
+    ) {
+        let call = &self.calls[&call_id];
+        if !self.config.interim_general_for_specialist
+            || call.priority != Priority::Emergency
+            || call.active_assignments().any(|a| a.interim)
+        {
+            return;
+        }
+        let pending = call.pending_needs();
+        let covered = pending
+            .iter()
+            .copied()
+            .find(|&i| call.needs[i].is_specialist())
+            .or_else(|| {
+                call.active_assignments()
+                    .find(|a| a.need.is_specialist() && self.is_responding(&a.crew_id))
+                    .map(|a| a.need_index)
+            });
+        let Some(need_index) = covered else {
+            return;
+        };
+        let Some((slot, eta, candidates)) = self.choose(&call.snapped, etas, Role::Interim) else {
+            return;
+        };
+        let earliest = call
+            .active_assignments()
+            .map(|a| {
+                etas.get(self.crew_slot[&a.crew_id] as usize)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(u32::MAX)
+            })
+            .min()
+            .unwrap_or(u32::MAX);
+        if u64::from(earliest) <= u64::from(eta) + u64::from(self.config.reassign_gain_ms) {
+            return;
+        }
+        let need = call.needs[need_index];
+        let decision = Decision {
+            call_id,
+            crew_id: self.crew_at(slot).id.clone(),
+            need,
+            eta_ms: eta,
+            at: now,
+            reason: DecisionReason::InterimGeneralCrew,
+            candidates,
+        };
+        events.push(Event::CallAssigned {
+            decision: decision.clone(),
+        });
+        self.attach(slot, need_index, true, decision, now, events);
+    }
+
+    /// Lets crews that became available take queued calls or take over emergencies, one
+    /// after the other (crews released on the way join the end of the line).
+    fn settle(&mut self, mut freed: VecDeque<u32>, now: i64, events: &mut Vec<Event>) {
+        // Every step fills a need or strictly lowers the total ETA of responding crews, so
+        // this ends; the guard only protects against a bug turning into a hang.
+        let mut guard = 64 + 16 * (self.crews.len() + self.calls.len());
+        while let Some(slot) = freed.pop_front() {
+            debug_assert!(guard > 0, "dispatch settling did not end");
+            if guard == 0 {
+                break;
+            }
+            guard -= 1;
+            match &self.crews[slot as usize] {
+                Some(c) if c.status == CrewStatus::Available => {}
+                _ => continue,
+            }
+            if self.take_from_queue(slot, now, events) {
+                continue;
+            }
+            if let Some(released) = self.try_reassign(slot, now, events) {
+                freed.push_back(released);
+            }
+        }
+    }
+
+    /// An available crew takes the queued call of highest priority it can serve, the one
+    /// it reaches soonest among equals, ties oldest. Returns whether it took one.
+    fn take_from_queue(&mut self, slot: u32, now: i64, events: &mut Vec<Event>) -> bool {
+        let crew = self.crew_at(slot);
+        let t = crew.crew_type;
+        let from = crew.snapped;
+        // (call, need index, interim) for each servable queued call.
+        let mut servable: Vec<(&Call, usize, bool)> = self
+            .calls
+            .values()
+            .filter_map(|c| {
+                let pending = c.pending_needs();
+                if let Some(i) = need_for(c, &pending, t) {
+                    return Some((c, i, false));
+                }
+                if t == CrewType::General && self.wants_interim(c) {
+                    let i = pending
+                        .iter()
+                        .copied()
+                        .find(|&i| c.needs[i].is_specialist())?;
+                    return Some((c, i, true));
+                }
+                None
+            })
+            .collect();
+        servable.sort_by_key(|(c, _, _)| c.queue_key());
+        // ((priority, ETA, received, id), need index, interim)
+        let mut best: Option<(PickKey, usize, bool)> = None;
+        for (c, i, interim) in servable {
+            if best.is_some_and(|(k, _, _)| k.0 < c.priority) {
+                break;
+            }
+            let Some(eta) = self.router.eta(&from, &c.snapped) else {
+                continue;
+            };
+            let key = (c.priority, eta, c.received(), c.id);
+            if best.is_none_or(|(k, _, _)| key < k) {
+                best = Some((key, i, interim));
+            }
+        }
+        let Some(((_, _, _, call_id), need_index, interim)) = best else {
+            return false;
+        };
+        let call = &self.calls[&call_id];
+        let need = call.needs[need_index];
+        let at = call.snapped;
+        let etas = self.crew_etas_to(&at);
+        let role = if interim {
+            Role::Interim
+        } else {
+            Role::Need(need)
+        };
+        let candidates = self.candidates(&etas, role);
+        let Some(eta) = etas[slot as usize] else {
+            return false;
+        };
+        let decision = Decision {
+            call_id,
+            crew_id: self.crew_at(slot).id.clone(),
+            need,
+            eta_ms: eta,
+            at: now,
+            reason: if interim {
+                DecisionReason::InterimGeneralCrew
+            } else {
+                DecisionReason::QueuedThenReleased
+            },
+            candidates,
+        };
+        events.push(Event::CallAssigned {
+            decision: decision.clone(),
+        });
+        self.attach(slot, need_index, interim, decision, now, events);
+        true
+    }
+
+    /// An available crew takes over the emergency whose responding crew it beats by the
+    /// most, if by at least the configured gain. Returns the released crew.
+    fn try_reassign(&mut self, slot: u32, now: i64, events: &mut Vec<Event>) -> Option<u32> {
+        let t = self.crew_at(slot).crew_type;
+        let mut emergencies: Vec<(i64, CallId)> = self
+            .calls
+            .values()
+            .filter(|c| {
+                c.priority == Priority::Emergency
+                    && !c.status.is_closed()
+                    && c.active_assignments().any(|a| {
+                        self.is_responding(&a.crew_id)
+                            && if a.interim {
+                                Role::Interim.admits(t)
+                            } else {
+                                t.can_serve(a.need)
+                            }
+                    })
+            })
+            .map(|c| (c.received(), c.id))
+            .collect();
+        emergencies.sort();
+        let mut best: Option<Takeover> = None;
+        for (_, call_id) in emergencies {
+            let at = self.calls[&call_id].snapped;
+            let etas = self.crew_etas_to(&at);
+            let Some(mine) = etas[slot as usize] else {
+                continue;
+            };
+            let call = &self.calls[&call_id];
+            for a in call.active_assignments() {
+                let role = if a.interim {
+                    Role::Interim
+                } else {
+                    Role::Need(a.need)
+                };
+                if !self.is_responding(&a.crew_id) || !role.admits(t) {
+                    continue;
+                }
+                let cur_slot = self.crew_slot[&a.crew_id];
+                let current = etas[cur_slot as usize].unwrap_or(u32::MAX);
+                let gain = current.saturating_sub(mine);
+                if gain == 0 || gain < self.config.reassign_gain_ms {
+                    continue;
+                }
+                if best.as_ref().is_none_or(|b| gain > b.gain) {
+                    best = Some(Takeover {
+                        gain,
+                        call_id,
+                        prev_slot: cur_slot,
+                        prev: a.clone(),
+                        candidates: self.candidates(&etas, role),
+                        eta: mine,
+                    });
+                }
+            }
+        }
+        let Takeover {
+            gain,
+            call_id,
+            prev_slot,
+            prev,
+            candidates,
+            eta,
+        } = best?;
+        let decision = Decision {
+            call_id,
+            crew_id: self.crew_at(slot).id.clone(),
+            need: prev.need,
+            eta_ms: eta,
+            at: now,
+            reason: DecisionReason::ReassignedFaster {
+                previous_crew: prev.crew_id.clone(),
+                gain_ms: gain,
+            },
+            candidates,
+        };
+        events.push(Event::CallReassigned {
+            from_crew: prev.crew_id.clone(),
+            to_crew: decision.crew_id.clone(),
+            decision: decision.clone(),
+        });
+        self.attach(slot, prev.need_index, prev.interim, decision, now, events);
+        self.detach(call_id, prev_slot, now, events);
+        self.set_status(prev_slot, CrewStatus::Available, events);
+        Some(prev_slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatcher_can_be_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Dispatcher>();
+        send_sync::<Event>();
+        send_sync::<DispatchError>();
+    }
+
+    #[test]
+    fn specialists_are_filled_first_and_own_type_before_substitution() {
+        let here = osm_data::Coord::default();
+        let call = Call {
+            id: CallId(1),
+            position: Position { lat: 0.0, lon: 0.0 },
+            snapped: Snapped {
+                segment: 0,
+                fraction: 0.0,
+                point: here,
+                distance_m: 0.0,
+                input: here,
+            },
+            priority: Priority::Emergency,
+            needs: vec![
+                CrewType::General,
+                CrewType::Paediatric,
+                CrewType::General,
+                CrewType::Resuscitation,
+            ],
+            complaint: String::new(),
+            address: String::new(),
+            phone: None,
+            status: CallStatus::Queued,
+            assignments: Vec::new(),
+            times: CallTimes::default(),
+            decisions: Vec::new(),
+        };
+        let all = call.pending_needs();
+        assert_eq!(fill_order(&call, &all), [1, 3, 0, 2]);
+        assert_eq!(need_for(&call, &all, CrewType::Resuscitation), Some(3));
+        assert_eq!(need_for(&call, &[0, 2], CrewType::Resuscitation), Some(0));
+        assert_eq!(need_for(&call, &all, CrewType::General), Some(0));
+        assert_eq!(need_for(&call, &[1, 3], CrewType::General), None);
+        assert_eq!(need_for(&call, &all, CrewType::Psychiatric), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! What happened: every operation of the [`crate::Dispatcher`] returns the events it caused,
+//! in order. The service persists and broadcasts them (adding its own sequence number); a
+//! client that applies them in order mirrors the dispatcher's state.
+//!
+//! JSON: `{"type": "call_assigned", "decision": {...}}`, names in snake_case.
+
+use serde::{Deserialize, Serialize};
+
+use crate::call::{CallId, CallStatus, Priority};
+use crate::crew::{CrewStatus, CrewType};
+use crate::hospital::Capability;
+use crate::policy::Decision;
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A call was entered (status `queued` until a crew is assigned).
+    CallCreated {
+        /// The call.
+        call_id: CallId,
+        /// How urgent.
+        priority: Priority,
+        /// The crews it needs.
+        needs: Vec<CrewType>,
+        /// Where, latitude as given.
+        lat: f64,
+        /// Where, longitude as given.
+        lon: f64,
+        /// The chief complaint.
+        complaint: String,
+        /// The address.
+        address: String,
+        /// The caller's phone number.
+        phone: Option<String>,
+        /// When it was received (Unix ms).
+        received: i64,
+    },
+    /// A call waits for crews: no able crew is available for these needs.
+    CallQueued {
+        /// The call.
+        call_id: CallId,
+        /// The needs left without a crew.
+        pending: Vec<CrewType>,
+    },
+    /// A crew was sent to a call.
+    CallAssigned {
+        /// The decision, with the call, crew, need, ETA and reason.
+        decision: Decision,
+    },
+    /// A call was handed from one crew to another (the old crew is released: see the
+    /// [`Event::CrewReleased`] that follows).
+    CallReassigned {
+        /// The crew that was on its way.
+        from_crew: String,
+        /// The crew now sent.
+        to_crew: String,
+        /// The decision.
+        decision: Decision,
+    },
+    /// A call was cancelled by the dispatcher.
+    CallCancelled {
+        /// The call.
+        call_id: CallId,
+    },
+    /// A call's status changed.
+    CallStatus {
+        /// The call.
+        call_id: CallId,
+        /// Its new status.
+        status: CallStatus,
+    },
+    /// The patient was handed over at the hospital.
+    HandoverRecorded {
+        /// The call.
+        call_id: CallId,
+        /// When (Unix ms).
+        at: i64,
+    },
+    /// A crew joined (it starts available).
+    CrewAdded {
+        /// The crew.
+        crew_id: String,
+        /// Its type.
+        crew_type: CrewType,
+        /// Its station.
+        station: Option<String>,
+        /// Where, latitude.
+        lat: f64,
+        /// Where, longitude.
+        lon: f64,
+    },
+    /// A crew left the roster.
+    CrewRemoved {
+        /// The crew.
+        crew_id: String,
+    },
+    /// A crew's status changed.
+    CrewStatus {
+        /// The crew.
+        crew_id: String,
+        /// Its old status.
+        from: CrewStatus,
+        /// Its new status.
+        to: CrewStatus,
+    },
+    /// A crew reported a new position.
+    CrewMoved {
+        /// The crew.
+        crew_id: String,
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lon: f64,
+    },
+    /// A call was taken from a crew (re-assigned, overridden, diverted, cancelled or the
+    /// crew stood down): tell the crew.
+    CrewReleased {
+        /// The crew.
+        crew_id: String,
+        /// The call it no longer serves.
+        call_id: CallId,
+    },
+    /// A hospital was added.
+    HospitalAdded {
+        /// The hospital.
+        hospital_id: String,
+        /// Its name.
+        name: String,
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lon: f64,
+        /// What it can treat.
+        capabilities: Vec<Capability>,
+    },
+}
+
+impl Event {
+    /// The call this event is about, if any.
+    pub fn call_id(&self) -> Option<CallId> {
+        match self {
+            Event::CallCreated { call_id, .. }
+            | Event::CallQueued { call_id, .. }
+            | Event::CallCancelled { call_id }
+            | Event::CallStatus { call_id, .. }
+            | Event::HandoverRecorded { call_id, .. }
+            | Event::CrewReleased { call_id, .. } => Some(*call_id),
+            Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
+                Some(decision.call_id)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_with_their_type() {
+        let e = Event::CrewStatus {
+            crew_id: "A1".into(),
+            from: CrewStatus::Available,
+            to: CrewStatus::OutOfService,
+        };
+        let s = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            s,
+            r#"{"type":"crew_status","crew_id":"A1","from":"available","to":"out_of_service"}"#
+        );
+        let back: Event = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, e);
+        let e = Event::CallStatus {
+            call_id: CallId(3),
+            status: CallStatus::EnRoute,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"type":"call_status","call_id":3,"status":"en_route"}"#
+        );
+        assert_eq!(e.call_id(), Some(CallId(3)));
+    }
+}

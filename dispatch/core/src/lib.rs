@@ -1,0 +1,45 @@
+//! Dispatch decision core of the ambulance dispatch engine: which crew goes to which call,
+//! and why. Pure logic, shared by the dispatch service and the call simulator: no I/O, no
+//! clock (every operation takes `now`, Unix milliseconds), deterministic (the same
+//! operations give the same events). Exact road ETAs come from the `router` crate.
+//!
+//! Parts:
+//! * [`crew`]: crew types, the crew status machine, crews;
+//! * [`call`]: calls, priorities, call status, the NEMSIS-like timeline, assignments;
+//! * [`hospital`]: hospitals and capabilities;
+//! * [`policy`]: settings, decisions and their reasons, tie rules;
+//! * [`assign`]: finding the best crew (bucket many-to-one ETAs, straight line, pruned);
+//! * [`dispatcher`]: the [`Dispatcher`] and its operations and rules;
+//! * [`event`]: the events every operation returns;
+//! * [`error`]: the one error type, [`DispatchError`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use dispatch_core::{Dispatcher, DispatchConfig, NewCall, NewCrew, CrewType, Priority};
+//! let router = Arc::new(router::Router::open("heidelberg.graph".as_ref())?);
+//! let mut d = Dispatcher::new(router, DispatchConfig::default());
+//! let now = 1_764_000_000_000;
+//! d.add_crew(NewCrew { id: "A1".into(), crew_type: CrewType::General, station: None,
+//!                      lat: 49.41, lon: 8.69 }, now)?;
+//! for event in d.new_call(NewCall::at(49.40, 8.67, Priority::Emergency), now)? {
+//!     println!("{}", serde_json::to_string(&event).unwrap());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod assign;
+pub mod call;
+pub mod crew;
+pub mod dispatcher;
+pub mod error;
+pub mod event;
+pub mod hospital;
+pub mod policy;
+
+pub use call::{Assignment, Call, CallId, CallStatus, CallTimes, NewCall, Priority};
+pub use crew::{can_transition, Crew, CrewStatus, CrewType, NewCrew, Position};
+pub use dispatcher::{Dispatcher, Outcome};
+pub use error::DispatchError;
+pub use event::Event;
+pub use hospital::{Capability, Hospital, NewHospital};
+pub use policy::{Candidate, Choice, Decision, DecisionReason, DispatchConfig, Policy};

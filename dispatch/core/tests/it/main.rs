@@ -1,0 +1,7 @@
+//! Integration tests of the dispatch core on the bundled Moscow fragment.
+
+mod helpers;
+mod multi;
+mod props;
+mod scenarios;
+mod search;

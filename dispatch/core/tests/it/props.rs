@@ -1,0 +1,249 @@
+//! Random sequences of operations: the invariants always hold, errors change nothing, and
+//! the same operations give the same events.
+
+use dispatch_core::*;
+use proptest::prelude::*;
+use rand::Rng;
+
+use crate::helpers::*;
+
+/// One operation, with indices resolved against what exists when it runs.
+#[derive(Debug, Clone)]
+enum Op {
+    AddCrew(u8, usize),
+    RemoveCrew(usize),
+    MoveCrew(usize, usize),
+    /// A status drawn at random (often illegal).
+    Status(usize, u8),
+    /// The crew's next natural status.
+    Advance(usize),
+    NewCall(usize, u8, Vec<u8>),
+    Override(usize, usize),
+    Cancel(usize),
+    Handover(usize),
+}
+
+const TYPES: [CrewType; 4] = CrewType::ALL;
+const PRIORITIES: [Priority; 3] = [Priority::Emergency, Priority::Urgent, Priority::NonUrgent];
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let ix = 0usize..1000;
+    prop_oneof![
+        3 => (0u8..4, ix.clone()).prop_map(|(t, p)| Op::AddCrew(t, p)),
+        1 => ix.clone().prop_map(Op::RemoveCrew),
+        2 => (ix.clone(), ix.clone()).prop_map(|(c, p)| Op::MoveCrew(c, p)),
+        2 => (ix.clone(), 0u8..7).prop_map(|(c, s)| Op::Status(c, s)),
+        6 => ix.clone().prop_map(Op::Advance),
+        5 => (ix.clone(), 0u8..3, prop::collection::vec(0u8..4, 0..3))
+            .prop_map(|(p, pr, n)| Op::NewCall(p, pr, n)),
+        1 => (ix.clone(), ix.clone()).prop_map(|(a, c)| Op::Override(a, c)),
+        1 => ix.clone().prop_map(Op::Cancel),
+        1 => ix.prop_map(Op::Handover),
+    ]
+}
+
+/// A crew id: one of those ever added, or (sometimes) an unknown one.
+fn crew_id(n_added: usize, i: usize) -> String {
+    format!("C{}", i % (n_added + 1))
+}
+
+fn call_id(d: &Dispatcher, i: usize) -> CallId {
+    let n = d.calls().count() as u64;
+    CallId(i as u64 % (n + 1) + 1)
+}
+
+fn next_status(s: CrewStatus) -> CrewStatus {
+    match s {
+        CrewStatus::Available => CrewStatus::OutOfService,
+        CrewStatus::Dispatched => CrewStatus::EnRoute,
+        CrewStatus::EnRoute => CrewStatus::OnScene,
+        CrewStatus::OnScene => CrewStatus::Transporting,
+        CrewStatus::Transporting => CrewStatus::AtHospital,
+        CrewStatus::AtHospital | CrewStatus::OutOfService => CrewStatus::Available,
+    }
+}
+
+/// Runs one operation.
+fn apply(d: &mut Dispatcher, added: &mut usize, op: &Op, now: i64) -> Outcome {
+    let pts = points();
+    let pt = |i: usize| pts[i % pts.len()];
+    match op {
+        Op::AddCrew(t, p) => {
+            let id = format!("C{added}");
+            let r = d.add_crew(crew(&id, TYPES[*t as usize], pt(*p)), now);
+            if r.is_ok() {
+                *added += 1;
+            }
+            r
+        }
+        Op::RemoveCrew(c) => d.remove_crew(&crew_id(*added, *c), now),
+        Op::MoveCrew(c, p) => {
+            let p = pt(*p);
+            d.move_crew(&crew_id(*added, *c), p.0, p.1, now)
+        }
+        Op::Status(c, s) => {
+            d.set_crew_status(&crew_id(*added, *c), CrewStatus::ALL[*s as usize], now)
+        }
+        Op::Advance(c) => {
+            let id = crew_id(*added, *c);
+            let next = d
+                .crew(&id)
+                .map_or(CrewStatus::Available, |c| next_status(c.status));
+            d.set_crew_status(&id, next, now)
+        }
+        Op::NewCall(p, pr, needs) => {
+            let p = pt(*p);
+            let needs: Vec<CrewType> = needs.iter().map(|&t| TYPES[t as usize]).collect();
+            d.new_call(
+                NewCall::at(p.0, p.1, PRIORITIES[*pr as usize]).with_needs(&needs),
+                now,
+            )
+        }
+        Op::Override(a, c) => d.assign_override(call_id(d, *a), &crew_id(*added, *c), now),
+        Op::Cancel(a) => d.cancel_call(call_id(d, *a), now),
+        Op::Handover(a) => d.handover_recorded(call_id(d, *a), now),
+    }
+}
+
+/// Runs a sequence, checking everything after each step; returns all events (errors as
+/// their message).
+fn run(ops: &[Op], config: DispatchConfig) -> Vec<Result<Vec<Event>, String>> {
+    let mut d = dispatcher(config);
+    let mut added = 0;
+    let mut out = Vec::new();
+    for (k, op) in ops.iter().enumerate() {
+        let now = T0 + 10_000 * k as i64;
+        let before = snapshot(&d);
+        let statuses: std::collections::BTreeMap<String, CrewStatus> =
+            d.crews().map(|c| (c.id.clone(), c.status)).collect();
+        match apply(&mut d, &mut added, op, now) {
+            Err(e) => {
+                assert_eq!(
+                    snapshot(&d),
+                    before,
+                    "{op:?} failed ({e}) but changed the state"
+                );
+                out.push(Err(e.to_string()));
+            }
+            Ok(events) => {
+                check_events(&statuses, &events);
+                check_invariants(&d);
+                for e in &events {
+                    let json = serde_json::to_string(e).unwrap();
+                    // (serde_json parses floats to within the last bit, so compare
+                    // what the text means rather than the floats.)
+                    let back: Event = serde_json::from_str(&json).unwrap();
+                    let text: serde_json::Value = serde_json::from_str(&json).unwrap();
+                    assert_eq!(serde_json::to_value(&back).unwrap(), text, "{json}");
+                }
+                out.push(Ok(events));
+            }
+        }
+    }
+    out
+}
+
+/// Replays the crew status events of one operation: every transition is legal, and a crew
+/// is dispatched only from `available` (so never while out of service or busy).
+fn check_events(before: &std::collections::BTreeMap<String, CrewStatus>, events: &[Event]) {
+    let mut status = before.clone();
+    for e in events {
+        match e {
+            Event::CrewAdded { crew_id, .. } => {
+                status.insert(crew_id.clone(), CrewStatus::Available);
+            }
+            Event::CrewStatus { crew_id, from, to } => {
+                assert_eq!(status.get(crew_id), Some(from), "{crew_id}: {events:?}");
+                assert!(can_transition(*from, *to), "{crew_id} {from} -> {to}");
+                if *to == CrewStatus::Dispatched {
+                    assert_eq!(*from, CrewStatus::Available);
+                }
+                status.insert(crew_id.clone(), *to);
+            }
+            Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
+                // A crew is available when the decision sends it (a diverted crew passes
+                // through available first).
+                let s = status.get(&decision.crew_id).copied();
+                assert_eq!(
+                    s,
+                    Some(CrewStatus::Available),
+                    "{} when sent: {events:?}",
+                    decision.crew_id
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(96),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_operations_keep_every_invariant(ops in prop::collection::vec(op_strategy(), 1..60)) {
+        run(&ops, DispatchConfig::default());
+    }
+
+    #[test]
+    fn random_operations_keep_every_invariant_with_straight_line_and_no_gain(
+        ops in prop::collection::vec(op_strategy(), 1..40)
+    ) {
+        run(&ops, DispatchConfig {
+            reassign_gain_ms: 0,
+            interim_general_for_specialist: false,
+            policy: Policy::StraightLine,
+        });
+    }
+}
+
+#[test]
+fn same_operations_give_the_same_events() {
+    let mut rng = rng("same_operations_give_the_same_events");
+    let ops: Vec<Op> = (0..400)
+        .map(|_| {
+            let (i, j) = (rng.gen_range(0..1000), rng.gen_range(0..1000));
+            match rng.gen_range(0..20) {
+                0..=2 => Op::AddCrew(rng.gen_range(0..4), i),
+                3 => Op::RemoveCrew(i),
+                4..=5 => Op::MoveCrew(i, j),
+                6..=11 => Op::Advance(i),
+                12..=16 => {
+                    let n = rng.gen_range(0..3);
+                    Op::NewCall(
+                        i,
+                        rng.gen_range(0..3),
+                        (0..n).map(|_| rng.gen_range(0..4)).collect(),
+                    )
+                }
+                17 => Op::Override(i, j),
+                18 => Op::Cancel(i),
+                _ => Op::Status(i, rng.gen_range(0..7)),
+            }
+        })
+        .collect();
+    let a = run(&ops, DispatchConfig::default());
+    let b = run(&ops, DispatchConfig::default());
+    assert_eq!(a, b);
+    let assigned = a
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|e| matches!(e, Event::CallAssigned { .. }))
+        .count();
+    let reassigned = a
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|e| matches!(e, Event::CallReassigned { .. }))
+        .count();
+    println!(
+        "{} ops, {} errors, {assigned} assignments, {reassigned} re-assignments",
+        ops.len(),
+        a.iter().filter(|r| r.is_err()).count()
+    );
+    assert!(assigned > 10);
+}
