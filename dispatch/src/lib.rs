@@ -1,11 +1,17 @@
 //! The ambulance dispatch service.
 //!
-//! Today it serves the router's HTTP API (OSRM-compatible `route`, `table`, `nearest` and
-//! the live closures API) over the bundled map; the dispatch of 112 calls to crews grows
-//! here (issue 4).
+//! It takes 112 calls and assigns each to the crew that arrives first (the decisions are
+//! `dispatch-core`'s), pushes routes to crew tablets and every event to dispatcher consoles
+//! over websockets, and serves the router's OSRM-compatible API and live closures.
 //!
 //! Parts:
 //! * [`map`]: open a map given as `.osm.pbf` (imported once, cached as `.graph`) or `.graph`;
+//! * [`auth`]: bearer tokens and roles;
+//! * [`api`]: the calls and crews REST API;
+//! * [`ws`]: the console and tablet websockets;
+//! * [`hub`]: numbered events, resumable;
+//! * [`state`]: the shared state and the single writer;
+//! * [`error`]: the JSON error type;
 //! * [`server`]: the axum application and [`server::serve`].
 //!
 //! Glossary: a *crew* is an ambulance and its staff; a *call* is a 112 request for an
@@ -15,9 +21,19 @@
 //! # async fn run() -> anyhow::Result<()> {
 //! let router = dispatch::map::open_map("data/heidelberg.osm.pbf".as_ref())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! dispatch::server::serve(std::sync::Arc::new(router), listener, std::future::pending()).await?;
+//! let config = dispatch::state::ServiceConfig {
+//!     tokens: dispatch::auth::Tokens::from_pairs([("s3cret", "dispatcher")]).map_err(anyhow::Error::msg)?,
+//!     ..Default::default()
+//! };
+//! dispatch::server::serve(std::sync::Arc::new(router), config, listener, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod hub;
 pub mod map;
 pub mod server;
+pub mod state;
+pub mod ws;

@@ -29,6 +29,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Token file (TOML `[tokens]` table: token = "admin" | "dispatcher" | "crew:<id>").
+        /// Created with a random admin token when missing.
+        #[arg(long, default_value = "dispatch-tokens.toml")]
+        tokens: PathBuf,
     },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
@@ -49,7 +53,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { map, listen } => serve(map, listen),
+        Command::Serve {
+            map,
+            listen,
+            tokens,
+        } => serve(map, listen, tokens),
         Command::Import {
             map,
             output,
@@ -75,13 +83,22 @@ fn default_map() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/heidelberg.osm.pbf")
 }
 
-fn serve(map: Option<PathBuf>, listen: String) -> anyhow::Result<()> {
+fn serve(map: Option<PathBuf>, listen: String, tokens: PathBuf) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
+    let (tokens_read, created) = dispatch::auth::Tokens::load_or_create(&tokens)?;
+    if let Some(admin) = created {
+        println!(
+            "created {} with an admin token: {admin}  (use it as 'Authorization: Bearer {admin}')",
+            tokens.display()
+        );
+    } else {
+        println!("tokens from {}", tokens.display());
+    }
     let map = map.unwrap_or_else(default_map);
     let started = Instant::now();
     let router = dispatch::map::open_map(&map)?;
@@ -100,7 +117,17 @@ fn serve(map: Option<PathBuf>, listen: String) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}  (try http://{addr}/health)");
-        dispatch::server::serve(std::sync::Arc::new(router), listener, shutdown_signal()).await?;
+        let config = dispatch::state::ServiceConfig {
+            tokens: tokens_read,
+            ..Default::default()
+        };
+        dispatch::server::serve(
+            std::sync::Arc::new(router),
+            config,
+            listener,
+            shutdown_signal(),
+        )
+        .await?;
         println!("stopped");
         Ok(())
     })

@@ -1,10 +1,14 @@
-//! The HTTP service: the router's OSRM-compatible API and closures, a health check, and
-//! the background task that applies closure time windows as they open and close.
+//! The HTTP service: the dispatch API and websockets, the router's OSRM-compatible API and
+//! closures (behind the same tokens), a health check, and the background task that applies
+//! closure time windows as they open and close.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 use router::Router;
@@ -12,9 +16,33 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-/// The axum application over a prepared router.
-pub fn app(router: Arc<Router>) -> axum::Router {
-    let g = router.graph().clone();
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::state::{AppState, ServiceConfig};
+
+/// Routing and closures need a valid token; changing closures needs a dispatcher or admin.
+async fn guard_routing(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let role = match <Auth as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await
+    {
+        Ok(Auth(role)) => role,
+        Err(e) => return e.into_response(),
+    };
+    let changes_closures =
+        parts.uri.path().starts_with("/api/closures") && parts.method != axum::http::Method::GET;
+    if changes_closures && !role.is_staff() {
+        return ApiError::forbidden("only dispatchers and admins may change closures")
+            .into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The axum application.
+pub fn app(state: AppState) -> axum::Router {
+    let g = state.0.router.graph().clone();
     let health = move || {
         let g = g.clone();
         async move {
@@ -27,15 +55,22 @@ pub fn app(router: Arc<Router>) -> axum::Router {
             }))
         }
     };
-    router::http::routes(router)
+    let routing = router::http::routes(state.0.router.clone())
+        .layer(middleware::from_fn_with_state(state.clone(), guard_routing));
+    axum::Router::new()
+        .merge(crate::api::routes())
+        .merge(crate::ws::routes())
+        .with_state(state)
+        .merge(routing)
         .route("/health", get(health))
         .layer(TraceLayer::new_for_http())
 }
 
-/// Serves the application on `listener` until `shutdown` completes, then drains open
-/// requests. Closure time windows are re-evaluated every second meanwhile.
+/// Serves the service on `listener` until `shutdown` completes, then drains open requests.
+/// Closure time windows are re-evaluated every second meanwhile.
 pub async fn serve(
     router: Arc<Router>,
+    config: ServiceConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -51,7 +86,8 @@ pub async fn serve(
             }
         })
     };
-    let result = axum::serve(listener, app(router))
+    let state = AppState::new(router, config);
+    let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     ticker.abort();

@@ -46,14 +46,48 @@ impl Drop for TestServer {
     }
 }
 
+/// The tokens every test server accepts.
+pub const DISPATCHER: &str = "s3cret-dispatcher";
+/// Admin token.
+pub const ADMIN: &str = "r00t-admin";
+/// Token of crew A1's tablet.
+pub const CREW_A1: &str = "t4blet-a1";
+
+/// An HTTP client that sends the dispatcher's token.
+pub fn client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 /// Starts the service over `router` on an ephemeral port.
 pub async fn start(router: Arc<Router>) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(dispatch::server::serve(router, listener, async move {
-        let _ = rx.await;
-    }));
+    let config = dispatch::state::ServiceConfig {
+        tokens: dispatch::auth::Tokens::from_pairs([
+            (DISPATCHER, "dispatcher"),
+            (ADMIN, "admin"),
+            (CREW_A1, "crew:A1"),
+        ])
+        .unwrap(),
+        ..Default::default()
+    };
+    tokio::spawn(dispatch::server::serve(
+        router,
+        config,
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+    ));
     TestServer {
         base: format!("http://{addr}"),
         stop: Some(tx),

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{shared_router, start};
+use crate::helpers::{client, shared_router, start, DISPATCHER};
 
 async fn get(url: &str) -> (u16, Value) {
-    let r = reqwest::get(url).await.unwrap();
+    let r = client(DISPATCHER).get(url).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())
 }
@@ -58,6 +58,32 @@ async fn route_answers_like_osrm_and_matches_the_router() {
     // Three waypoints give two legs.
     let (_, v) = get(&format!("{}/route/v1/driving/{A};{B};8.70,49.40", s.base)).await;
     assert_eq!(v["routes"][0]["legs"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn routing_needs_a_token_and_closures_need_a_dispatcher() {
+    let s = start(shared_router("heidelberg")).await;
+    let r = reqwest::get(format!("{}/route/v1/driving/{A};{B}", s.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = reqwest::get(format!(
+        "{}/route/v1/driving/{A};{B}?token={}",
+        s.base,
+        crate::helpers::CREW_A1
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "a crew tablet may route");
+    let r = client(crate::helpers::CREW_A1)
+        .post(format!("{}/api/closures", s.base))
+        .json(&json!({"way_ids": [1]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = reqwest::get(format!("{}/health", s.base)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "health is open");
 }
 
 #[tokio::test]
@@ -160,7 +186,7 @@ async fn closures_change_routes_at_once_and_reopen() {
     let router =
         std::sync::Arc::new(router::Router::with_order(g, &order, Default::default()).unwrap());
     let s = start(router.clone()).await;
-    let client = reqwest::Client::new();
+    let client = client(DISPATCHER);
     let url = format!("{}/route/v1/driving/{A};{B}", s.base);
     let (_, before) = get(&url).await;
     let before = before["routes"][0]["duration"].as_f64().unwrap();

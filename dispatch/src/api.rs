@@ -1,0 +1,354 @@
+//! The dispatch REST API: calls and crews.
+//!
+//! * `POST /api/calls`, `GET /api/calls[?status=]`, `GET /api/calls/{id}`,
+//!   `POST /api/calls/{id}/assign` (override), `POST /api/calls/{id}/cancel`;
+//! * `POST /api/crews`, `GET /api/crews`, `GET /api/crews/{id}`, `PUT /api/crews/{id}/position`,
+//!   `POST /api/crews/{id}/status`.
+//!
+//! Dispatchers and admins may do everything; a crew token sees and changes only its own crew
+//! and its own call. `POST /api/calls` retried with the same `Idempotency-Key` creates one call.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::Json;
+use dispatch_core::{CallId, CallStatus, CrewStatus, CrewType, Event, NewCall, NewCrew, Priority};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{Auth, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The API routes.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/calls", post(create_call).get(list_calls))
+        .route("/api/calls/{id}", get(get_call))
+        .route("/api/calls/{id}/assign", post(assign_call))
+        .route("/api/calls/{id}/cancel", post(cancel_call))
+        .route("/api/crews", post(create_crew).get(list_crews))
+        .route("/api/crews/{id}", get(get_crew))
+        .route("/api/crews/{id}/position", put(move_crew))
+        .route("/api/crews/{id}/status", post(crew_status))
+}
+
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
+}
+
+fn parse_call_id(id: &str) -> Result<CallId, ApiError> {
+    id.parse::<u64>()
+        .map(CallId)
+        .map_err(|_| ApiError::not_found(format!("no call with id {id:?}")))
+}
+
+fn check_coordinates(lat: f64, lon: f64) -> Result<(), ApiError> {
+    if lat.is_finite()
+        && lon.is_finite()
+        && (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lon)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "invalid coordinate ({lat}, {lon})"
+        )))
+    }
+}
+
+/// A new 112 call.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallRequest {
+    lat: f64,
+    lon: f64,
+    priority: Priority,
+    #[serde(default)]
+    needs: Vec<CrewType>,
+    #[serde(default)]
+    complaint: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// Remembered answers of `POST /api/calls` by `Idempotency-Key`.
+pub type IdempotencyCache = Mutex<HashMap<String, (StatusCode, Value)>>;
+
+fn call_json(state: &AppState, id: CallId) -> Option<Value> {
+    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+    let call = core.call(id)?;
+    let mut v = serde_json::to_value(call).ok()?;
+    // The first assigned crew and its ETA, for clients that want one answer.
+    let first = call.assignments.first();
+    v["crew_id"] = json!(first.map(|a| a.crew_id.clone()));
+    v["eta_s"] = json!(first.map(|a| f64::from(a.eta_ms) / 1000.0));
+    Some(v)
+}
+
+async fn create_call(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    headers: HeaderMap,
+    req: Result<Json<CallRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    role.require_staff()?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let req = body(req)?;
+    check_coordinates(req.lat, req.lon)?;
+    let new = NewCall {
+        needs: req.needs,
+        complaint: req.complaint,
+        address: req.address,
+        phone: req.phone,
+        ..NewCall::at(req.lat, req.lon, req.priority)
+    };
+    let st = state.clone();
+    let (status, v) =
+        tokio::task::spawn_blocking(move || -> Result<(StatusCode, Value), ApiError> {
+            // Held across the whole creation, so a retry racing the first attempt waits for it.
+            let mut cache = st.0.idempotency.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(hit) = key.as_ref().and_then(|k| cache.get(k)) {
+                return Ok(hit.clone());
+            }
+            let (_, id) = st.apply(|core, now| {
+                let events = core.new_call(new, now)?;
+                let id = events
+                    .iter()
+                    .find_map(|e| match e {
+                        Event::CallCreated { call_id, .. } => Some(*call_id),
+                        _ => None,
+                    })
+                    .ok_or_else(|| ApiError::internal("no call_created event"))?;
+                Ok((events, id))
+            })?;
+            let v = call_json(&st, id).ok_or_else(|| ApiError::internal("call vanished"))?;
+            if let Some(k) = key {
+                cache.insert(k, (StatusCode::CREATED, v.clone()));
+            }
+            Ok((StatusCode::CREATED, v))
+        })
+        .await
+        .map_err(ApiError::internal)??;
+    Ok((status, Json(v)))
+}
+
+#[derive(Deserialize)]
+struct StatusFilter {
+    status: Option<CallStatus>,
+}
+
+async fn list_calls(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    filter: Result<Query<StatusFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(filter) = filter.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let ids: Vec<CallId> = {
+        let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+        core.calls()
+            .filter(|c| filter.status.is_none_or(|s| c.status == s))
+            .filter(|c| match &role {
+                Role::Crew(own) => c.assignments.iter().any(|a| &a.crew_id == own),
+                _ => true,
+            })
+            .map(|c| c.id)
+            .collect()
+    };
+    Ok(Json(json!(ids
+        .into_iter()
+        .filter_map(|id| call_json(&state, id))
+        .collect::<Vec<_>>())))
+}
+
+async fn get_call(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_call_id(&id)?;
+    let v = call_json(&state, id)
+        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))?;
+    if let Role::Crew(own) = &role {
+        let mine = v["assignments"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["crew_id"] == own.as_str()));
+        if !mine {
+            return Err(ApiError::forbidden("a crew sees only its own calls"));
+        }
+    }
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignRequest {
+    crew_id: String,
+}
+
+async fn assign_call(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+    req: Result<Json<AssignRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    role.require_staff()?;
+    let id = parse_call_id(&id)?;
+    let req = body(req)?;
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        st.apply(|core, now| Ok((core.assign_override(id, &req.crew_id, now)?, ())))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    call_json(&state, id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
+}
+
+async fn cancel_call(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    role.require_staff()?;
+    let id = parse_call_id(&id)?;
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.apply(|core, now| Ok((core.cancel_call(id, now)?, ()))))
+        .await
+        .map_err(ApiError::internal)??;
+    call_json(&state, id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
+}
+
+/// A new crew; `crew_type` defaults to `general`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrewRequest {
+    id: String,
+    lat: f64,
+    lon: f64,
+    #[serde(default)]
+    station: Option<String>,
+    #[serde(default = "general")]
+    crew_type: CrewType,
+}
+
+fn general() -> CrewType {
+    CrewType::General
+}
+
+fn crew_json(state: &AppState, id: &str) -> Option<Value> {
+    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+    core.crew(id).and_then(|c| serde_json::to_value(c).ok())
+}
+
+async fn create_crew(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    req: Result<Json<CrewRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    role.require_staff()?;
+    let req = body(req)?;
+    check_coordinates(req.lat, req.lon)?;
+    if req.id.trim().is_empty() || req.id.len() > 64 {
+        return Err(ApiError::bad_request("crew id must be 1 to 64 characters"));
+    }
+    let id = req.id.clone();
+    let new = NewCrew {
+        id: req.id,
+        crew_type: req.crew_type,
+        station: req.station,
+        lat: req.lat,
+        lon: req.lon,
+    };
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.apply(|core, now| Ok((core.add_crew(new, now)?, ()))))
+        .await
+        .map_err(ApiError::internal)??;
+    let v = crew_json(&state, &id).ok_or_else(|| ApiError::internal("crew vanished"))?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+async fn list_crews(State(state): State<AppState>, Auth(role): Auth) -> Json<Value> {
+    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+    Json(json!(core
+        .crews()
+        .filter(|c| role.may_act_for(&c.id))
+        .filter_map(|c| serde_json::to_value(c).ok())
+        .collect::<Vec<_>>()))
+}
+
+async fn get_crew(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    role.require_crew(&id)?;
+    crew_json(&state, &id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionRequest {
+    lat: f64,
+    lon: f64,
+}
+
+async fn move_crew(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+    req: Result<Json<PositionRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    role.require_crew(&id)?;
+    let req = body(req)?;
+    check_coordinates(req.lat, req.lon)?;
+    let (st, cid) = (state.clone(), id.clone());
+    tokio::task::spawn_blocking(move || {
+        st.apply(|core, now| Ok((core.move_crew(&cid, req.lat, req.lon, now)?, ())))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    crew_json(&state, &id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusRequest {
+    status: CrewStatus,
+}
+
+async fn crew_status(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+    req: Result<Json<StatusRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    role.require_crew(&id)?;
+    let req = body(req)?;
+    let (st, cid) = (state.clone(), id.clone());
+    tokio::task::spawn_blocking(move || {
+        st.apply(|core, now| Ok((core.set_crew_status(&cid, req.status, now)?, ())))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    crew_json(&state, &id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+}

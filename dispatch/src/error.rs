@@ -1,0 +1,90 @@
+//! The service's one error type: every failure becomes `{"error": .., "message": ..}` with the
+//! right HTTP status. 5xx bodies say nothing internal; their cause is logged once.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dispatch_core::DispatchError;
+use serde_json::json;
+
+/// An error answered to an API client.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Machine-readable code (`bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `off_map`, `internal`).
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 401: no valid token.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid token is required (Authorization: Bearer <token>, or ?token= on websockets)",
+        )
+    }
+
+    /// 403: the role may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404: no such thing.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 500: logged here, answered without detail.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": self.code, "message": self.message})),
+        )
+            .into_response()
+    }
+}
+
+impl From<DispatchError> for ApiError {
+    fn from(e: DispatchError) -> Self {
+        let message = e.to_string();
+        match e {
+            DispatchError::UnknownCrew(_)
+            | DispatchError::UnknownCall(_)
+            | DispatchError::UnknownHospital(_) => Self::not_found(message),
+            DispatchError::OffMap(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "off_map", message)
+            }
+            _ => Self::new(StatusCode::CONFLICT, "conflict", message),
+        }
+    }
+}

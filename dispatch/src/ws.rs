@@ -1,0 +1,180 @@
+//! Websockets: `/ws/console` for dispatcher consoles (every event, resumable with
+//! `?since=<seq>`) and `/ws/crews/{id}` for crew tablets (their assignment with the route as
+//! soon as it is made; they send positions and status changes).
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use dispatch_core::CrewStatus;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::hub::Numbered;
+use crate::state::{assignment_message, AppState};
+
+/// The websocket routes.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/ws/console", get(console))
+        .route("/ws/crews/{id}", get(crew))
+}
+
+#[derive(Deserialize)]
+struct Since {
+    since: Option<u64>,
+}
+
+async fn console(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Query(q): Query<Since>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    role.require_staff()?;
+    let since = q.since.unwrap_or(0);
+    Ok(ws.on_upgrade(move |socket| stream(state, socket, since, None)))
+}
+
+async fn crew(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+    Query(q): Query<Since>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    role.require_crew(&id)?;
+    if state
+        .0
+        .core
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .crew(&id)
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("no crew with id {id:?}")));
+    }
+    let since = q.since.unwrap_or_else(|| state.0.hub.last_seq());
+    Ok(ws.on_upgrade(move |socket| stream(state, socket, since, Some(id))))
+}
+
+/// Replays the events after `since`, then streams live ones, with no gap and no repeat.
+/// For a crew, only its own events, its current assignment first, and its messages are read.
+async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option<String>) {
+    let (replay, mut rx) = state.0.hub.subscribe_since(since);
+    let mine = |n: &Numbered| {
+        crew.as_ref()
+            .is_none_or(|c| n.crew.as_deref() == Some(c.as_str()))
+    };
+    let mut last = since;
+    if let Some(id) = &crew {
+        // The current assignment, so a tablet that (re)connects knows where to go.
+        let current = {
+            let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+            core.crew(id)
+                .and_then(|c| c.call)
+                .and_then(|call| assignment_message(&state.0.router, &core, id, call))
+        };
+        if let Some(msg) = current {
+            if socket
+                .send(Message::Text(msg.to_string().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+    for n in replay {
+        last = n.seq;
+        if mine(&n)
+            && socket
+                .send(Message::Text(n.json.to_string().into()))
+                .await
+                .is_err()
+        {
+            return;
+        }
+    }
+    loop {
+        tokio::select! {
+            live = rx.recv() => match live {
+                Ok(n) => {
+                    if n.seq <= last {
+                        continue;
+                    }
+                    last = n.seq;
+                    if mine(&n) && socket.send(Message::Text(n.json.to_string().into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // Fell behind the channel: catch up from the log, still in order.
+                    for n in state.0.hub.since(last) {
+                        last = n.seq;
+                        if mine(&n) && socket.send(Message::Text(n.json.to_string().into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(id) = &crew {
+                        if let Some(reply) = tablet_message(&state, id, &text).await {
+                            if socket.send(Message::Text(reply.into())).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum TabletMessage {
+    Position { lat: f64, lon: f64 },
+    Status { status: CrewStatus },
+}
+
+/// Applies a tablet's message; returns an error reply when it cannot be applied.
+async fn tablet_message(state: &AppState, crew: &str, text: &str) -> Option<String> {
+    let msg: TabletMessage = match serde_json::from_str(text) {
+        Ok(m) => m,
+        Err(e) => {
+            return Some(
+                json!({"type": "error", "error": "bad_request", "message": e.to_string()})
+                    .to_string(),
+            )
+        }
+    };
+    let (st, id) = (state.clone(), crew.to_string());
+    let result = tokio::task::spawn_blocking(move || {
+        st.apply(|core, now| {
+            let events = match msg {
+                TabletMessage::Position { lat, lon } => core.move_crew(&id, lat, lon, now)?,
+                TabletMessage::Status { status } => core.set_crew_status(&id, status, now)?,
+            };
+            Ok((events, ()))
+        })
+    })
+    .await;
+    match result {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => {
+            Some(json!({"type": "error", "error": e.code, "message": e.message}).to_string())
+        }
+        Err(_) => Some(
+            json!({"type": "error", "error": "internal", "message": "internal error"}).to_string(),
+        ),
+    }
+}
