@@ -2,6 +2,8 @@
 //!
 //! * `POST /api/calls`, `GET /api/calls[?status=]`, `GET /api/calls/{id}`,
 //!   `POST /api/calls/{id}/assign` (override), `POST /api/calls/{id}/cancel`;
+//! * `POST /api/calls/{id}/handover` (the crew of the call or staff), `GET /api/calls/{id}/handover`
+//!   and `GET /api/calls/{id}/handover/fhir` (an HL7 FHIR R4 Bundle; staff only: medical data);
 //! * `POST /api/crews`, `GET /api/crews`, `GET /api/crews/{id}`, `PUT /api/crews/{id}/position`,
 //!   `POST /api/crews/{id}/status`.
 //!
@@ -31,6 +33,11 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/calls/{id}", get(get_call))
         .route("/api/calls/{id}/assign", post(assign_call))
         .route("/api/calls/{id}/cancel", post(cancel_call))
+        .route(
+            "/api/calls/{id}/handover",
+            post(post_handover).get(get_handover),
+        )
+        .route("/api/calls/{id}/handover/fhir", get(get_fhir))
         .route("/api/crews", post(create_crew).get(list_crews))
         .route("/api/crews/{id}", get(get_crew))
         .route("/api/crews/{id}/position", put(move_crew))
@@ -351,4 +358,97 @@ async fn crew_status(
     crew_json(&state, &id)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+}
+
+fn crew_of_call(state: &AppState, id: CallId) -> Result<(Vec<String>, i64), ApiError> {
+    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+    let call = core
+        .call(id)
+        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))?;
+    Ok((
+        call.assignments.iter().map(|a| a.crew_id.clone()).collect(),
+        call.times.received.unwrap_or_default(),
+    ))
+}
+
+async fn post_handover(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+    req: Result<Json<crate::handover::Handover>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = parse_call_id(&id)?;
+    let (crews, _) = crew_of_call(&state, id)?;
+    if let Role::Crew(own) = &role {
+        if !crews.contains(own) {
+            return Err(ApiError::forbidden(
+                "only the crew of this call or a dispatcher may record its handover",
+            ));
+        }
+    }
+    let handover = body(req)?;
+    handover
+        .validate()
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_handover", m))?;
+    let st = state.clone();
+    let h = handover.clone();
+    let at = tokio::task::spawn_blocking(move || {
+        st.apply(|core, now| {
+            let events = core.handover_recorded(id, now)?;
+            st.0.handovers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.0, (h, now));
+            Ok((events, now))
+        })
+    })
+    .await
+    .map_err(ApiError::internal)??
+    .1;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"call_id": id, "recorded_at": at, "handover": handover})),
+    ))
+}
+
+fn stored_handover(
+    state: &AppState,
+    id: CallId,
+) -> Result<(crate::handover::Handover, i64), ApiError> {
+    state
+        .0
+        .handovers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id.0)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no handover recorded for call {id}")))
+}
+
+async fn get_handover(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    role.require_staff()?;
+    let id = parse_call_id(&id)?;
+    let (h, at) = stored_handover(&state, id)?;
+    Ok(Json(
+        json!({"call_id": id, "recorded_at": at, "handover": h}),
+    ))
+}
+
+async fn get_fhir(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], Json<Value>), ApiError> {
+    role.require_staff()?;
+    let id = parse_call_id(&id)?;
+    let (_, received) = crew_of_call(&state, id)?;
+    let (h, at) = stored_handover(&state, id)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
+        Json(crate::handover::fhir_bundle(id.0, &h, received, at)),
+    ))
 }

@@ -9,6 +9,7 @@
 //! * [`auth`]: bearer tokens and roles;
 //! * [`api`]: the calls and crews REST API;
 //! * [`ws`]: the console and tablet websockets;
+//! * [`handover`]: the hospital handover and its HL7 FHIR R4 export;
 //! * [`hub`]: numbered events, resumable;
 //! * [`state`]: the shared state and the single writer;
 //! * [`error`]: the JSON error type;
@@ -32,6 +33,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod handover;
 pub mod hub;
 pub mod map;
 pub mod server;

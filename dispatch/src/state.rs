@@ -37,6 +37,8 @@ pub struct Inner {
     pub tokens: Tokens,
     /// Answers of `POST /api/calls` by `Idempotency-Key`.
     pub idempotency: crate::api::IdempotencyCache,
+    /// Handovers by call id, with the time they were recorded.
+    pub handovers: Mutex<std::collections::HashMap<u64, (crate::handover::Handover, i64)>>,
 }
 
 impl HasTokens for AppState {
@@ -62,6 +64,7 @@ impl AppState {
             hub: Hub::default(),
             tokens: config.tokens,
             idempotency: Default::default(),
+            handovers: Default::default(),
         }))
     }
 
