@@ -18,11 +18,13 @@ pub struct Numbered {
     pub crew: Option<String>,
 }
 
-/// The ordered log and its broadcast channel.
+/// The ordered log, the broadcast channel of every event (consoles) and one channel per crew
+/// (tablets), so a tablet is woken only by its own events, however many crews there are.
 #[derive(Debug)]
 pub struct Hub {
     log: Mutex<Vec<Numbered>>,
     tx: broadcast::Sender<Numbered>,
+    crews: Mutex<std::collections::HashMap<String, broadcast::Sender<Numbered>>>,
 }
 
 impl Default for Hub {
@@ -31,6 +33,7 @@ impl Default for Hub {
         Hub {
             log: Mutex::new(Vec::new()),
             tx,
+            crews: Mutex::default(),
         }
     }
 }
@@ -53,6 +56,11 @@ impl Hub {
             log.push(n.clone());
             // No receiver is fine: nobody is watching.
             let _ = self.tx.send(n.clone());
+            if let Some(c) = &n.crew {
+                if let Some(tx) = self.crews.lock().unwrap_or_else(|e| e.into_inner()).get(c) {
+                    let _ = tx.send(n.clone());
+                }
+            }
             out.push(n);
         }
         out
@@ -65,6 +73,29 @@ impl Hub {
         let rx = self.tx.subscribe();
         let start = (since as usize).min(log.len());
         (log[start..].to_vec(), rx)
+    }
+
+    /// Like [`Hub::subscribe_since`], for one crew's events only.
+    pub fn subscribe_crew_since(
+        &self,
+        crew: &str,
+        since: u64,
+    ) -> (Vec<Numbered>, broadcast::Receiver<Numbered>) {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = self
+            .crews
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(crew.to_string())
+            .or_insert_with(|| broadcast::channel(256).0)
+            .subscribe();
+        let start = (since as usize).min(log.len());
+        let replay = log[start..]
+            .iter()
+            .filter(|n| n.crew.as_deref() == Some(crew))
+            .cloned()
+            .collect();
+        (replay, rx)
     }
 
     /// The last `seq` given out.

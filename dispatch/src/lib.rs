@@ -12,6 +12,7 @@
 //! * [`handover`]: the hospital handover and its HL7 FHIR R4 export;
 //! * [`hub`]: numbered events, resumable;
 //! * [`state`]: the shared state and the single writer;
+//! * [`store`]: durable state, an event log and JSON snapshots in SQLite or PostgreSQL;
 //! * [`error`]: the JSON error type;
 //! * [`server`]: the axum application and [`server::serve`].
 //!
@@ -38,4 +39,5 @@ pub mod hub;
 pub mod map;
 pub mod server;
 pub mod state;
+pub mod store;
 pub mod ws;

@@ -64,7 +64,10 @@ async fn crew(
 /// Replays the events after `since`, then streams live ones, with no gap and no repeat.
 /// For a crew, only its own events, its current assignment first, and its messages are read.
 async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option<String>) {
-    let (replay, mut rx) = state.0.hub.subscribe_since(since);
+    let (replay, mut rx) = match &crew {
+        Some(id) => state.0.hub.subscribe_crew_since(id, since),
+        None => state.0.hub.subscribe_since(since),
+    };
     let mine = |n: &Numbered| {
         crew.as_ref()
             .is_none_or(|c| n.crew.as_deref() == Some(c.as_str()))

@@ -4,3 +4,4 @@ mod dispatch_api;
 mod helpers;
 mod import_cli;
 mod osrm_api;
+mod store;

@@ -1,0 +1,203 @@
+//! Load run of the dispatch service: 1,000 crews on their tablets (websockets) sending their
+//! position every 5 s, and a steady stream of 112 calls; measures the time from
+//! `POST /api/calls` to the assignment arriving on the chosen crew's websocket.
+//!
+//! Run: `cargo bench -p benches --bench dispatch_load` (about 40 s). Settings by environment:
+//! `LOAD_CREWS` (1000), `LOAD_SECONDS` (30), `LOAD_CALLS_PER_S` (10).
+//!
+//! Everything runs in one process on this machine: the server (a multi-threaded tokio
+//! runtime) and the simulated clients share its two cores, so the figures are an upper bound
+//! on what the server alone needs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A tiny deterministic generator (xorshift), so the run is repeatable.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        // `cargo test --benches` and criterion-style listing: nothing to do.
+        return;
+    }
+    let crews = env("LOAD_CREWS", 1000);
+    let seconds = env("LOAD_SECONDS", 30);
+    let calls_per_s = env("LOAD_CALLS_PER_S", 10);
+    let graph = benches::maps::import_map("heidelberg");
+    let router =
+        Arc::new(router::Router::new(graph, router::RouterOptions::default()).expect("router"));
+    let bb = router.graph().bounding_box().expect("bbox");
+    // The dense part of the Heidelberg strip.
+    let (lat0, lat1, lon0, lon1) = (
+        bb.min_lat.max(49.36),
+        bb.max_lat.min(49.46),
+        bb.min_lon.max(8.60),
+        bb.max_lon.min(8.75),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut pairs = vec![("bench-dispatcher".to_string(), "dispatcher".to_string())];
+        for i in 0..crews {
+            pairs.push((format!("bench-crew-{i}"), format!("crew:C{i}")));
+        }
+        let config = dispatch::state::ServiceConfig {
+            tokens: dispatch::auth::Tokens::from_pairs(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str()))).expect("tokens"),
+            ..Default::default()
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(dispatch::server::serve(router.clone(), config, listener, async move {
+            let _ = stop_rx.await;
+        }));
+        let base = format!("http://{addr}");
+        let http = reqwest::Client::new();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut point = move || (lat0 + rng.next() * (lat1 - lat0), lon0 + rng.next() * (lon1 - lon0));
+        // Crews, at random points on the map (a point far from any road is refused: draw again).
+        let mut positions = Vec::with_capacity(crews);
+        while positions.len() < crews {
+            let (lat, lon) = point();
+            let r = http
+                .post(format!("{base}/api/crews"))
+                .bearer_auth("bench-dispatcher")
+                .json(&json!({"id": format!("C{}", positions.len()), "lat": lat, "lon": lon}))
+                .send()
+                .await
+                .expect("add crew");
+            match r.status().as_u16() {
+                201 => positions.push((lat, lon)),
+                422 => continue,
+                other => panic!("adding a crew answered {other}"),
+            }
+        }
+        // Tablets: each records when its assignment arrived, keeps sending positions every 5 s,
+        // and clears its call 2 s after receiving it so crews stay available.
+        let arrivals: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
+        let end = Instant::now() + Duration::from_secs(seconds as u64 + 5);
+        let mut tablets = Vec::new();
+        for i in 0..crews {
+            let url = format!("ws://{addr}/ws/crews/C{i}?token=bench-crew-{i}");
+            let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("tablet");
+            let arrivals = arrivals.clone();
+            let (lat, lon) = positions[i];
+            tablets.push(tokio::spawn(async move {
+                let (mut tx, mut rx) = socket.split();
+                let mut tick = tokio::time::interval(Duration::from_millis(5000 + (i as u64 * 7) % 1000));
+                let mut done_at: Option<Instant> = None;
+                while Instant::now() < end {
+                    tokio::select! {
+                        _ = tick.tick() => {
+                            let jitter = (i as f64 * 1e-5) % 1e-3;
+                            let m = json!({"type": "position", "lat": lat + jitter, "lon": lon}).to_string();
+                            if tx.send(Message::Text(m.into())).await.is_err() { return; }
+                            if done_at.is_some_and(|t| Instant::now() >= t) {
+                                for s in ["en_route", "on_scene", "available"] {
+                                    let m = json!({"type": "status", "status": s}).to_string();
+                                    if tx.send(Message::Text(m.into())).await.is_err() { return; }
+                                }
+                                done_at = None;
+                            }
+                        }
+                        msg = rx.next() => match msg {
+                            Some(Ok(Message::Text(t))) => {
+                                let now = Instant::now();
+                                let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+                                if v["type"] == "assignment" {
+                                    if let Some(id) = v["call"]["id"].as_u64() {
+                                        arrivals.lock().unwrap().entry(id).or_insert(now);
+                                    }
+                                    done_at = Some(now + Duration::from_secs(2));
+                                }
+                            }
+                            None | Some(Err(_)) => return,
+                            _ => {}
+                        }
+                    }
+                }
+            }));
+        }
+        // Calls.
+        let mut sent: Vec<(u64, Instant)> = Vec::new();
+        let mut queued = 0usize;
+        let interval = Duration::from_secs_f64(1.0 / calls_per_s as f64);
+        let started = Instant::now();
+        for n in 0..seconds * calls_per_s {
+            tokio::time::sleep_until((started + interval * n as u32).into()).await;
+            let (lat, lon) = point();
+            let t0 = Instant::now();
+            let r = http
+                .post(format!("{base}/api/calls"))
+                .bearer_auth("bench-dispatcher")
+                .json(&json!({"lat": lat, "lon": lon, "priority": "emergency"}))
+                .send()
+                .await
+                .expect("call");
+            let code = r.status().as_u16();
+            let v: Value = r.json().await.expect("json");
+            if code == 422 {
+                continue; // off the map: not a call
+            }
+            if v["status"] == "assigned" {
+                sent.push((v["id"].as_u64().unwrap_or(0), t0));
+            } else {
+                queued += 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let arrivals = arrivals.lock().unwrap().clone();
+        let mut latencies: Vec<f64> = sent
+            .iter()
+            .filter_map(|(id, t0)| arrivals.get(id).map(|t| t.duration_since(*t0).as_secs_f64() * 1000.0))
+            .collect();
+        latencies.sort_by(f64::total_cmp);
+        println!(
+            "dispatch_load: {crews} crews (positions every 5 s over websockets), {} calls at {calls_per_s}/s for {seconds} s on Heidelberg",
+            seconds * calls_per_s
+        );
+        println!(
+            "  POST /api/calls -> assignment on the crew's websocket: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} measured, {} queued, {} missing)",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.9),
+            percentile(&latencies, 0.99),
+            latencies.last().copied().unwrap_or(f64::NAN),
+            latencies.len(),
+            queued,
+            sent.len() - latencies.len()
+        );
+        let _ = stop_tx.send(());
+        for t in tablets {
+            t.abort();
+        }
+    });
+}

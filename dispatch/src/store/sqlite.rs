@@ -1,0 +1,193 @@
+//! The SQLite backend: JSON as `TEXT`, the write lock taken by `BEGIN IMMEDIATE`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::{redact_url, Change, Committed, StoreError, StoredEvent};
+
+/// Opens (creating if missing) and migrates the SQLite database at `url`.
+pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|source| StoreError::InvalidUrl {
+            url: redact_url(url),
+            source,
+        })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Connect {
+            url: redact_url(url),
+            source,
+        })?;
+    sqlx::migrate!("migrations/sqlite")
+        .run(&pool)
+        .await
+        .map_err(|source| StoreError::Migrate {
+            url: redact_url(url),
+            source,
+        })?;
+    Ok(pool)
+}
+
+fn to_text(value: &Value) -> String {
+    // Serializing a `serde_json::Value` to a string cannot fail.
+    value.to_string()
+}
+
+fn parse(context: &'static str, text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::Corrupt { context, source })
+}
+
+/// See [`Store::commit`](super::Store::commit).
+pub(super) async fn commit(pool: &SqlitePool, change: &Change) -> Result<Committed, StoreError> {
+    // IMMEDIATE: take the write lock before reading max(seq) or the key.
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query("begin a transaction"))?;
+
+    if let Some(key) = &change.idempotency_key {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT response FROM idempotency WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::query("look up the idempotency key"))?;
+        if let Some(text) = stored {
+            tx.rollback()
+                .await
+                .map_err(StoreError::query("end a replayed transaction"))?;
+            let response = parse("read the stored response", &text)?;
+            return Ok(Committed::Replayed { response });
+        }
+    }
+
+    let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query("read the last sequence number"))?;
+    let first_seq = max + 1;
+    let mut last_seq = max;
+    for event in &change.events {
+        last_seq += 1;
+        sqlx::query("INSERT INTO events (seq, at_ms, body) VALUES (?, ?, ?)")
+            .bind(last_seq)
+            .bind(change.at_ms)
+            .bind(to_text(event))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query("append an event"))?;
+    }
+    for (kind, id, body) in &change.upserts {
+        sqlx::query(
+            "INSERT INTO entities (kind, id, body, updated_seq) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(to_text(body))
+        .bind(last_seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query("upsert an entity"))?;
+    }
+    for (kind, id) in &change.deletes {
+        sqlx::query("DELETE FROM entities WHERE kind = ? AND id = ?")
+            .bind(kind)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query("delete an entity"))?;
+    }
+    if let Some(key) = &change.idempotency_key {
+        sqlx::query("INSERT INTO idempotency (key, response, seq) VALUES (?, ?, ?)")
+            .bind(key)
+            .bind(to_text(change.response.as_ref().unwrap_or(&Value::Null)))
+            .bind(last_seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query("store the idempotency key"))?;
+    }
+    tx.commit()
+        .await
+        .map_err(StoreError::query("commit the change"))?;
+    Ok(Committed::New {
+        first_seq,
+        last_seq,
+    })
+}
+
+/// See [`Store::events_since`](super::Store::events_since).
+pub(super) async fn events_since(
+    pool: &SqlitePool,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<(i64, i64, String)> =
+        sqlx::query_as("SELECT seq, at_ms, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+            .bind(after_seq)
+            .bind(limit.max(0))
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query("read events"))?;
+    rows.into_iter()
+        .map(|(seq, at_ms, body)| {
+            Ok(StoredEvent {
+                seq,
+                at_ms,
+                event: parse("read events", &body)?,
+            })
+        })
+        .collect()
+}
+
+/// See [`Store::last_seq`](super::Store::last_seq).
+pub(super) async fn last_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::query("read the last sequence number"))
+}
+
+/// See [`Store::entities`](super::Store::entities).
+pub(super) async fn entities(
+    pool: &SqlitePool,
+    kind: &str,
+) -> Result<Vec<(String, Value)>, StoreError> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, body FROM entities WHERE kind = ? ORDER BY id")
+            .bind(kind)
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query("read entities"))?;
+    rows.into_iter()
+        .map(|(id, body)| Ok((id, parse("read entities", &body)?)))
+        .collect()
+}
+
+/// See [`Store::entity`](super::Store::entity).
+pub(super) async fn entity(
+    pool: &SqlitePool,
+    kind: &str,
+    id: &str,
+) -> Result<Option<Value>, StoreError> {
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM entities WHERE kind = ? AND id = ?")
+            .bind(kind)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::query("read an entity"))?;
+    body.map(|b| parse("read an entity", &b)).transpose()
+}

@@ -1,0 +1,371 @@
+//! The durable store (`dispatch::store`) on SQLite (a temporary file) and on PostgreSQL (a
+//! throw-away schema in the database named by `TEST_DATABASE_URL`, skipped when it is unset).
+
+use dispatch::store::{Backend, Change, Committed, Store, StoreError};
+use serde_json::{json, Value};
+
+fn upsert(kind: &str, id: &str, body: Value) -> (String, String, Value) {
+    (kind.to_owned(), id.to_owned(), body)
+}
+
+fn seqs(events: &[dispatch::store::StoredEvent]) -> Vec<i64> {
+    events.iter().map(|e| e.seq).collect()
+}
+
+/// The whole story on one backend: `url` must name an empty database that `store` is open on.
+async fn story(store: Store, url: &str) {
+    assert_eq!(store.last_seq().await.unwrap(), 0);
+    assert!(store.events_since(0, 100).await.unwrap().is_empty());
+
+    // Two changes: gapless, ordered sequence numbers.
+    let first = Change {
+        idempotency_key: Some("k1".into()),
+        at_ms: 1_000,
+        events: vec![json!({"n": 1}), json!({"n": 2})],
+        upserts: vec![
+            upsert("call", "c1", json!({"state": "open"})),
+            upsert("crew", "a", json!({"name": "RTW 1"})),
+            upsert("crew", "b", json!({"name": "RTW 2"})),
+            upsert(
+                "crew",
+                "Z",
+                json!({"name": "NEF 1", "nested": [1, 2.5, null, "ä"]}),
+            ),
+        ],
+        deletes: vec![],
+        response: Some(json!({"id": "c1"})),
+    };
+    assert_eq!(
+        store.commit(first).await.unwrap(),
+        Committed::New {
+            first_seq: 1,
+            last_seq: 2
+        }
+    );
+    let second = Change {
+        at_ms: 2_000,
+        events: vec![json!({"n": 3}), json!({"n": 4}), json!({"n": 5})],
+        upserts: vec![upsert(
+            "call",
+            "c1",
+            json!({"state": "assigned", "crew": "b"}),
+        )],
+        deletes: vec![
+            ("crew".into(), "a".into()),
+            ("crew".into(), "missing".into()),
+        ],
+        ..Change::default()
+    };
+    assert_eq!(
+        store.commit(second).await.unwrap(),
+        Committed::New {
+            first_seq: 3,
+            last_seq: 5
+        }
+    );
+    assert_eq!(store.last_seq().await.unwrap(), 5);
+    let all = store.events_since(0, 100).await.unwrap();
+    assert_eq!(seqs(&all), [1, 2, 3, 4, 5]);
+    for e in &all {
+        assert_eq!(e.event, json!({"n": e.seq}));
+        assert_eq!(e.at_ms, if e.seq <= 2 { 1_000 } else { 2_000 });
+    }
+    assert_eq!(seqs(&store.events_since(2, 100).await.unwrap()), [3, 4, 5]);
+    assert_eq!(seqs(&store.events_since(2, 2).await.unwrap()), [3, 4]);
+    assert!(store.events_since(5, 100).await.unwrap().is_empty());
+
+    // The same idempotency key again: the first response, nothing written.
+    let again = Change {
+        idempotency_key: Some("k1".into()),
+        at_ms: 3_000,
+        events: vec![json!({"n": 99})],
+        upserts: vec![upsert("call", "c1", json!({"state": "overwritten"}))],
+        response: Some(json!({"id": "other"})),
+        ..Change::default()
+    };
+    assert_eq!(
+        store.commit(again.clone()).await.unwrap(),
+        Committed::Replayed {
+            response: json!({"id": "c1"})
+        }
+    );
+    assert_eq!(store.last_seq().await.unwrap(), 5);
+
+    // Upserts and deletes; entities ordered bytewise by id on both backends.
+    let expected_crews = vec![
+        (
+            "Z".to_owned(),
+            json!({"name": "NEF 1", "nested": [1, 2.5, null, "ä"]}),
+        ),
+        ("b".to_owned(), json!({"name": "RTW 2"})),
+    ];
+    assert_eq!(store.entities("crew").await.unwrap(), expected_crews);
+    let c1 = json!({"state": "assigned", "crew": "b"});
+    assert_eq!(store.entity("call", "c1").await.unwrap(), Some(c1.clone()));
+    assert_eq!(store.entity("crew", "a").await.unwrap(), None);
+    assert!(store.entities("hospital").await.unwrap().is_empty());
+
+    // Atomicity: a change the database rejects (an empty entity id, after its events and a
+    // valid upsert were sent) writes nothing at all, not even its idempotency key.
+    let bad = Change {
+        idempotency_key: Some("k-fail".into()),
+        at_ms: 4_000,
+        events: vec![json!({"n": 6}), json!({"n": 7})],
+        upserts: vec![
+            upsert("crew", "c", json!({"name": "RTW 3"})),
+            upsert("crew", "", json!({})),
+        ],
+        response: Some(json!({"bad": true})),
+        ..Change::default()
+    };
+    let err = store.commit(bad.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Query { .. }), "{err:?}");
+    assert!(err.to_string().contains("upsert an entity"), "{err}");
+    assert_eq!(store.last_seq().await.unwrap(), 5);
+    assert_eq!(store.entity("crew", "c").await.unwrap(), None);
+    assert_eq!(store.entities("crew").await.unwrap(), expected_crews);
+    // The key was not stored: the corrected change is new, and continues the log gaplessly.
+    let fixed = Change {
+        upserts: vec![upsert("crew", "c", json!({"name": "RTW 3"}))],
+        ..bad
+    };
+    assert_eq!(
+        store.commit(fixed).await.unwrap(),
+        Committed::New {
+            first_seq: 6,
+            last_seq: 7
+        }
+    );
+    // A change without events: an empty range after the last event.
+    let no_events = Change {
+        deletes: vec![("crew".into(), "c".into())],
+        ..Change::default()
+    };
+    assert_eq!(
+        store.commit(no_events).await.unwrap(),
+        Committed::New {
+            first_seq: 8,
+            last_seq: 7
+        }
+    );
+
+    // Reopen: everything is still there and the log continues.
+    let before = store.events_since(0, 100).await.unwrap();
+    let backend = store.backend();
+    store.close().await;
+    drop(store);
+    let store = Store::open(url).await.unwrap();
+    assert_eq!(store.backend(), backend);
+    assert_eq!(store.last_seq().await.unwrap(), 7);
+    assert_eq!(store.events_since(0, 100).await.unwrap(), before);
+    assert_eq!(store.entities("crew").await.unwrap(), expected_crews);
+    assert_eq!(store.entity("call", "c1").await.unwrap(), Some(c1));
+    assert_eq!(
+        store.commit(again).await.unwrap(),
+        Committed::Replayed {
+            response: json!({"id": "c1"})
+        }
+    );
+    let next = Change {
+        events: vec![json!({"n": 8})],
+        ..Change::default()
+    };
+    assert_eq!(
+        store.commit(next).await.unwrap(),
+        Committed::New {
+            first_seq: 8,
+            last_seq: 8
+        }
+    );
+
+    // Two or more writers (clones sharing the pool) still give gapless, unique numbers.
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .commit(Change {
+                        idempotency_key: Some(format!("w{w}")),
+                        at_ms: 5_000 + w,
+                        events: vec![json!({"w": w, "i": 0}), json!({"w": w, "i": 1})],
+                        upserts: vec![upsert("writer", &format!("{w}"), json!(w))],
+                        ..Change::default()
+                    })
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for writer in writers {
+        let Committed::New {
+            first_seq,
+            last_seq,
+        } = writer.await.unwrap()
+        else {
+            panic!("a new key was replayed");
+        };
+        assert_eq!(last_seq, first_seq + 1);
+    }
+    let all = store.events_since(0, 1_000).await.unwrap();
+    assert_eq!(seqs(&all), (1..=24).collect::<Vec<_>>());
+    for pair in all[8..].chunks(2) {
+        assert_eq!(pair[0].event["w"], pair[1].event["w"], "a change was split");
+    }
+    assert_eq!(store.entities("writer").await.unwrap().len(), 8);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    assert!(!path.exists());
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    assert!(path.exists(), "the database file is created");
+    story(store, &url).await;
+}
+
+#[tokio::test]
+async fn bad_urls_give_clear_errors_without_passwords() {
+    let err = Store::open("mysql://x").await.unwrap_err();
+    assert!(matches!(err, StoreError::UnsupportedUrl { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("mysql://x"), "{msg}");
+    assert!(
+        msg.contains("sqlite://") && msg.contains("postgres://"),
+        "{msg}"
+    );
+
+    let err = Store::open("mysql://user:s3cret@db/x").await.unwrap_err();
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+    assert!(err.to_string().contains("user:***@db"), "{err}");
+
+    // A SQLite file in a directory that does not exist cannot be created.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/no/such/dir/d.db", dir.path().display());
+    let err = Store::open(&url).await.unwrap_err();
+    assert!(matches!(err, StoreError::Connect { .. }), "{err:?}");
+    assert!(err.to_string().contains("no/such/dir"), "{err}");
+}
+
+/// A throw-away PostgreSQL schema, dropped when this guard is dropped (also when a test fails).
+struct PgSchema {
+    admin_url: String,
+    name: String,
+}
+
+impl PgSchema {
+    async fn create(admin_url: &str) -> PgSchema {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("store_test_{}_{nanos}", std::process::id());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        PgSchema {
+            admin_url: admin_url.to_owned(),
+            name,
+        }
+    }
+
+    /// The admin URL with this schema as the search path.
+    fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.admin_url, self.name
+        )
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop may run inside the test's runtime: do the async cleanup on a thread of its own.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await?;
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                    .execute(&mut conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(done, Ok(Ok(()))) {
+            eprintln!("could not drop the test schema {}: {done:?}", self.name);
+        }
+    }
+}
+
+fn test_database_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!(
+            "TEST_DATABASE_URL is not set: the PostgreSQL part of the store tests is skipped"
+        );
+    }
+    url
+}
+
+#[tokio::test]
+async fn postgres_story() {
+    let Some(admin) = test_database_url() else {
+        return;
+    };
+    let schema = PgSchema::create(&admin).await;
+    let store = Store::open(&schema.url()).await.unwrap();
+    assert_eq!(store.backend(), Backend::Postgres);
+    story(store, &schema.url()).await;
+}
+
+#[tokio::test]
+async fn postgres_rejected_json_writes_nothing() {
+    let Some(admin) = test_database_url() else {
+        return;
+    };
+    let schema = PgSchema::create(&admin).await;
+    let store = Store::open(&schema.url()).await.unwrap();
+    store
+        .commit(Change {
+            events: vec![json!({"n": 1})],
+            ..Change::default()
+        })
+        .await
+        .unwrap();
+    // JSONB cannot hold a NUL character: the second upsert is rejected by the server.
+    let err = store
+        .commit(Change {
+            idempotency_key: Some("k".into()),
+            events: vec![json!({"n": 2})],
+            upserts: vec![
+                upsert("call", "ok", json!({})),
+                upsert("call", "nul", json!({"text": "a\u{0}b"})),
+            ],
+            ..Change::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Query { .. }), "{err:?}");
+    assert_eq!(store.last_seq().await.unwrap(), 1);
+    assert!(store.entities("call").await.unwrap().is_empty());
+    store.close().await;
+}
