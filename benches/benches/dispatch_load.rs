@@ -106,11 +106,10 @@ fn main() {
         let arrivals: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
         let end = Instant::now() + Duration::from_secs(seconds as u64 + 5);
         let mut tablets = Vec::new();
-        for i in 0..crews {
+        for (i, &(lat, lon)) in positions.iter().enumerate() {
             let url = format!("ws://{addr}/ws/crews/C{i}?token=bench-crew-{i}");
             let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("tablet");
             let arrivals = arrivals.clone();
-            let (lat, lon) = positions[i];
             tablets.push(tokio::spawn(async move {
                 let (mut tx, mut rx) = socket.split();
                 let mut tick = tokio::time::interval(Duration::from_millis(5000 + (i as u64 * 7) % 1000));
