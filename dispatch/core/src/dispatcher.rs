@@ -239,30 +239,14 @@ impl Dispatcher {
 
     /// Adds a hospital (its entrance snapped to the roads).
     pub fn add_hospital(&mut self, h: NewHospital, _now: i64) -> Outcome {
-        if self.hospital_slot.contains_key(&h.id) {
-            return Err(DispatchError::DuplicateHospital(h.id));
-        }
-        let snapped = self.snap(h.lat, h.lon)?;
-        let slot = self.hospitals.len() as u32;
-        self.hospital_etas.set(&self.router, slot, snapped);
-        self.hospital_slot.insert(h.id.clone(), slot);
         let event = Event::HospitalAdded {
-            hospital_id: h.id.clone(),
-            name: h.name.clone(),
+            hospital_id: h.id,
+            name: h.name,
             lat: h.lat,
             lon: h.lon,
-            capabilities: h.capabilities.clone(),
-        };
-        self.hospitals.push(Hospital {
-            id: h.id,
-            name: h.name,
-            position: Position {
-                lat: h.lat,
-                lon: h.lon,
-            },
-            snapped,
             capabilities: h.capabilities,
-        });
+        };
+        self.replay(&event)?;
         Ok(vec![event])
     }
 
@@ -270,40 +254,16 @@ impl Dispatcher {
 
     /// Adds a crew, available at once: it may take a queued call or take over an emergency.
     pub fn add_crew(&mut self, c: NewCrew, now: i64) -> Outcome {
-        if self.crew_slot.contains_key(&c.id) {
-            return Err(DispatchError::DuplicateCrew(c.id));
-        }
-        let snapped = self.snap(c.lat, c.lon)?;
-        let slot = match self.free_slots.pop_first() {
-            Some(s) => s,
-            None => {
-                self.crews.push(None);
-                (self.crews.len() - 1) as u32
-            }
-        };
-        let mut events = vec![Event::CrewAdded {
+        let event = Event::CrewAdded {
             crew_id: c.id.clone(),
             crew_type: c.crew_type,
-            station: c.station.clone(),
+            station: c.station,
             lat: c.lat,
             lon: c.lon,
-        }];
-        let crew = Crew {
-            id: c.id.clone(),
-            crew_type: c.crew_type,
-            station: c.station,
-            position: Position {
-                lat: c.lat,
-                lon: c.lon,
-            },
-            snapped,
-            status: CrewStatus::Available,
-            call: None,
         };
-        self.available.insert(self.tree_point(slot, &crew));
-        self.crews[slot as usize] = Some(crew);
-        self.crew_slot.insert(c.id, slot);
-        self.crew_etas.set(&self.router, slot, snapped);
+        self.replay(&event)?;
+        let slot = self.crew_slot[&c.id];
+        let mut events = vec![event];
         self.settle(VecDeque::from([slot]), now, &mut events);
         Ok(events)
     }
@@ -316,38 +276,24 @@ impl Dispatcher {
         if self.crew_at(slot).status != CrewStatus::OutOfService {
             events = self.set_crew_status(id, CrewStatus::OutOfService, now)?;
         }
-        self.crew_etas.remove(slot);
-        self.crews[slot as usize] = None;
-        self.crew_slot.remove(id);
-        self.free_slots.insert(slot);
-        events.push(Event::CrewRemoved {
-            crew_id: id.to_string(),
-        });
+        self.emit(
+            Event::CrewRemoved {
+                crew_id: id.to_string(),
+            },
+            &mut events,
+        );
         Ok(events)
     }
 
     /// A crew reports its position.
     pub fn move_crew(&mut self, id: &str, lat: f64, lon: f64, _now: i64) -> Outcome {
-        let slot = self.slot_of(id)?;
-        let snapped = self.snap(lat, lon)?;
-        let old = self.tree_point(slot, self.crew_at(slot));
-        let available = self.crew_at(slot).status == CrewStatus::Available;
-        {
-            let crew = self.crew_mut(slot);
-            crew.position = Position { lat, lon };
-            crew.snapped = snapped;
-        }
-        if available {
-            self.available.remove(&old);
-            self.available
-                .insert(self.tree_point(slot, self.crew_at(slot)));
-        }
-        self.crew_etas.set(&self.router, slot, snapped);
-        Ok(vec![Event::CrewMoved {
+        let event = Event::CrewMoved {
             crew_id: id.to_string(),
             lat,
             lon,
-        }])
+        };
+        self.replay(&event)?;
+        Ok(vec![event])
     }
 
     /// A crew's status changes (as reported by the crew or set by the dispatcher); its call
@@ -376,30 +322,15 @@ impl Dispatcher {
                 // Stood down or out of service on the way: the need goes to another crew.
                 self.detach(call_id, slot, now, &mut events);
                 self.dispatch_pending(call_id, now, &mut events);
-                self.set_status(slot, to, &mut events);
-            }
-            (Some(call_id), CrewStatus::Available | CrewStatus::OutOfService) => {
-                // Its part is done (on scene or at the hospital).
-                if from == CrewStatus::OnScene && to == CrewStatus::Available {
-                    self.call_mut(call_id).times.left_scene.get_or_insert(now);
-                }
-                self.finish_part(call_id, slot, now);
-                self.set_status(slot, to, &mut events);
-                self.refresh_call_status(call_id, now, &mut events);
+                self.set_status(slot, to, now, &mut events);
             }
             (Some(call_id), _) => {
-                self.set_status(slot, to, &mut events);
-                let times = &mut self.call_mut(call_id).times;
-                let field = match to {
-                    CrewStatus::EnRoute => &mut times.en_route,
-                    CrewStatus::OnScene => &mut times.on_scene,
-                    CrewStatus::Transporting => &mut times.left_scene,
-                    _ => &mut times.at_hospital,
-                };
-                field.get_or_insert(now);
+                // Its part is done (on scene or at the hospital), or it progresses: the
+                // status event carries the call's timeline (see `replay_crew_status`).
+                self.set_status(slot, to, now, &mut events);
                 self.refresh_call_status(call_id, now, &mut events);
             }
-            (None, _) => self.set_status(slot, to, &mut events),
+            (None, _) => self.set_status(slot, to, now, &mut events),
         }
         if to == CrewStatus::Available {
             self.settle(VecDeque::from([slot]), now, &mut events);
@@ -413,51 +344,24 @@ impl Dispatcher {
     /// queues it. Its id is in the first event ([`Event::CallCreated`]).
     pub fn new_call(&mut self, nc: NewCall, now: i64) -> Outcome {
         let id = nc.id.unwrap_or(CallId(self.next_call_id));
-        if self.calls.contains_key(&id) {
-            return Err(DispatchError::DuplicateCall(id));
-        }
-        let snapped = self.snap(nc.lat, nc.lon)?;
         let needs = if nc.needs.is_empty() {
             vec![CrewType::General]
         } else {
             nc.needs
         };
-        let received = nc.received.unwrap_or(now);
-        let mut events = vec![Event::CallCreated {
+        let event = Event::CallCreated {
             call_id: id,
             priority: nc.priority,
-            needs: needs.clone(),
+            needs,
             lat: nc.lat,
             lon: nc.lon,
-            complaint: nc.complaint.clone(),
-            address: nc.address.clone(),
-            phone: nc.phone.clone(),
-            received,
-        }];
-        self.calls.insert(
-            id,
-            Call {
-                id,
-                position: Position {
-                    lat: nc.lat,
-                    lon: nc.lon,
-                },
-                snapped,
-                priority: nc.priority,
-                needs,
-                complaint: nc.complaint,
-                address: nc.address,
-                phone: nc.phone,
-                status: CallStatus::Queued,
-                assignments: Vec::new(),
-                times: CallTimes {
-                    received: Some(received),
-                    ..Default::default()
-                },
-                decisions: Vec::new(),
-            },
-        );
-        self.next_call_id = self.next_call_id.max(id.0.saturating_add(1));
+            complaint: nc.complaint,
+            address: nc.address,
+            phone: nc.phone,
+            received: nc.received.unwrap_or(now),
+        };
+        self.replay(&event)?;
+        let mut events = vec![event];
         self.dispatch_pending(id, now, &mut events);
         Ok(events)
     }
@@ -529,33 +433,33 @@ impl Dispatcher {
         let mut events = Vec::new();
         if let Some(other) = other_call {
             self.detach(other, slot, now, &mut events);
-            self.set_status(slot, CrewStatus::Available, &mut events);
+            self.set_status(slot, CrewStatus::Available, now, &mut events);
         }
         let mut freed = VecDeque::new();
         let decision = Decision {
             call_id,
             crew_id: crew_id.to_string(),
             need,
+            need_index: Some(need_index),
+            interim: false,
             eta_ms: eta,
             at: now,
             reason: DecisionReason::DispatcherOverride,
             candidates,
         };
-        events.push(match &previous {
+        let event = match &previous {
             Some(prev) => Event::CallReassigned {
                 from_crew: prev.clone(),
                 to_crew: crew_id.to_string(),
-                decision: decision.clone(),
+                decision,
             },
-            None => Event::CallAssigned {
-                decision: decision.clone(),
-            },
-        });
-        self.attach(slot, need_index, false, decision, now, &mut events);
+            None => Event::CallAssigned { decision },
+        };
+        self.attach(slot, event, now, &mut events);
         if let Some(prev) = &previous {
             let prev_slot = self.crew_slot[prev];
             self.detach(call_id, prev_slot, now, &mut events);
-            self.set_status(prev_slot, CrewStatus::Available, &mut events);
+            self.set_status(prev_slot, CrewStatus::Available, now, &mut events);
             freed.push_back(prev_slot);
         }
         if let Some(other) = other_call {
@@ -582,17 +486,19 @@ impl Dispatcher {
             .active_assignments()
             .map(|a| self.crew_slot[&a.crew_id])
             .collect();
-        self.call_mut(call_id).status = CallStatus::Cancelled;
-        let mut events = vec![
-            Event::CallCancelled { call_id },
+        let mut events = Vec::new();
+        self.emit(Event::CallCancelled { call_id }, &mut events);
+        self.emit(
             Event::CallStatus {
                 call_id,
                 status: CallStatus::Cancelled,
+                at: now,
             },
-        ];
+            &mut events,
+        );
         for &slot in &crews {
             self.detach(call_id, slot, now, &mut events);
-            self.set_status(slot, CrewStatus::Available, &mut events);
+            self.set_status(slot, CrewStatus::Available, now, &mut events);
         }
         self.settle(crews.into(), now, &mut events);
         Ok(events)
@@ -601,18 +507,406 @@ impl Dispatcher {
     /// Records the patient handover at the hospital (any call but a cancelled one; a later
     /// record replaces an earlier one).
     pub fn handover_recorded(&mut self, call_id: CallId, now: i64) -> Outcome {
-        let call = self
-            .calls
-            .get_mut(&call_id)
-            .ok_or(DispatchError::UnknownCall(call_id))?;
-        if call.status == CallStatus::Cancelled {
-            return Err(DispatchError::CallClosed {
+        let event = Event::HandoverRecorded { call_id, at: now };
+        self.replay(&event)?;
+        Ok(vec![event])
+    }
+
+    // ----- replay -----
+
+    /// A dispatcher rebuilt from a log of the events its operations returned, in order (see
+    /// [`Dispatcher::replay`]). Nothing is decided again, so the router's weights may differ
+    /// from when the log was written. Stops at the first event that does not apply; replay
+    /// one event at a time to know which.
+    pub fn restore<'a>(
+        router: Arc<Router>,
+        config: DispatchConfig,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Result<Dispatcher, DispatchError> {
+        let mut d = Dispatcher::new(router, config);
+        for event in events {
+            d.replay(event)?;
+        }
+        Ok(d)
+    }
+
+    /// Applies one recorded event to the state, exactly as the operation that returned it
+    /// did, without deciding anything: assignments are taken from the event's decision,
+    /// and the effects an operation reported in further events (crew status changes,
+    /// releases, call status changes) are applied when those events are replayed. Every
+    /// live operation is its decision followed by the replay of the events it returns, so
+    /// replaying a whole log rebuilds the same state, the call id counter included.
+    ///
+    /// Positions are snapped again with the router. An event that does not fit the state
+    /// (an unknown crew or call, a duplicate, a status the crew is not in, ...) is an error
+    /// and changes nothing.
+    pub fn replay(&mut self, event: &Event) -> Result<(), DispatchError> {
+        match event {
+            Event::CallCreated {
+                call_id,
+                priority,
+                needs,
+                lat,
+                lon,
+                complaint,
+                address,
+                phone,
+                received,
+            } => {
+                let id = *call_id;
+                if self.calls.contains_key(&id) {
+                    return Err(DispatchError::DuplicateCall(id));
+                }
+                let snapped = self.snap(*lat, *lon)?;
+                let needs = if needs.is_empty() {
+                    vec![CrewType::General]
+                } else {
+                    needs.clone()
+                };
+                self.calls.insert(
+                    id,
+                    Call {
+                        id,
+                        position: Position {
+                            lat: *lat,
+                            lon: *lon,
+                        },
+                        snapped,
+                        priority: *priority,
+                        needs,
+                        complaint: complaint.clone(),
+                        address: address.clone(),
+                        phone: phone.clone(),
+                        status: CallStatus::Queued,
+                        assignments: Vec::new(),
+                        times: CallTimes {
+                            received: Some(*received),
+                            ..Default::default()
+                        },
+                        decisions: Vec::new(),
+                    },
+                );
+                self.next_call_id = self.next_call_id.max(id.0.saturating_add(1));
+            }
+            Event::CallQueued { call_id, .. } => {
+                self.known_call(*call_id)?;
+            }
+            Event::CallAssigned { decision } => self.replay_assignment(decision, None)?,
+            Event::CallReassigned {
+                from_crew,
+                to_crew,
+                decision,
+            } => {
+                if *to_crew != decision.crew_id {
+                    return Err(DispatchError::Inconsistent(format!(
+                        "call {} re-assigned to {to_crew:?} by a decision for {:?}",
+                        decision.call_id, decision.crew_id
+                    )));
+                }
+                self.replay_assignment(decision, Some(from_crew))?;
+            }
+            Event::CallCancelled { call_id } => {
+                self.open_call(*call_id)?;
+                self.call_mut(*call_id).status = CallStatus::Cancelled;
+            }
+            Event::CallStatus {
+                call_id,
+                status,
+                at,
+            } => {
+                let call = self
+                    .calls
+                    .get_mut(call_id)
+                    .ok_or(DispatchError::UnknownCall(*call_id))?;
+                call.status = *status;
+                if *status == CallStatus::Completed {
+                    call.times.crew_available = Some(*at);
+                }
+            }
+            Event::HandoverRecorded { call_id, at } => {
+                let call = self
+                    .calls
+                    .get_mut(call_id)
+                    .ok_or(DispatchError::UnknownCall(*call_id))?;
+                if call.status == CallStatus::Cancelled {
+                    return Err(DispatchError::CallClosed {
+                        call: *call_id,
+                        status: call.status,
+                    });
+                }
+                call.times.handover = Some(*at);
+            }
+            Event::CrewAdded {
+                crew_id,
+                crew_type,
+                station,
+                lat,
+                lon,
+            } => {
+                if self.crew_slot.contains_key(crew_id) {
+                    return Err(DispatchError::DuplicateCrew(crew_id.clone()));
+                }
+                let snapped = self.snap(*lat, *lon)?;
+                let slot = match self.free_slots.pop_first() {
+                    Some(s) => s,
+                    None => {
+                        self.crews.push(None);
+                        (self.crews.len() - 1) as u32
+                    }
+                };
+                let crew = Crew {
+                    id: crew_id.clone(),
+                    crew_type: *crew_type,
+                    station: station.clone(),
+                    position: Position {
+                        lat: *lat,
+                        lon: *lon,
+                    },
+                    snapped,
+                    status: CrewStatus::Available,
+                    call: None,
+                };
+                self.available.insert(self.tree_point(slot, &crew));
+                self.crews[slot as usize] = Some(crew);
+                self.crew_slot.insert(crew_id.clone(), slot);
+                self.crew_etas.set(&self.router, slot, snapped);
+            }
+            Event::CrewRemoved { crew_id } => {
+                let slot = self.slot_of(crew_id)?;
+                let crew = self.crew_at(slot);
+                if crew.status != CrewStatus::OutOfService || crew.call.is_some() {
+                    return Err(DispatchError::Inconsistent(format!(
+                        "crew {crew_id:?} removed while {} (a crew goes out of service first)",
+                        crew.status
+                    )));
+                }
+                self.crew_etas.remove(slot);
+                self.crews[slot as usize] = None;
+                self.crew_slot.remove(crew_id);
+                self.free_slots.insert(slot);
+            }
+            Event::CrewStatus {
+                crew_id,
+                from,
+                to,
+                at,
+            } => self.replay_crew_status(crew_id, *from, *to, *at)?,
+            Event::CrewMoved { crew_id, lat, lon } => {
+                let slot = self.slot_of(crew_id)?;
+                let snapped = self.snap(*lat, *lon)?;
+                let old = self.tree_point(slot, self.crew_at(slot));
+                let available = self.crew_at(slot).status == CrewStatus::Available;
+                {
+                    let crew = self.crew_mut(slot);
+                    crew.position = Position {
+                        lat: *lat,
+                        lon: *lon,
+                    };
+                    crew.snapped = snapped;
+                }
+                if available {
+                    self.available.remove(&old);
+                    self.available
+                        .insert(self.tree_point(slot, self.crew_at(slot)));
+                }
+                self.crew_etas.set(&self.router, slot, snapped);
+            }
+            Event::CrewReleased { crew_id, call_id } => {
+                let slot = self.slot_of(crew_id)?;
+                let call = self.known_call(*call_id)?;
+                if self.crew_at(slot).call != Some(*call_id)
+                    || call.assignment_of(crew_id).is_none()
+                {
+                    return Err(DispatchError::Inconsistent(format!(
+                        "crew {crew_id:?} released from call {call_id} it does not work on"
+                    )));
+                }
+                self.crew_mut(slot).call = None;
+                self.call_mut(*call_id)
+                    .assignments
+                    .retain(|a| !(a.crew_id == *crew_id && a.finished_at.is_none()));
+            }
+            Event::HospitalAdded {
+                hospital_id,
+                name,
+                lat,
+                lon,
+                capabilities,
+            } => {
+                if self.hospital_slot.contains_key(hospital_id) {
+                    return Err(DispatchError::DuplicateHospital(hospital_id.clone()));
+                }
+                let snapped = self.snap(*lat, *lon)?;
+                let slot = self.hospitals.len() as u32;
+                self.hospital_etas.set(&self.router, slot, snapped);
+                self.hospital_slot.insert(hospital_id.clone(), slot);
+                self.hospitals.push(Hospital {
+                    id: hospital_id.clone(),
+                    name: name.clone(),
+                    position: Position {
+                        lat: *lat,
+                        lon: *lon,
+                    },
+                    snapped,
+                    capabilities: capabilities.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays an assignment decision: the crew (available, on no call) is attached to the
+    /// call for the decided need. Its `dispatched` status and the call's status follow as
+    /// their own events. `from` is the crew it replaces, for a re-assignment.
+    fn replay_assignment(
+        &mut self,
+        decision: &Decision,
+        from: Option<&str>,
+    ) -> Result<(), DispatchError> {
+        let slot = self.slot_of(&decision.crew_id)?;
+        let call_id = decision.call_id;
+        let call = self.open_call(call_id)?;
+        let crew = self.crew_at(slot);
+        if crew.call == Some(call_id) {
+            return Err(DispatchError::AlreadyAssigned {
+                crew: crew.id.clone(),
                 call: call_id,
-                status: call.status,
             });
         }
-        call.times.handover = Some(now);
-        Ok(vec![Event::HandoverRecorded { call_id, at: now }])
+        if crew.status != CrewStatus::Available || crew.call.is_some() {
+            return Err(DispatchError::CrewNotAvailable {
+                crew: crew.id.clone(),
+                status: crew.status,
+            });
+        }
+        let replaced = match from {
+            Some(f) => Some(call.assignment_of(f).cloned().ok_or_else(|| {
+                DispatchError::Inconsistent(format!(
+                    "call {call_id} re-assigned from {f:?}, which does not work on it"
+                ))
+            })?),
+            None => None,
+        };
+        // Logs written before decisions carried their need index: the replaced crew's,
+        // else the first pending need of that type, else the first need of that type.
+        let need_index = decision
+            .need_index
+            .or_else(|| replaced.as_ref().map(|a| a.need_index))
+            .or_else(|| {
+                let pending = call.pending_needs();
+                pending
+                    .into_iter()
+                    .find(|&i| call.needs[i] == decision.need)
+            })
+            .or_else(|| call.needs.iter().position(|&n| n == decision.need));
+        let need_index = match need_index {
+            Some(i) if call.needs.get(i) == Some(&decision.need) => i,
+            _ => {
+                return Err(DispatchError::Inconsistent(format!(
+                    "call {call_id} has no need {} at {:?} for crew {:?}",
+                    decision.need, decision.need_index, decision.crew_id
+                )))
+            }
+        };
+        let interim = decision.interim
+            || decision.reason == DecisionReason::InterimGeneralCrew
+            || (decision.need_index.is_none() && replaced.is_some_and(|a| a.interim));
+        let at = decision.at;
+        self.crew_mut(slot).call = Some(call_id);
+        let call = self.call_mut(call_id);
+        call.assignments.push(Assignment {
+            crew_id: decision.crew_id.clone(),
+            need: decision.need,
+            need_index,
+            interim,
+            eta_ms: decision.eta_ms,
+            decided_at: at,
+            finished_at: None,
+        });
+        call.times.assigned.get_or_insert(at);
+        call.times.crew_notified.get_or_insert(at);
+        call.decisions.push(decision.clone());
+        Ok(())
+    }
+
+    /// Replays a crew status change, keeping the R-tree of available crews in step. A crew
+    /// still on a call carries its call's timeline: `en_route`, `on_scene`, `transporting`
+    /// and `at_hospital` set the call's times when first reached; becoming available or
+    /// out of service ends its part (a crew taken off a call on its way is released before,
+    /// by [`Event::CrewReleased`]). The call's status follows as its own event.
+    fn replay_crew_status(
+        &mut self,
+        crew_id: &str,
+        from: CrewStatus,
+        to: CrewStatus,
+        at: i64,
+    ) -> Result<(), DispatchError> {
+        let slot = self.slot_of(crew_id)?;
+        let crew = self.crew_at(slot);
+        if crew.status != from || !can_transition(from, to) {
+            return Err(DispatchError::IllegalTransition {
+                crew: crew_id.to_string(),
+                from: crew.status,
+                to,
+            });
+        }
+        let call = crew.call;
+        match (call, to) {
+            (None, CrewStatus::Dispatched) => {
+                return Err(DispatchError::DispatchWithoutCall(crew_id.to_string()))
+            }
+            (Some(call_id), CrewStatus::Available | CrewStatus::OutOfService)
+                if from.is_responding() =>
+            {
+                return Err(DispatchError::Inconsistent(format!(
+                    "crew {crew_id:?} stood down from call {call_id} without being released"
+                )));
+            }
+            (Some(call_id), _) => {
+                self.known_call(call_id)?;
+            }
+            (None, _) => {}
+        }
+        if let Some(call_id) = call {
+            let call = self.call_mut(call_id);
+            let times = &mut call.times;
+            match to {
+                CrewStatus::Dispatched => {}
+                CrewStatus::EnRoute => {
+                    times.en_route.get_or_insert(at);
+                }
+                CrewStatus::OnScene => {
+                    times.on_scene.get_or_insert(at);
+                }
+                CrewStatus::Transporting => {
+                    times.left_scene.get_or_insert(at);
+                }
+                CrewStatus::AtHospital => {
+                    times.at_hospital.get_or_insert(at);
+                }
+                CrewStatus::Available | CrewStatus::OutOfService => {
+                    // Its part is done (on scene or at the hospital).
+                    if from == CrewStatus::OnScene && to == CrewStatus::Available {
+                        times.left_scene.get_or_insert(at);
+                    }
+                    for a in &mut call.assignments {
+                        if a.crew_id == crew_id && a.finished_at.is_none() {
+                            a.finished_at = Some(at);
+                        }
+                    }
+                    self.crew_mut(slot).call = None;
+                }
+            }
+        }
+        let point = self.tree_point(slot, self.crew_at(slot));
+        if from == CrewStatus::Available {
+            self.available.remove(&point);
+        }
+        if to == CrewStatus::Available {
+            self.available.insert(point);
+        }
+        self.crew_mut(slot).status = to;
+        Ok(())
     }
 
     // ----- internals -----
@@ -644,6 +938,10 @@ impl Dispatcher {
         self.calls.get_mut(&id).expect("a known call")
     }
 
+    fn known_call(&self, id: CallId) -> Result<&Call, DispatchError> {
+        self.calls.get(&id).ok_or(DispatchError::UnknownCall(id))
+    }
+
     fn open_call(&self, id: CallId) -> Result<&Call, DispatchError> {
         let call = self.calls.get(&id).ok_or(DispatchError::UnknownCall(id))?;
         if call.status.is_closed() {
@@ -659,55 +957,37 @@ impl Dispatcher {
         self.crew(crew_id).is_some_and(|c| c.status.is_responding())
     }
 
-    /// Changes a crew's status, keeping the R-tree of available crews in step.
-    fn set_status(&mut self, slot: u32, to: CrewStatus, events: &mut Vec<Event>) {
-        let from = self.crew_at(slot).status;
-        if from == to {
-            return;
+    /// Applies an event the live path decided on (it fits the state by construction) and
+    /// records it.
+    fn emit(&mut self, event: Event, events: &mut Vec<Event>) {
+        if let Err(e) = self.replay(&event) {
+            // A bug: the live path only emits events that fit the state.
+            panic!("a live event does not apply ({e}): {event:?}");
         }
-        let point = self.tree_point(slot, self.crew_at(slot));
-        if from == CrewStatus::Available {
-            self.available.remove(&point);
-        }
-        if to == CrewStatus::Available {
-            self.available.insert(point);
-        }
-        let crew = self.crew_mut(slot);
-        crew.status = to;
-        events.push(Event::CrewStatus {
-            crew_id: crew.id.clone(),
-            from,
-            to,
-        });
+        events.push(event);
     }
 
-    /// Attaches an available crew to a call for a need (the caller has emitted the
-    /// assignment event) and dispatches it.
-    fn attach(
-        &mut self,
-        slot: u32,
-        need_index: usize,
-        interim: bool,
-        decision: Decision,
-        now: i64,
-        events: &mut Vec<Event>,
-    ) {
-        let call_id = decision.call_id;
-        self.crew_mut(slot).call = Some(call_id);
-        self.set_status(slot, CrewStatus::Dispatched, events);
-        let call = self.call_mut(call_id);
-        call.assignments.push(Assignment {
-            crew_id: decision.crew_id.clone(),
-            need: decision.need,
-            need_index,
-            interim,
-            eta_ms: decision.eta_ms,
-            decided_at: now,
-            finished_at: None,
-        });
-        call.times.assigned.get_or_insert(now);
-        call.times.crew_notified.get_or_insert(now);
-        call.decisions.push(decision);
+    /// Changes a crew's status (its call's timeline follows, see `replay_crew_status`).
+    fn set_status(&mut self, slot: u32, to: CrewStatus, now: i64, events: &mut Vec<Event>) {
+        let crew = self.crew_at(slot);
+        if crew.status == to {
+            return;
+        }
+        let event = Event::CrewStatus {
+            crew_id: crew.id.clone(),
+            from: crew.status,
+            to,
+            at: now,
+        };
+        self.emit(event, events);
+    }
+
+    /// Attaches an available crew to a call (the event is the `call_assigned` or
+    /// `call_reassigned` of the decision) and dispatches it.
+    fn attach(&mut self, slot: u32, event: Event, now: i64, events: &mut Vec<Event>) {
+        let call_id = event.call_id().expect("an assignment event");
+        self.emit(event, events);
+        self.set_status(slot, CrewStatus::Dispatched, now, events);
         self.refresh_call_status(call_id, now, events);
     }
 
@@ -715,23 +995,8 @@ impl Dispatcher {
     /// its status is left to the caller.
     fn detach(&mut self, call_id: CallId, slot: u32, now: i64, events: &mut Vec<Event>) {
         let crew_id = self.crew_at(slot).id.clone();
-        self.crew_mut(slot).call = None;
-        self.call_mut(call_id)
-            .assignments
-            .retain(|a| !(a.crew_id == crew_id && a.finished_at.is_none()));
-        events.push(Event::CrewReleased { crew_id, call_id });
+        self.emit(Event::CrewReleased { crew_id, call_id }, events);
         self.refresh_call_status(call_id, now, events);
-    }
-
-    /// Marks a crew's part of a call done.
-    fn finish_part(&mut self, call_id: CallId, slot: u32, now: i64) {
-        let crew_id = self.crew_at(slot).id.clone();
-        self.crew_mut(slot).call = None;
-        for a in &mut self.call_mut(call_id).assignments {
-            if a.crew_id == crew_id && a.finished_at.is_none() {
-                a.finished_at = Some(now);
-            }
-        }
     }
 
     /// Brings a call's status in line with its crews.
@@ -752,12 +1017,14 @@ impl Dispatcher {
             None => CallStatus::Queued,
         };
         if status != call.status {
-            let call = self.call_mut(call_id);
-            call.status = status;
-            if status == CallStatus::Completed {
-                call.times.crew_available = Some(now);
-            }
-            events.push(Event::CallStatus { call_id, status });
+            self.emit(
+                Event::CallStatus {
+                    call_id,
+                    status,
+                    at: now,
+                },
+                events,
+            );
         }
     }
 
@@ -786,15 +1053,14 @@ impl Dispatcher {
                     call_id,
                     crew_id: self.crew_at(slot).id.clone(),
                     need,
+                    need_index: Some(i),
+                    interim: false,
                     eta_ms: eta,
                     at: now,
                     reason: self.policy_reason(),
                     candidates,
                 };
-                events.push(Event::CallAssigned {
-                    decision: decision.clone(),
-                });
-                self.attach(slot, i, false, decision, now, events);
+                self.attach(slot, Event::CallAssigned { decision }, now, events);
             }
         }
         self.maybe_interim(call_id, &etas, now, events);
@@ -870,15 +1136,14 @@ impl Dispatcher {
             call_id,
             crew_id: self.crew_at(slot).id.clone(),
             need,
+            need_index: Some(need_index),
+            interim: true,
             eta_ms: eta,
             at: now,
             reason: DecisionReason::InterimGeneralCrew,
             candidates,
         };
-        events.push(Event::CallAssigned {
-            decision: decision.clone(),
-        });
-        self.attach(slot, need_index, true, decision, now, events);
+        self.attach(slot, Event::CallAssigned { decision }, now, events);
     }
 
     /// Lets crews that became available take queued calls or take over emergencies, one
@@ -966,6 +1231,8 @@ impl Dispatcher {
             call_id,
             crew_id: self.crew_at(slot).id.clone(),
             need,
+            need_index: Some(need_index),
+            interim,
             eta_ms: eta,
             at: now,
             reason: if interim {
@@ -975,10 +1242,7 @@ impl Dispatcher {
             },
             candidates,
         };
-        events.push(Event::CallAssigned {
-            decision: decision.clone(),
-        });
-        self.attach(slot, need_index, interim, decision, now, events);
+        self.attach(slot, Event::CallAssigned { decision }, now, events);
         true
     }
 
@@ -1051,6 +1315,8 @@ impl Dispatcher {
             call_id,
             crew_id: self.crew_at(slot).id.clone(),
             need: prev.need,
+            need_index: Some(prev.need_index),
+            interim: prev.interim,
             eta_ms: eta,
             at: now,
             reason: DecisionReason::ReassignedFaster {
@@ -1059,14 +1325,14 @@ impl Dispatcher {
             },
             candidates,
         };
-        events.push(Event::CallReassigned {
+        let event = Event::CallReassigned {
             from_crew: prev.crew_id.clone(),
             to_crew: decision.crew_id.clone(),
-            decision: decision.clone(),
-        });
-        self.attach(slot, prev.need_index, prev.interim, decision, now, events);
+            decision,
+        };
+        self.attach(slot, event, now, events);
         self.detach(call_id, prev_slot, now, events);
-        self.set_status(prev_slot, CrewStatus::Available, events);
+        self.set_status(prev_slot, CrewStatus::Available, now, events);
         Some(prev_slot)
     }
 }

@@ -93,4 +93,8 @@ pub enum DispatchError {
         /// Its status.
         status: CallStatus,
     },
+    /// A replayed event does not fit the state it is applied to (a log out of order, cut,
+    /// or from another state).
+    #[error("event does not apply to the state: {0}")]
+    Inconsistent(String),
 }

@@ -3,6 +3,10 @@
 //! client that applies them in order mirrors the dispatcher's state.
 //!
 //! JSON: `{"type": "call_assigned", "decision": {...}}`, names in snake_case.
+//!
+//! The events are complete: [`crate::Dispatcher::replay`] rebuilds the exact state from
+//! them, in order, without deciding anything again (every live operation is itself a
+//! decision followed by the replay of the events it emits).
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +73,10 @@ pub enum Event {
         call_id: CallId,
         /// Its new status.
         status: CallStatus,
+        /// When (Unix ms): the `crew_available` time of a completed call. Logs written
+        /// before this field existed read as 0.
+        #[serde(default)]
+        at: i64,
     },
     /// The patient was handed over at the hospital.
     HandoverRecorded {
@@ -103,6 +111,10 @@ pub enum Event {
         from: CrewStatus,
         /// Its new status.
         to: CrewStatus,
+        /// When (Unix ms): the call's timeline and the end of the crew's part follow it.
+        /// Logs written before this field existed read as 0.
+        #[serde(default)]
+        at: i64,
     },
     /// A crew reported a new position.
     CrewMoved {
@@ -164,22 +176,35 @@ mod tests {
             crew_id: "A1".into(),
             from: CrewStatus::Available,
             to: CrewStatus::OutOfService,
+            at: 5,
         };
         let s = serde_json::to_string(&e).unwrap();
         assert_eq!(
             s,
-            r#"{"type":"crew_status","crew_id":"A1","from":"available","to":"out_of_service"}"#
+            r#"{"type":"crew_status","crew_id":"A1","from":"available","to":"out_of_service","at":5}"#
         );
         let back: Event = serde_json::from_str(&s).unwrap();
         assert_eq!(back, e);
         let e = Event::CallStatus {
             call_id: CallId(3),
             status: CallStatus::EnRoute,
+            at: 7,
         };
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
-            r#"{"type":"call_status","call_id":3,"status":"en_route"}"#
+            r#"{"type":"call_status","call_id":3,"status":"en_route","at":7}"#
         );
         assert_eq!(e.call_id(), Some(CallId(3)));
+    }
+
+    #[test]
+    fn events_without_times_still_parse() {
+        let old =
+            r#"{"type":"crew_status","crew_id":"A1","from":"available","to":"out_of_service"}"#;
+        let e: Event = serde_json::from_str(old).unwrap();
+        assert!(matches!(e, Event::CrewStatus { at: 0, .. }));
+        let old = r#"{"type":"call_status","call_id":3,"status":"completed"}"#;
+        let e: Event = serde_json::from_str(old).unwrap();
+        assert!(matches!(e, Event::CallStatus { at: 0, .. }));
     }
 }

@@ -9,7 +9,8 @@
 //! * [`hospital`]: hospitals and capabilities;
 //! * [`policy`]: settings, decisions and their reasons, tie rules;
 //! * [`assign`]: finding the best crew (bucket many-to-one ETAs, straight line, pruned);
-//! * [`dispatcher`]: the [`Dispatcher`] and its operations and rules;
+//! * [`dispatcher`]: the [`Dispatcher`] and its operations and rules; restart recovery by
+//!   replaying the logged events ([`Dispatcher::restore`], [`Dispatcher::replay`]);
 //! * [`event`]: the events every operation returns;
 //! * [`error`]: the one error type, [`DispatchError`].
 //!

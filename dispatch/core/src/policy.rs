@@ -92,6 +92,14 @@ pub struct Decision {
     pub crew_id: String,
     /// The need it serves (for an interim crew, the specialist need it covers).
     pub need: CrewType,
+    /// Index of that need in the call's needs (which of several equal needs). `None` only
+    /// in logs written before this field existed; replay then takes the first matching
+    /// need.
+    #[serde(default)]
+    pub need_index: Option<usize>,
+    /// Whether the crew is an interim general crew that does not fill the need.
+    #[serde(default)]
+    pub interim: bool,
     /// Its exact road ETA (ms).
     pub eta_ms: u32,
     /// When (Unix ms).

@@ -3,5 +3,6 @@
 mod helpers;
 mod multi;
 mod props;
+mod replay;
 mod scenarios;
 mod search;

@@ -9,7 +9,7 @@ use crate::helpers::*;
 
 /// One operation, with indices resolved against what exists when it runs.
 #[derive(Debug, Clone)]
-enum Op {
+pub(crate) enum Op {
     AddCrew(u8, usize),
     RemoveCrew(usize),
     MoveCrew(usize, usize),
@@ -64,7 +64,7 @@ fn next_status(s: CrewStatus) -> CrewStatus {
 }
 
 /// Runs one operation.
-fn apply(d: &mut Dispatcher, added: &mut usize, op: &Op, now: i64) -> Outcome {
+pub(crate) fn apply(d: &mut Dispatcher, added: &mut usize, op: &Op, now: i64) -> Outcome {
     let pts = points();
     let pt = |i: usize| pts[i % pts.len()];
     match op {
@@ -152,7 +152,9 @@ fn check_events(before: &std::collections::BTreeMap<String, CrewStatus>, events:
             Event::CrewAdded { crew_id, .. } => {
                 status.insert(crew_id.clone(), CrewStatus::Available);
             }
-            Event::CrewStatus { crew_id, from, to } => {
+            Event::CrewStatus {
+                crew_id, from, to, ..
+            } => {
                 assert_eq!(status.get(crew_id), Some(from), "{crew_id}: {events:?}");
                 assert!(can_transition(*from, *to), "{crew_id} {from} -> {to}");
                 if *to == CrewStatus::Dispatched {
@@ -200,10 +202,9 @@ proptest! {
     }
 }
 
-#[test]
-fn same_operations_give_the_same_events() {
-    let mut rng = rng("same_operations_give_the_same_events");
-    let ops: Vec<Op> = (0..400)
+/// `n` random operations drawn from `rng`.
+pub(crate) fn random_ops(rng: &mut impl Rng, n: usize) -> Vec<Op> {
+    (0..n)
         .map(|_| {
             let (i, j) = (rng.gen_range(0..1000), rng.gen_range(0..1000));
             match rng.gen_range(0..20) {
@@ -224,7 +225,13 @@ fn same_operations_give_the_same_events() {
                 _ => Op::Status(i, rng.gen_range(0..7)),
             }
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn same_operations_give_the_same_events() {
+    let mut rng = rng("same_operations_give_the_same_events");
+    let ops = random_ops(&mut rng, 400);
     let a = run(&ops, DispatchConfig::default());
     let b = run(&ops, DispatchConfig::default());
     assert_eq!(a, b);

@@ -66,7 +66,8 @@ fn one_crew_two_calls_second_waits_for_the_first() {
         let ev = d.set_crew_status("A1", s, T0 + t).unwrap();
         assert!(ev.contains(&Event::CallStatus {
             call_id: first,
-            status: cs
+            status: cs,
+            at: T0 + t
         }));
         assert_eq!(d.call(first).unwrap().status, cs);
         check_invariants(&d);
@@ -84,6 +85,7 @@ fn one_crew_two_calls_second_waits_for_the_first() {
             *e == Event::CallStatus {
                 call_id: first,
                 status: CallStatus::Completed,
+                at: T0 + 2_000_000,
             }
         })
         .expect("first call completed");
@@ -231,7 +233,8 @@ fn a_crew_freed_two_minutes_sooner_takes_over_an_emergency_and_not_below() {
     assert!(ev.contains(&Event::CrewStatus {
         crew_id: "F".into(),
         from: CrewStatus::EnRoute,
-        to: CrewStatus::Available
+        to: CrewStatus::Available,
+        at: T0 + 3_000
     }));
     assert_eq!(d.crew("F").unwrap().status, CrewStatus::Available);
     assert_eq!(d.crew("N").unwrap().call, Some(call));
@@ -576,7 +579,8 @@ fn status_following_without_transport_and_out_of_service_on_the_way() {
         .unwrap();
     assert!(ev.contains(&Event::CallStatus {
         call_id: c1,
-        status: CallStatus::Completed
+        status: CallStatus::Completed,
+        at: T0 + 20 * MIN
     }));
     let t = d.call(c1).unwrap().times;
     assert_eq!(t.left_scene, Some(T0 + 20 * MIN));
