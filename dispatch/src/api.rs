@@ -49,6 +49,18 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
+/// Runs one dispatch-core operation off the async workers and publishes its events.
+async fn run_op(
+    state: &AppState,
+    op: impl FnOnce(&mut dispatch_core::Dispatcher, i64) -> dispatch_core::Outcome + Send + 'static,
+) -> Result<(), ApiError> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.apply(|core, now| Ok((op(core, now)?, ()))))
+        .await
+        .map_err(ApiError::internal)?
+        .map(|_| ())
+}
+
 fn parse_call_id(id: &str) -> Result<CallId, ApiError> {
     id.parse::<u64>()
         .map(CallId)
@@ -212,12 +224,10 @@ async fn assign_call(
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     let req = body(req)?;
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || {
-        st.apply(|core, now| Ok((core.assign_override(id, &req.crew_id, now)?, ())))
+    run_op(&state, move |core, now| {
+        core.assign_override(id, &req.crew_id, now)
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
     call_json(&state, id)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
@@ -230,10 +240,7 @@ async fn cancel_call(
 ) -> Result<Json<Value>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || st.apply(|core, now| Ok((core.cancel_call(id, now)?, ()))))
-        .await
-        .map_err(ApiError::internal)??;
+    run_op(&state, move |core, now| core.cancel_call(id, now)).await?;
     call_json(&state, id)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
@@ -280,10 +287,7 @@ async fn create_crew(
         lat: req.lat,
         lon: req.lon,
     };
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || st.apply(|core, now| Ok((core.add_crew(new, now)?, ()))))
-        .await
-        .map_err(ApiError::internal)??;
+    run_op(&state, move |core, now| core.add_crew(new, now)).await?;
     let v = crew_json(&state, &id).ok_or_else(|| ApiError::internal("crew vanished"))?;
     Ok((StatusCode::CREATED, Json(v)))
 }
@@ -324,12 +328,11 @@ async fn move_crew(
     role.require_crew(&id)?;
     let req = body(req)?;
     check_coordinates(req.lat, req.lon)?;
-    let (st, cid) = (state.clone(), id.clone());
-    tokio::task::spawn_blocking(move || {
-        st.apply(|core, now| Ok((core.move_crew(&cid, req.lat, req.lon, now)?, ())))
+    let cid = id.clone();
+    run_op(&state, move |core, now| {
+        core.move_crew(&cid, req.lat, req.lon, now)
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
     crew_json(&state, &id)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
@@ -349,12 +352,11 @@ async fn crew_status(
 ) -> Result<Json<Value>, ApiError> {
     role.require_crew(&id)?;
     let req = body(req)?;
-    let (st, cid) = (state.clone(), id.clone());
-    tokio::task::spawn_blocking(move || {
-        st.apply(|core, now| Ok((core.set_crew_status(&cid, req.status, now)?, ())))
+    let cid = id.clone();
+    run_op(&state, move |core, now| {
+        core.set_crew_status(&cid, req.status, now)
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
     crew_json(&state, &id)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
