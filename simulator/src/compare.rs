@@ -1,0 +1,1 @@
+//! Comparing policies (to come).

@@ -1,0 +1,231 @@
+//! `simulator`: the command line of the call simulator (see the crate docs and
+//! `simulator/README.md`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use simulator::calls::{self, CallModel};
+use simulator::dist::LogNormal;
+use simulator::engine::{self, RunOptions, SimPolicy};
+use simulator::scenario::{self, WorldSpec};
+use simulator::SimError;
+
+/// Ambulance call simulator: the dispatch core over simulated time.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario and write summary.json, calls.csv and report.html.
+    Run(RunArgs),
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    /// The map: an OpenStreetMap extract (.osm.pbf, imported once and kept as .graph) or a .graph file.
+    #[arg(long)]
+    map: PathBuf,
+    /// Crews.
+    #[arg(long, default_value_t = 40)]
+    crews: usize,
+    /// Calls per day (generated calls).
+    #[arg(long, default_value_t = 480.0)]
+    calls_per_day: f64,
+    /// Hours of calls.
+    #[arg(long, default_value_t = 24.0)]
+    hours: f64,
+    /// Seed of the call stream.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Replay these calls (CSV `time,lat,lon,priority`) instead of generating them.
+    #[arg(long)]
+    calls: Option<PathBuf>,
+    /// Stations placed automatically when no file is given (default: one per 3 crews).
+    #[arg(long)]
+    stations: Option<usize>,
+    /// Stations from CSV (`id,lat,lon[,crews]`) or GeoJSON points.
+    #[arg(long)]
+    stations_file: Option<PathBuf>,
+    /// Hospitals placed automatically when no file is given (default: one per 20 crews, 1 to 40).
+    #[arg(long)]
+    hospitals: Option<usize>,
+    /// Hospitals from CSV (`id,lat,lon[,name]`) or GeoJSON points.
+    #[arg(long)]
+    hospitals_file: Option<PathBuf>,
+    /// Population points (CSV `lat,lon,weight`) instead of road density.
+    #[arg(long)]
+    demand: Option<PathBuf>,
+    /// Shares of emergency, urgent and non-urgent calls.
+    #[arg(long, value_delimiter = ',', num_args = 3, default_values_t = [0.35, 0.45, 0.20])]
+    priority_shares: Vec<f64>,
+    /// Share of patients taken to hospital.
+    #[arg(long, default_value_t = 0.45)]
+    transport_share: f64,
+    /// Turnout time, lognormal: median seconds,sigma.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [60.0, 0.4])]
+    turnout: Vec<f64>,
+    /// Time on scene, lognormal: median seconds,sigma.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [1500.0, 0.5])]
+    on_scene: Vec<f64>,
+    /// Handover at the hospital, lognormal: median seconds,sigma.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [900.0, 0.5])]
+    handover: Vec<f64>,
+    /// After the hours of calls, crews finish for at most this long.
+    #[arg(long, default_value_t = 6.0)]
+    drain_hours: f64,
+    /// Moving crews report their position this often (s).
+    #[arg(long, default_value_t = 30.0)]
+    position_interval_s: f64,
+    /// Print no progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The policy: road-eta, straight-line or coverage.
+    #[arg(long, default_value = "road-eta")]
+    policy: String,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn model(a: &CommonArgs) -> CallModel {
+    CallModel {
+        priority_shares: [
+            a.priority_shares[0],
+            a.priority_shares[1],
+            a.priority_shares[2],
+        ],
+        transport_share: a.transport_share,
+        turnout: LogNormal::new(a.turnout[0], a.turnout[1]),
+        on_scene: LogNormal::new(a.on_scene[0], a.on_scene[1]),
+        handover: LogNormal::new(a.handover[0], a.handover[1]),
+    }
+}
+
+struct Prepared {
+    world: engine::World,
+    calls: Vec<calls::CallSpec>,
+}
+
+fn prepare(a: &CommonArgs) -> anyhow::Result<Prepared> {
+    calls::validate_rate(a.calls_per_day, a.hours)?;
+    if a.crews == 0 {
+        return Err(SimError::setting("--crews", "there must be at least one crew").into());
+    }
+    let t = Instant::now();
+    let router = Arc::new(simulator::map::open_map(&a.map)?);
+    let spec = WorldSpec {
+        crews: a.crews,
+        stations: a.stations,
+        stations_file: a.stations_file.clone(),
+        hospitals: a.hospitals,
+        hospitals_file: a.hospitals_file.clone(),
+        demand_file: a.demand.clone(),
+        cell_m: simulator::demand::DEFAULT_CELL_M,
+    };
+    let world = scenario::build_world(router, &spec)?;
+    let m = model(a);
+    let calls = match &a.calls {
+        Some(p) => calls::read_csv(p, &m, a.seed)?,
+        None => scenario::generate_calls(&world, a.calls_per_day, a.hours, a.seed, &m)?,
+    };
+    if !a.quiet {
+        eprintln!(
+            "{}: {} crews at {} stations, {} hospitals, {} calls ({:.2} s to prepare)",
+            a.map.display(),
+            world.crew_station.len(),
+            world.stations.len(),
+            world.hospitals.len(),
+            calls.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(Prepared { world, calls })
+}
+
+fn options(a: &CommonArgs, policy: SimPolicy) -> RunOptions {
+    RunOptions {
+        policy,
+        hours: a.hours,
+        drain_hours: a.drain_hours,
+        position_interval_s: a.position_interval_s,
+        ..RunOptions::default()
+    }
+}
+
+fn bar(total: usize, quiet: bool, what: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} calls ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn run(a: RunArgs) -> anyhow::Result<()> {
+    let policy = SimPolicy::parse(&a.policy)?;
+    let p = prepare(&a.common)?;
+    let opts = options(&a.common, policy);
+    let pb = bar(p.calls.len(), a.common.quiet, policy.as_str());
+    let t = Instant::now();
+    let result = engine::run(&p.world, &p.calls, &opts, &mut |n| {
+        pb.set_position(n as u64)
+    })?;
+    pb.finish_and_clear();
+    let wall = t.elapsed().as_secs_f64();
+    let summary = simulator::output::write_run(&a.out, &result)?;
+    let r = &summary.all.response_s;
+    println!(
+        "{}: {} calls, {} served, {} never served, {} off the map; response p50 {:.0} s, p90 {:.0} s, p95 {:.0} s; within 20 min {:.1} %; utilization {:.1} %",
+        policy.as_str(),
+        summary.all.calls,
+        summary.all.served,
+        summary.all.never_served,
+        summary.all.off_map,
+        r.dist.p50,
+        r.dist.p90,
+        r.dist.p95,
+        r.within_20_min * 100.0,
+        summary.crew_utilization * 100.0
+    );
+    println!(
+        "simulated {} calls in {:.3} s ({:.0} calls/s); wrote {}",
+        result.calls.len(),
+        wall,
+        result.calls.len() as f64 / wall.max(1e-9),
+        a.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the simulator on the bundled maps.
+
+mod helpers;
+mod scenarios;

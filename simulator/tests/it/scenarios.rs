@@ -1,0 +1,277 @@
+//! Small deterministic scenarios with hand-checkable answers, and seed determinism.
+
+use dispatch_core::Priority;
+use simulator::calls::CallModel;
+use simulator::engine::{self, CallOutcome, RunOptions, SimPolicy};
+use simulator::scenario::{self, WorldSpec};
+
+use crate::helpers::{call, place, router, world};
+
+// Points in Monaco: the station near the port, calls in Monaco-Ville and Monte-Carlo, the
+// hospital (Princesse Grace) in the west.
+const STATION: (f64, f64) = (43.7352, 7.4213);
+const CALL_A: (f64, f64) = (43.7310, 7.4205);
+const CALL_B: (f64, f64) = (43.7400, 7.4270);
+const HOSPITAL: (f64, f64) = (43.7283, 7.4148);
+
+#[test]
+fn one_crew_two_calls_times_are_router_etas_plus_turnout_and_service() {
+    let r = router("monaco");
+    let w = world(
+        r.clone(),
+        vec![place(&r, "S1", STATION.0, STATION.1)],
+        vec![],
+    );
+    let calls = vec![
+        call(
+            1,
+            100.0,
+            CALL_A.0,
+            CALL_A.1,
+            Priority::Emergency,
+            45.0,
+            600.0,
+            false,
+            0.0,
+        ),
+        // Comes in while the only crew is busy: it waits in the core's queue.
+        call(
+            2,
+            160.0,
+            CALL_B.0,
+            CALL_B.1,
+            Priority::Urgent,
+            70.0,
+            300.0,
+            false,
+            0.0,
+        ),
+    ];
+    let res = engine::run(
+        &w,
+        &calls,
+        &RunOptions {
+            hours: 1.0,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let station = r.snap(STATION.0, STATION.1).unwrap();
+    let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
+    let b = r.snap(CALL_B.0, CALL_B.1).unwrap();
+    let eta_sa = i64::from(r.eta(&station, &a).unwrap());
+    let eta_ab = i64::from(r.eta(&a, &b).unwrap());
+    let eta_bs = i64::from(r.eta(&b, &station).unwrap());
+    println!("ETAs: station->A {eta_sa} ms, A->B {eta_ab} ms, B->station {eta_bs} ms");
+    assert!(eta_sa > 0 && eta_ab > 0);
+
+    let c1 = &res.calls[0];
+    assert_eq!(c1.outcome, CallOutcome::Served);
+    assert_eq!(c1.crew.as_deref(), Some("C001"));
+    assert_eq!(c1.assigned, Some(100_000));
+    assert_eq!(
+        c1.en_route,
+        Some(100_000 + 45_000),
+        "turnout from the station"
+    );
+    assert_eq!(c1.on_scene, Some(145_000 + eta_sa));
+    assert_eq!(c1.response_ms(), Some(45_000 + eta_sa));
+    assert_eq!(c1.left_scene, Some(145_000 + eta_sa + 600_000));
+    assert_eq!(
+        c1.available, c1.left_scene,
+        "no transport: free when leaving the scene"
+    );
+    assert_eq!(c1.queue_ms(), Some(0));
+
+    // Call 2 waited for the crew; the crew, already on the road, has no turnout.
+    let free = 145_000 + eta_sa + 600_000;
+    let c2 = &res.calls[1];
+    assert_eq!(c2.crew.as_deref(), Some("C001"));
+    assert_eq!(c2.assigned, Some(free));
+    assert_eq!(c2.queue_ms(), Some(free - 160_000));
+    assert_eq!(c2.en_route, Some(free));
+    assert_eq!(c2.on_scene, Some(free + eta_ab));
+    assert_eq!(c2.response_ms(), Some(free + eta_ab - 160_000));
+    assert_eq!(c2.available, Some(free + eta_ab + 300_000));
+    // Busy from the first dispatch to the end of call 2 (one continuous stretch).
+    assert_eq!(res.crew_busy_ms, vec![free + eta_ab + 300_000 - 100_000]);
+}
+
+#[test]
+fn transport_goes_to_the_hospital_reached_soonest_and_hands_over() {
+    let r = router("monaco");
+    let far = place(&r, "H2", 43.7480, 7.4370);
+    let near = place(&r, "H1", HOSPITAL.0, HOSPITAL.1);
+    let w = world(
+        r.clone(),
+        vec![place(&r, "S1", STATION.0, STATION.1)],
+        vec![far, near],
+    );
+    let calls = vec![call(
+        1,
+        0.0,
+        CALL_A.0,
+        CALL_A.1,
+        Priority::Emergency,
+        60.0,
+        900.0,
+        true,
+        1200.0,
+    )];
+    let res = engine::run(
+        &w,
+        &calls,
+        &RunOptions {
+            hours: 1.0,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
+    let h1 = r.snap(HOSPITAL.0, HOSPITAL.1).unwrap();
+    let h2 = r.snap(43.7480, 7.4370).unwrap();
+    let (e1, e2) = (r.eta(&a, &h1).unwrap(), r.eta(&a, &h2).unwrap());
+    println!("scene->H1 {e1} ms, scene->H2 {e2} ms");
+    let (best, eta) = if e1 <= e2 { ("H1", e1) } else { ("H2", e2) };
+    let c = &res.calls[0];
+    assert_eq!(c.hospital.as_deref(), Some(best));
+    let left = c.left_scene.unwrap();
+    assert_eq!(left, c.on_scene.unwrap() + 900_000);
+    assert_eq!(c.at_hospital, Some(left + i64::from(eta)));
+    assert_eq!(c.handover, Some(left + i64::from(eta) + 1_200_000));
+    assert_eq!(c.available, c.handover);
+}
+
+#[test]
+fn the_nearest_crew_by_road_goes_and_equal_etas_go_to_the_lowest_id() {
+    let r = router("monaco");
+    // Two crews at the very same place: equal ETAs, the lowest id goes. A third far away.
+    let w = world(
+        r.clone(),
+        vec![
+            place(&r, "S1", 43.7480, 7.4370),
+            place(&r, "S2", STATION.0, STATION.1),
+            place(&r, "S3", STATION.0, STATION.1),
+        ],
+        vec![],
+    );
+    let calls = vec![call(
+        1,
+        0.0,
+        CALL_A.0,
+        CALL_A.1,
+        Priority::Emergency,
+        0.0,
+        60.0,
+        false,
+        0.0,
+    )];
+    let res = engine::run(
+        &w,
+        &calls,
+        &RunOptions {
+            hours: 1.0,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(res.calls[0].crew.as_deref(), Some("C002"));
+}
+
+fn generated_run(seed: u64, policy: SimPolicy) -> (String, String) {
+    let r = router("monaco");
+    let w = scenario::build_world(r, &WorldSpec::auto(8)).unwrap();
+    let calls = scenario::generate_calls(&w, 300.0, 12.0, seed, &CallModel::default()).unwrap();
+    let opts = RunOptions {
+        policy,
+        hours: 12.0,
+        ..Default::default()
+    };
+    let res = engine::run(&w, &calls, &opts, &mut |_| {}).unwrap();
+    let summary = simulator::stats::Summary::of(&res);
+    (
+        simulator::output::summary_json(&summary).unwrap(),
+        simulator::output::calls_csv(&res),
+    )
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_outputs() {
+    for policy in [SimPolicy::RoadEta, SimPolicy::Coverage] {
+        let a = generated_run(42, policy);
+        let b = generated_run(42, policy);
+        assert_eq!(a.0, b.0, "summary.json differs for {policy:?}");
+        assert_eq!(a.1, b.1, "calls.csv differs for {policy:?}");
+        let c = generated_run(43, policy);
+        assert_ne!(a.1, c.1, "another seed, other calls");
+        println!(
+            "{policy:?}: {} bytes of calls.csv, identical twice",
+            a.1.len()
+        );
+    }
+}
+
+#[test]
+fn files_are_written_and_identical_for_the_same_seed() {
+    let r = router("monaco");
+    let w = scenario::build_world(r, &WorldSpec::auto(6)).unwrap();
+    let calls = scenario::generate_calls(&w, 200.0, 6.0, 9, &CallModel::default()).unwrap();
+    let opts = RunOptions {
+        hours: 6.0,
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (d1, d2) = (dir.path().join("a"), dir.path().join("b"));
+    for d in [&d1, &d2] {
+        let res = engine::run(&w, &calls, &opts, &mut |_| {}).unwrap();
+        simulator::output::write_run(d, &res).unwrap();
+    }
+    for f in ["summary.json", "calls.csv"] {
+        let a = std::fs::read(d1.join(f)).unwrap();
+        let b = std::fs::read(d2.join(f)).unwrap();
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{f}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d1.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "/calls",
+        "/served",
+        "/response_s/p50",
+        "/response_s/p90",
+        "/response_s/p95",
+        "/by_priority/emergency/response_s/p95",
+        "/by_priority/non_urgent/queue_s/p50",
+        "/crew_utilization",
+    ] {
+        assert!(summary.pointer(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["calls"].as_u64().unwrap() as usize, calls.len());
+}
+
+#[test]
+fn impossible_settings_are_clear_errors() {
+    let r = router("monaco");
+    let err = scenario::build_world(r.clone(), &WorldSpec::auto(0)).unwrap_err();
+    assert!(err.to_string().contains("--crews"), "{err}");
+    let w = scenario::build_world(r, &WorldSpec::auto(2)).unwrap();
+    let err = scenario::generate_calls(&w, -5.0, 24.0, 1, &CallModel::default()).unwrap_err();
+    assert!(err.to_string().contains("--calls-per-day"), "{err}");
+    let err = scenario::generate_calls(&w, 5.0, 0.0, 1, &CallModel::default()).unwrap_err();
+    assert!(err.to_string().contains("--hours"), "{err}");
+    let bad = CallModel {
+        transport_share: 1.5,
+        ..Default::default()
+    };
+    let err = scenario::generate_calls(&w, 5.0, 1.0, 1, &bad).unwrap_err();
+    assert!(err.to_string().contains("--transport-share"), "{err}");
+    let opts = RunOptions {
+        position_interval_s: 0.0,
+        ..Default::default()
+    };
+    let err = engine::run(&w, &[], &opts, &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("--position-interval-s"), "{err}");
+}
