@@ -3,7 +3,9 @@
 //! `POST /api/calls` to the assignment arriving on the chosen crew's websocket.
 //!
 //! Run: `cargo bench -p benches --bench dispatch_load` (about 40 s). Settings by environment:
-//! `LOAD_CREWS` (1000), `LOAD_SECONDS` (30), `LOAD_CALLS_PER_S` (10).
+//! `LOAD_CREWS` (1000), `LOAD_SECONDS` (30), `LOAD_CALLS_PER_S` (10), `LOAD_DB` (the store:
+//! a new SQLite file in a temporary directory by default, or a `postgres://` URL naming an
+//! empty database or schema). Every change is committed to the store before it is pushed.
 //!
 //! Everything runs in one process on this machine: the server (a multi-threaded tokio
 //! runtime) and the simulated clients share its two cores, so the figures are an upper bound
@@ -76,8 +78,16 @@ fn main() {
             tokens: dispatch::auth::Tokens::from_pairs(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str()))).expect("tokens"),
             ..Default::default()
         };
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = std::env::var("LOAD_DB")
+            .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("load.db").display()));
+        println!("store: {}", dispatch::store::redact_url(&db));
+        let store = dispatch::store::Store::open(&db).await.expect("store");
+        let state = dispatch::state::AppState::open(router.clone(), config, store)
+            .await
+            .expect("state");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(dispatch::server::serve(router.clone(), config, listener, async move {
+        tokio::spawn(dispatch::server::serve(state, listener, async move {
             let _ = stop_rx.await;
         }));
         let base = format!("http://{addr}");

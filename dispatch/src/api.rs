@@ -10,21 +10,20 @@
 //! Dispatchers and admins may do everything; a crew token sees and changes only its own crew
 //! and its own call. `POST /api/calls` retried with the same `Idempotency-Key` creates one call.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::Json;
-use dispatch_core::{CallId, CallStatus, CrewStatus, CrewType, Event, NewCall, NewCrew, Priority};
+use dispatch_core::{
+    CallId, CallStatus, CrewStatus, CrewType, Dispatcher, Event, NewCall, NewCrew, Priority,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{Auth, Role};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, Applied, Effect};
 
 /// The API routes.
 pub fn routes() -> axum::Router<AppState> {
@@ -49,16 +48,18 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
-/// Runs one dispatch-core operation off the async workers and publishes its events.
+/// Runs one dispatch-core operation off the async workers: decided, committed, published.
 async fn run_op(
     state: &AppState,
     op: impl FnOnce(&mut dispatch_core::Dispatcher, i64) -> dispatch_core::Outcome + Send + 'static,
 ) -> Result<(), ApiError> {
     let st = state.clone();
-    tokio::task::spawn_blocking(move || st.apply(|core, now| Ok((op(core, now)?, ()))))
-        .await
-        .map_err(ApiError::internal)?
-        .map(|_| ())
+    tokio::task::spawn_blocking(move || {
+        st.apply(None, |core, now| Ok(Effect::new(op(core, now)?, ())))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map(|_| ())
 }
 
 fn parse_call_id(id: &str) -> Result<CallId, ApiError> {
@@ -98,11 +99,8 @@ struct CallRequest {
     phone: Option<String>,
 }
 
-/// Remembered answers of `POST /api/calls` by `Idempotency-Key`.
-pub type IdempotencyCache = Mutex<HashMap<String, (StatusCode, Value)>>;
-
-fn call_json(state: &AppState, id: CallId) -> Option<Value> {
-    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+/// A call as the API shows it.
+fn call_value(core: &Dispatcher, id: CallId) -> Option<Value> {
     let call = core.call(id)?;
     let mut v = serde_json::to_value(call).ok()?;
     // The first assigned crew and its ETA, for clients that want one answer.
@@ -110,6 +108,10 @@ fn call_json(state: &AppState, id: CallId) -> Option<Value> {
     v["crew_id"] = json!(first.map(|a| a.crew_id.clone()));
     v["eta_s"] = json!(first.map(|a| f64::from(a.eta_ms) / 1000.0));
     Some(v)
+}
+
+fn call_json(state: &AppState, id: CallId) -> Option<Value> {
+    call_value(&state.core(), id)
 }
 
 async fn create_call(
@@ -133,33 +135,30 @@ async fn create_call(
         ..NewCall::at(req.lat, req.lon, req.priority)
     };
     let st = state.clone();
-    let (status, v) =
-        tokio::task::spawn_blocking(move || -> Result<(StatusCode, Value), ApiError> {
-            // Held across the whole creation, so a retry racing the first attempt waits for it.
-            let mut cache = st.0.idempotency.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(hit) = key.as_ref().and_then(|k| cache.get(k)) {
-                return Ok(hit.clone());
-            }
-            let (_, id) = st.apply(|core, now| {
-                let events = core.new_call(new, now)?;
-                let id = events
-                    .iter()
-                    .find_map(|e| match e {
-                        Event::CallCreated { call_id, .. } => Some(*call_id),
-                        _ => None,
-                    })
-                    .ok_or_else(|| ApiError::internal("no call_created event"))?;
-                Ok((events, id))
-            })?;
-            let v = call_json(&st, id).ok_or_else(|| ApiError::internal("call vanished"))?;
-            if let Some(k) = key {
-                cache.insert(k, (StatusCode::CREATED, v.clone()));
-            }
-            Ok((StatusCode::CREATED, v))
+    let applied = tokio::task::spawn_blocking(move || {
+        st.apply(key, |core, now| {
+            let events = core.new_call(new, now)?;
+            let id = events
+                .iter()
+                .find_map(|e| match e {
+                    Event::CallCreated { call_id, .. } => Some(*call_id),
+                    _ => None,
+                })
+                .ok_or_else(|| ApiError::internal("no call_created event"))?;
+            let v = call_value(core, id).ok_or_else(|| ApiError::internal("call vanished"))?;
+            Ok(Effect {
+                response: Some(v.clone()),
+                ..Effect::new(events, v)
+            })
         })
-        .await
-        .map_err(ApiError::internal)??;
-    Ok((status, Json(v)))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    // A retry with the same key gets the first answer (the call as it was then).
+    let v = match applied {
+        Applied::Done(v) | Applied::Replayed(v) => v,
+    };
+    Ok((StatusCode::CREATED, Json(v)))
 }
 
 #[derive(Deserialize)]
@@ -174,7 +173,7 @@ async fn list_calls(
 ) -> Result<Json<Value>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let ids: Vec<CallId> = {
-        let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+        let core = state.core();
         core.calls()
             .filter(|c| filter.status.is_none_or(|s| c.status == s))
             .filter(|c| match &role {
@@ -264,8 +263,10 @@ fn general() -> CrewType {
 }
 
 fn crew_json(state: &AppState, id: &str) -> Option<Value> {
-    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
-    core.crew(id).and_then(|c| serde_json::to_value(c).ok())
+    state
+        .core()
+        .crew(id)
+        .and_then(|c| serde_json::to_value(c).ok())
 }
 
 async fn create_crew(
@@ -293,7 +294,7 @@ async fn create_crew(
 }
 
 async fn list_crews(State(state): State<AppState>, Auth(role): Auth) -> Json<Value> {
-    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+    let core = state.core();
     Json(json!(core
         .crews()
         .filter(|c| role.may_act_for(&c.id))
@@ -363,7 +364,7 @@ async fn crew_status(
 }
 
 fn crew_of_call(state: &AppState, id: CallId) -> Result<(Vec<String>, i64), ApiError> {
-    let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+    let core = state.core();
     let call = core
         .call(id)
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))?;
@@ -393,38 +394,42 @@ async fn post_handover(
         .validate()
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_handover", m))?;
     let st = state.clone();
-    let h = handover.clone();
-    let at = tokio::task::spawn_blocking(move || {
-        st.apply(|core, now| {
+    let record = json!({"call_id": id, "handover": handover});
+    let applied = tokio::task::spawn_blocking(move || {
+        st.apply(None, |core, now| {
             let events = core.handover_recorded(id, now)?;
-            st.0.handovers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id.0, (h, now));
-            Ok((events, now))
+            let mut record = record;
+            record["recorded_at"] = json!(now);
+            Ok(Effect {
+                upserts: vec![("handover".into(), id.0.to_string(), record.clone())],
+                ..Effect::new(events, record)
+            })
         })
     })
     .await
-    .map_err(ApiError::internal)??
-    .1;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"call_id": id, "recorded_at": at, "handover": handover})),
-    ))
+    .map_err(ApiError::internal)??;
+    match applied {
+        Applied::Done(record) => Ok((StatusCode::CREATED, Json(record))),
+        Applied::Replayed(v) => Ok((StatusCode::CREATED, Json(v))),
+    }
 }
 
-fn stored_handover(
+/// The handover recorded for a call and when (from the store: medical data is not kept in
+/// memory).
+async fn stored_handover(
     state: &AppState,
     id: CallId,
 ) -> Result<(crate::handover::Handover, i64), ApiError> {
-    state
+    let record = state
         .0
-        .handovers
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&id.0)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("no handover recorded for call {id}")))
+        .store
+        .entity("handover", &id.0.to_string())
+        .await
+        .map_err(ApiError::unavailable)?
+        .ok_or_else(|| ApiError::not_found(format!("no handover recorded for call {id}")))?;
+    let at = record["recorded_at"].as_i64().unwrap_or_default();
+    let h = serde_json::from_value(record["handover"].clone()).map_err(ApiError::internal)?;
+    Ok((h, at))
 }
 
 async fn get_handover(
@@ -434,7 +439,7 @@ async fn get_handover(
 ) -> Result<Json<Value>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
-    let (h, at) = stored_handover(&state, id)?;
+    let (h, at) = stored_handover(&state, id).await?;
     Ok(Json(
         json!({"call_id": id, "recorded_at": at, "handover": h}),
     ))
@@ -448,7 +453,7 @@ async fn get_fhir(
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     let (_, received) = crew_of_call(&state, id)?;
-    let (h, at) = stored_handover(&state, id)?;
+    let (h, at) = stored_handover(&state, id).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
         Json(crate::handover::fhir_bundle(id.0, &h, received, at)),

@@ -13,7 +13,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Machine-readable code (`bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `off_map`, `internal`).
+    /// `conflict`, `off_map`, `unavailable`, `internal`).
     pub code: &'static str,
     /// Human-readable explanation.
     pub message: String,
@@ -51,6 +51,16 @@ impl ApiError {
     /// 404: no such thing.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 503: the store cannot be reached or written; nothing was changed. Logged here.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "store unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the dispatch store is unavailable: nothing was changed, try again",
+        )
     }
 
     /// 500: logged here, answered without detail.

@@ -10,8 +10,9 @@
 //! * [`api`]: the calls and crews REST API;
 //! * [`ws`]: the console and tablet websockets;
 //! * [`handover`]: the hospital handover and its HL7 FHIR R4 export;
-//! * [`hub`]: numbered events, resumable;
-//! * [`state`]: the shared state and the single writer;
+//! * [`hub`]: numbered log entries broadcast to consoles and tablets, resumable;
+//! * [`journal`]: what an operation writes to the event log, and the restart from it;
+//! * [`state`]: the shared state and the single writer (decide, commit, then publish);
 //! * [`store`]: durable state, an event log and JSON snapshots in SQLite or PostgreSQL;
 //! * [`error`]: the JSON error type;
 //! * [`server`]: the axum application and [`server::serve`].
@@ -27,7 +28,10 @@
 //!     tokens: dispatch::auth::Tokens::from_pairs([("s3cret", "dispatcher")]).map_err(anyhow::Error::msg)?,
 //!     ..Default::default()
 //! };
-//! dispatch::server::serve(std::sync::Arc::new(router), config, listener, std::future::pending()).await?;
+//! // Rebuilds the state from the store's event log (a new SQLite file starts empty).
+//! let store = dispatch::store::Store::open("sqlite://dispatch.db").await?;
+//! let state = dispatch::state::AppState::open(std::sync::Arc::new(router), config, store).await?;
+//! dispatch::server::serve(state, listener, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 
@@ -36,6 +40,7 @@ pub mod auth;
 pub mod error;
 pub mod handover;
 pub mod hub;
+pub mod journal;
 pub mod map;
 pub mod server;
 pub mod state;

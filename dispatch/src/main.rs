@@ -1,7 +1,8 @@
 //! `dispatch`: the ambulance dispatch command-line tool.
 //!
-//! * `dispatch serve [--map FILE] [--listen ADDR]`: run the service on a map (default: the
-//!   bundled Heidelberg extract).
+//! * `dispatch serve [--map FILE] [--db URL] [--listen ADDR] [--tokens FILE]`: run the service
+//!   on a map (default: the bundled Heidelberg extract) with its state in a database (default:
+//!   the SQLite file `dispatch.db`; or `postgres://...`).
 //! * `dispatch import MAP.osm.pbf -o MAP.graph`: build the road graph from OpenStreetMap data.
 
 use std::path::PathBuf;
@@ -26,6 +27,10 @@ enum Command {
         /// The map: an OpenStreetMap extract (.osm.pbf, imported once and kept as .graph) or a .graph file.
         #[arg(long)]
         map: Option<PathBuf>,
+        /// The database: `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
+        /// The service restarts from the state it holds.
+        #[arg(long, default_value = "sqlite://dispatch.db")]
+        db: String,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
@@ -55,9 +60,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve {
             map,
+            db,
             listen,
             tokens,
-        } => serve(map, listen, tokens),
+        } => serve(map, db, listen, tokens),
         Command::Import {
             map,
             output,
@@ -83,7 +89,7 @@ fn default_map() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/heidelberg.osm.pbf")
 }
 
-fn serve(map: Option<PathBuf>, listen: String, tokens: PathBuf) -> anyhow::Result<()> {
+fn serve(map: Option<PathBuf>, db: String, listen: String, tokens: PathBuf) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -112,22 +118,32 @@ fn serve(map: Option<PathBuf>, listen: String, tokens: PathBuf) -> anyhow::Resul
     );
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        let started = Instant::now();
+        let store = dispatch::store::Store::open(&db).await?;
+        let config = dispatch::state::ServiceConfig {
+            tokens: tokens_read,
+            ..Default::default()
+        };
+        let state =
+            dispatch::state::AppState::open(std::sync::Arc::new(router), config, store).await?;
+        {
+            let core = state.core();
+            println!(
+                "store {} ready: {} events, {} crews, {} calls restored in {:.2?}",
+                dispatch::store::redact_url(&db),
+                state.0.hub.last_seq(),
+                core.crews().count(),
+                core.calls().count(),
+                started.elapsed()
+            );
+        }
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}  (try http://{addr}/health)");
-        let config = dispatch::state::ServiceConfig {
-            tokens: tokens_read,
-            ..Default::default()
-        };
-        dispatch::server::serve(
-            std::sync::Arc::new(router),
-            config,
-            listener,
-            shutdown_signal(),
-        )
-        .await?;
+        dispatch::server::serve(state.clone(), listener, shutdown_signal()).await?;
+        state.0.store.close().await;
         println!("stopped");
         Ok(())
     })

@@ -3,7 +3,6 @@
 //! closure time windows as they open and close.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -11,14 +10,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
-use router::Router;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::state::{AppState, ServiceConfig};
+use crate::state::AppState;
 
 /// Routing and closures need a valid token; changing closures needs a dispatcher or admin.
 async fn guard_routing(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -69,13 +67,12 @@ pub fn app(state: AppState) -> axum::Router {
 /// Serves the service on `listener` until `shutdown` completes, then drains open requests.
 /// Closure time windows are re-evaluated every second meanwhile.
 pub async fn serve(
-    router: Arc<Router>,
-    config: ServiceConfig,
+    state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let ticker = {
-        let router = router.clone();
+        let router = state.0.router.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(1));
             loop {
@@ -86,7 +83,6 @@ pub async fn serve(
             }
         })
     };
-    let state = AppState::new(router, config);
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;

@@ -1,24 +1,49 @@
 //! The service's shared state: the router, the dispatch core behind one mutex (it is the
-//! single writer), the event hub and the tokens.
+//! single writer), the store, the event hub and the tokens.
+//!
+//! Every change goes through [`AppState::apply`]: under the core's lock the operation is
+//! decided and applied in memory, its log entries are committed to the store in one
+//! transaction, and only then are they published to consoles and tablets and the request
+//! answered. If the commit fails, the in-memory state is rebuilt from the store (which does
+//! not have the change) and the request fails with 503: what a client was told happened is
+//! always in the store, and what is in memory never runs ahead of it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dispatch_core::{DispatchConfig, Dispatcher, Event};
 use router::Router;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::{HasTokens, Tokens};
 use crate::error::ApiError;
-use crate::hub::{Hub, Numbered};
+use crate::hub::Hub;
+use crate::journal;
+use crate::store::{Change, Committed, Store, StoreError};
+
+pub use crate::journal::assignment_message;
 
 /// Settings of the service.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// Accepted tokens.
     pub tokens: Tokens,
     /// Dispatch rules.
     pub dispatch: DispatchConfig,
+    /// How many of the newest log entries are kept in memory for consoles that reconnect
+    /// (older ones are read from the store).
+    pub hub_window: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            tokens: Tokens::default(),
+            dispatch: DispatchConfig::default(),
+            hub_window: 65_536,
+        }
+    }
 }
 
 /// Shared state, cheap to clone.
@@ -31,14 +56,20 @@ pub struct Inner {
     pub router: Arc<Router>,
     /// The dispatch core: the single writer of dispatch state.
     pub core: Mutex<Dispatcher>,
-    /// Events, numbered and broadcast.
+    /// The durable store: the event log, entity snapshots (calls, crews, handovers) and
+    /// idempotency keys.
+    pub store: Store,
+    /// Log entries, numbered and broadcast.
     pub hub: Hub,
     /// Tokens.
     pub tokens: Tokens,
-    /// Answers of `POST /api/calls` by `Idempotency-Key`.
-    pub idempotency: crate::api::IdempotencyCache,
-    /// Handovers by call id, with the time they were recorded.
-    pub handovers: Mutex<std::collections::HashMap<u64, (crate::handover::Handover, i64)>>,
+    /// Dispatch rules (to rebuild the core).
+    pub dispatch: DispatchConfig,
+    /// Set when a commit failed and the core could not be rebuilt from the store yet: the
+    /// next change rebuilds it first.
+    stale: AtomicBool,
+    /// The runtime the store's futures run on (operations run on blocking threads).
+    runtime: tokio::runtime::Handle,
 }
 
 impl HasTokens for AppState {
@@ -55,99 +86,162 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// What an operation did, for [`AppState::apply`].
+pub struct Effect<T> {
+    /// The dispatch events, in order.
+    pub events: Vec<Event>,
+    /// What the caller gets back.
+    pub out: T,
+    /// Further entity snapshots to store with the change (`(kind, id, body)`).
+    pub upserts: Vec<(String, String, Value)>,
+    /// The response stored under the idempotency key.
+    pub response: Option<Value>,
+}
+
+impl<T> Effect<T> {
+    /// Events and a result, nothing else stored.
+    pub fn new(events: Vec<Event>, out: T) -> Effect<T> {
+        Effect {
+            events,
+            out,
+            upserts: Vec::new(),
+            response: None,
+        }
+    }
+}
+
+/// The result of [`AppState::apply`].
+#[derive(Debug)]
+pub enum Applied<T> {
+    /// The operation was made and committed.
+    Done(T),
+    /// The idempotency key was used before: nothing was done; this was the first answer.
+    Replayed(Value),
+}
+
 impl AppState {
-    /// New state over a prepared router.
-    pub fn new(router: Arc<Router>, config: ServiceConfig) -> AppState {
-        AppState(Arc::new(Inner {
-            core: Mutex::new(Dispatcher::new(router.clone(), config.dispatch)),
+    /// Opens the state over `store`: the dispatcher is rebuilt from the store's event log
+    /// (empty for a new database), and the newest entries are kept for reconnecting consoles.
+    pub async fn open(
+        router: Arc<Router>,
+        config: ServiceConfig,
+        store: Store,
+    ) -> Result<AppState, StoreError> {
+        let (core, tail, last) =
+            journal::restore(&store, router.clone(), config.dispatch, config.hub_window).await?;
+        let hub = Hub::new(config.hub_window, last as u64);
+        hub.preload(tail);
+        if last > 0 {
+            tracing::info!(
+                events = last,
+                crews = core.crews().count(),
+                calls = core.calls().count(),
+                "state restored from the event log"
+            );
+        }
+        Ok(AppState(Arc::new(Inner {
+            core: Mutex::new(core),
             router,
-            hub: Hub::default(),
+            store,
+            hub,
             tokens: config.tokens,
-            idempotency: Default::default(),
-            handovers: Default::default(),
-        }))
+            dispatch: config.dispatch,
+            stale: AtomicBool::new(false),
+            runtime: tokio::runtime::Handle::current(),
+        })))
     }
 
-    /// Runs one operation on the dispatch core and publishes its events (with the route for
-    /// each assignment), all under the core's lock so events keep the order of decisions.
+    /// The dispatch core, for reading.
+    pub fn core(&self) -> MutexGuard<'_, Dispatcher> {
+        self.0.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs one operation: decides and applies it in memory, commits its log entries (and
+    /// `idempotency_key`, if any) to the store, then publishes them. Blocks the calling
+    /// thread (call it from `spawn_blocking`). All under the core's lock, so the log keeps
+    /// the order of decisions.
+    ///
+    /// A key already used answers [`Applied::Replayed`] without running the operation. An
+    /// error of the operation changes nothing; a failed commit rebuilds the core from the
+    /// store and answers 503.
     pub fn apply<T>(
         &self,
-        op: impl FnOnce(&mut Dispatcher, i64) -> Result<(Vec<Event>, T), ApiError>,
-    ) -> Result<(Vec<Numbered>, T), ApiError> {
-        let mut core = self.0.core.lock().unwrap_or_else(|e| e.into_inner());
-        let now = now_ms();
-        let (events, out) = op(&mut core, now)?;
-        let mut published = Vec::with_capacity(events.len());
-        for e in &events {
-            let crew = event_crew(e);
-            let mut v = serde_json::to_value(e).map_err(ApiError::internal)?;
-            v["at"] = json!(now);
-            published.push((v, crew.clone()));
-            // The crew's tablet gets its assignment with the full route at once.
-            if let Some((crew_id, call_id)) = assignment_of(e) {
-                if let Some(msg) = assignment_message(&self.0.router, &core, &crew_id, call_id) {
-                    published.push((msg, Some(crew_id)));
-                }
+        idempotency_key: Option<String>,
+        op: impl FnOnce(&mut Dispatcher, i64) -> Result<Effect<T>, ApiError>,
+    ) -> Result<Applied<T>, ApiError> {
+        let inner = &self.0;
+        let mut core = self.core();
+        if inner.stale.load(Ordering::Acquire) {
+            self.rebuild(&mut core)?;
+        }
+        if let Some(key) = &idempotency_key {
+            let stored = inner
+                .runtime
+                .block_on(inner.store.response_for(key))
+                .map_err(ApiError::unavailable)?;
+            if let Some(response) = stored {
+                return Ok(Applied::Replayed(response));
             }
         }
-        Ok((self.0.hub.publish(published), out))
-    }
-}
-
-fn event_crew(e: &Event) -> Option<String> {
-    match e {
-        Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
-            Some(decision.crew_id.clone())
+        let now = now_ms();
+        let effect = op(&mut core, now)?;
+        let entries = journal::entries(&inner.router, &core, &effect.events, now);
+        let journal::Snapshots {
+            mut upserts,
+            deletes,
+        } = journal::snapshots(&core, &effect.events);
+        upserts.extend(effect.upserts);
+        let change = Change {
+            idempotency_key,
+            at_ms: now,
+            events: entries.iter().map(|e| e.stored.clone()).collect(),
+            upserts,
+            deletes,
+            response: effect.response,
+        };
+        match inner.runtime.block_on(inner.store.commit(change)) {
+            Ok(Committed::New { first_seq, .. }) => {
+                inner.hub.publish(
+                    first_seq as u64,
+                    entries.into_iter().map(|e| (e.published, e.crew)).collect(),
+                );
+                Ok(Applied::Done(effect.out))
+            }
+            Ok(Committed::Replayed { response }) => {
+                // Another writer stored the key between the check and the commit: the
+                // operation was not stored, so forget it.
+                self.rebuild(&mut core)?;
+                Ok(Applied::Replayed(response))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed: rebuilding the state from the store");
+                inner.stale.store(true, Ordering::Release);
+                let _ = self.rebuild(&mut core);
+                Err(ApiError::unavailable(e))
+            }
         }
-        Event::CrewAdded { crew_id, .. }
-        | Event::CrewRemoved { crew_id }
-        | Event::CrewStatus { crew_id, .. }
-        | Event::CrewMoved { crew_id, .. }
-        | Event::CrewReleased { crew_id, .. } => Some(crew_id.clone()),
-        _ => None,
     }
-}
 
-fn assignment_of(e: &Event) -> Option<(String, dispatch_core::CallId)> {
-    match e {
-        Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
-            Some((decision.crew_id.clone(), decision.call_id))
+    /// Replaces the core by the state the store's log gives.
+    fn rebuild(&self, core: &mut Dispatcher) -> Result<(), ApiError> {
+        let inner = &self.0;
+        let restored = inner.runtime.block_on(journal::restore(
+            &inner.store,
+            inner.router.clone(),
+            inner.dispatch,
+            0,
+        ));
+        match restored {
+            Ok((fresh, _, _)) => {
+                *core = fresh;
+                inner.stale.store(false, Ordering::Release);
+                tracing::info!("state rebuilt from the store");
+                Ok(())
+            }
+            Err(e) => {
+                inner.stale.store(true, Ordering::Release);
+                Err(ApiError::unavailable(e))
+            }
         }
-        _ => None,
     }
-}
-
-/// The message a tablet receives for an assignment: the call and the route to it.
-pub fn assignment_message(
-    router: &Router,
-    core: &Dispatcher,
-    crew_id: &str,
-    call_id: dispatch_core::CallId,
-) -> Option<Value> {
-    let crew = core.crew(crew_id)?;
-    let call = core.call(call_id)?;
-    let route = router.route(&crew.snapped, &call.snapped).ok().flatten();
-    let route = route.map(|r| {
-        json!({
-            "eta_s": (r.duration_s() * 10.0).round() / 10.0,
-            "distance_m": r.distance_m.round(),
-            "geometry": {
-                "type": "LineString",
-                "coordinates": r.geometry.iter().map(|c| json!([c.lon(), c.lat()])).collect::<Vec<_>>(),
-            },
-        })
-    });
-    Some(json!({
-        "type": "assignment",
-        "crew_id": crew_id,
-        "call": {
-            "id": call.id,
-            "lat": call.position.lat,
-            "lon": call.position.lon,
-            "priority": call.priority,
-            "complaint": call.complaint,
-            "address": call.address,
-        },
-        "route": route,
-    }))
 }

@@ -13,8 +13,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::hub::Numbered;
-use crate::state::{assignment_message, AppState};
+use crate::hub::{Backlog, Numbered};
+use crate::journal;
+use crate::state::{assignment_message, AppState, Effect};
 
 /// The websocket routes.
 pub fn routes() -> axum::Router<AppState> {
@@ -47,36 +48,87 @@ async fn crew(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     role.require_crew(&id)?;
-    if state
-        .0
-        .core
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .crew(&id)
-        .is_none()
-    {
+    if state.core().crew(&id).is_none() {
         return Err(ApiError::not_found(format!("no crew with id {id:?}")));
     }
     let since = q.since.unwrap_or_else(|| state.0.hub.last_seq());
     Ok(ws.on_upgrade(move |socket| stream(state, socket, since, Some(id))))
 }
 
-/// Replays the events after `since`, then streams live ones, with no gap and no repeat.
-/// For a crew, only its own events, its current assignment first, and its messages are read.
+/// Sends `n` unless it is not for this socket; `Err` when the client is gone.
+async fn send(socket: &mut WebSocket, crew: Option<&str>, n: &Numbered) -> Result<(), ()> {
+    if crew.is_some_and(|c| n.crew.as_deref() != Some(c)) {
+        return Ok(());
+    }
+    socket
+        .send(Message::Text(n.json.to_string().into()))
+        .await
+        .map_err(|_| ())
+}
+
+/// How many entries are read from the store at a time for a client far behind.
+const STORE_PAGE: i64 = 1_000;
+
+/// Sends what was published after `*last` (from the store for entries no longer in memory,
+/// then from memory), advancing `*last`. The first `backlog` is the hub's answer to the
+/// subscription.
+async fn catch_up(
+    state: &AppState,
+    socket: &mut WebSocket,
+    crew: Option<&str>,
+    last: &mut u64,
+    mut backlog: Backlog,
+) -> Result<(), ()> {
+    loop {
+        if backlog.older_in_store {
+            let until = backlog.entries.first().map_or(u64::MAX, |n| n.seq);
+            let page = state
+                .0
+                .store
+                .events_since(*last as i64, STORE_PAGE)
+                .await
+                .map_err(
+                    |e| tracing::error!(error = %e, "cannot read the event log for a client"),
+                )?;
+            if page.is_empty() {
+                // The hub says older entries exist but the store has none: give up on them.
+                backlog.older_in_store = false;
+                continue;
+            }
+            for stored in &page {
+                let n = journal::numbered(stored);
+                if n.seq >= until {
+                    break;
+                }
+                *last = n.seq;
+                send(socket, crew, &n).await?;
+            }
+            backlog = state.0.hub.since(*last);
+            continue;
+        }
+        for n in &backlog.entries {
+            if n.seq <= *last {
+                continue;
+            }
+            *last = n.seq;
+            send(socket, crew, n).await?;
+        }
+        return Ok(());
+    }
+}
+
+/// Replays the entries after `since`, then streams live ones, with no gap and no repeat.
+/// For a crew, only its own entries, its current assignment first, and its messages are read.
 async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option<String>) {
-    let (replay, mut rx) = match &crew {
+    let (backlog, mut rx) = match &crew {
         Some(id) => state.0.hub.subscribe_crew_since(id, since),
         None => state.0.hub.subscribe_since(since),
-    };
-    let mine = |n: &Numbered| {
-        crew.as_ref()
-            .is_none_or(|c| n.crew.as_deref() == Some(c.as_str()))
     };
     let mut last = since;
     if let Some(id) = &crew {
         // The current assignment, so a tablet that (re)connects knows where to go.
         let current = {
-            let core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+            let core = state.core();
             core.crew(id)
                 .and_then(|c| c.call)
                 .and_then(|call| assignment_message(&state.0.router, &core, id, call))
@@ -91,16 +143,12 @@ async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option
             }
         }
     }
-    for n in replay {
-        last = n.seq;
-        if mine(&n)
-            && socket
-                .send(Message::Text(n.json.to_string().into()))
-                .await
-                .is_err()
-        {
-            return;
-        }
+    let crew = crew.as_deref();
+    if catch_up(&state, &mut socket, crew, &mut last, backlog)
+        .await
+        .is_err()
+    {
+        return;
     }
     loop {
         tokio::select! {
@@ -109,25 +157,31 @@ async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option
                     if n.seq <= last {
                         continue;
                     }
+                    if n.seq > last + 1 && crew.is_none() {
+                        // A console must not miss an entry: fetch what came in between.
+                        let backlog = state.0.hub.since(last);
+                        if catch_up(&state, &mut socket, crew, &mut last, backlog).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                     last = n.seq;
-                    if mine(&n) && socket.send(Message::Text(n.json.to_string().into())).await.is_err() {
+                    if send(&mut socket, crew, &n).await.is_err() {
                         return;
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
                     // Fell behind the channel: catch up from the log, still in order.
-                    for n in state.0.hub.since(last) {
-                        last = n.seq;
-                        if mine(&n) && socket.send(Message::Text(n.json.to_string().into())).await.is_err() {
-                            return;
-                        }
+                    let backlog = state.0.hub.since(last);
+                    if catch_up(&state, &mut socket, crew, &mut last, backlog).await.is_err() {
+                        return;
                     }
                 }
                 Err(RecvError::Closed) => return,
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(id) = &crew {
+                    if let Some(id) = crew {
                         if let Some(reply) = tablet_message(&state, id, &text).await {
                             if socket.send(Message::Text(reply.into())).await.is_err() {
                                 return;
@@ -162,12 +216,12 @@ async fn tablet_message(state: &AppState, crew: &str, text: &str) -> Option<Stri
     };
     let (st, id) = (state.clone(), crew.to_string());
     let result = tokio::task::spawn_blocking(move || {
-        st.apply(|core, now| {
+        st.apply(None, |core, now| {
             let events = match msg {
                 TabletMessage::Position { lat, lon } => core.move_crew(&id, lat, lon, now)?,
                 TabletMessage::Status { status } => core.set_crew_status(&id, status, now)?,
             };
-            Ok((events, ()))
+            Ok(Effect::new(events, ()))
         })
     })
     .await;

@@ -146,18 +146,25 @@ impl Dispatcher {
         })
     }
 
-    /// The five best candidates for `role` by road ETA, from ETAs indexed by slot.
+    /// The five best candidates for `role` by road ETA, from ETAs indexed by slot. The
+    /// order is [`crate::policy::candidate_order`]; the five are selected before any crew
+    /// id is copied (this runs for every call over every crew).
     pub(crate) fn candidates(&self, etas: &[Option<u32>], role: Role) -> Vec<Candidate> {
-        let all = self
+        let mut all: Vec<(u32, &str)> = self
             .able_slots(role)
-            .filter_map(|(s, c)| {
-                Some(Candidate {
-                    crew_id: c.id.clone(),
-                    eta_ms: etas.get(s as usize).copied().flatten()?,
-                })
-            })
+            .filter_map(|(s, c)| Some((etas.get(s as usize).copied().flatten()?, c.id.as_str())))
             .collect();
-        top_k(all, CANDIDATES)
+        if all.len() > CANDIDATES {
+            all.select_nth_unstable(CANDIDATES - 1);
+            all.truncate(CANDIDATES);
+        }
+        all.sort_unstable();
+        all.into_iter()
+            .map(|(eta_ms, id)| Candidate {
+                crew_id: id.to_string(),
+                eta_ms,
+            })
+            .collect()
     }
 
     /// The available crew for `role` nearest to `at` in a straight line that `accept`s,

@@ -65,6 +65,9 @@ pub struct Dispatcher {
     pub(crate) available: RTree<TreePoint>,
     pub(crate) speed: SpeedBound,
     calls: BTreeMap<CallId, Call>,
+    /// The calls not closed (completed or cancelled), so that the queue and re-assignment
+    /// rules look at open calls only, however many closed ones are kept.
+    open: BTreeSet<CallId>,
     next_call_id: u64,
     hospitals: Vec<Hospital>,
     hospital_slot: BTreeMap<String, u32>,
@@ -135,6 +138,7 @@ impl Dispatcher {
             free_slots: BTreeSet::new(),
             available: RTree::new(),
             calls: BTreeMap::new(),
+            open: BTreeSet::new(),
             next_call_id: 1,
             hospitals: Vec::new(),
             hospital_slot: BTreeMap::new(),
@@ -176,11 +180,28 @@ impl Dispatcher {
         self.calls.values()
     }
 
+    /// The open calls (neither completed nor cancelled), by id.
+    pub fn open_calls(&self) -> impl Iterator<Item = &Call> + '_ {
+        self.open.iter().filter_map(|id| self.calls.get(id))
+    }
+
+    /// Removes a closed (completed or cancelled) call from the state and returns it; `None`
+    /// for an unknown or open call. Nothing the dispatcher decides depends on closed calls,
+    /// so this changes no later decision; it keeps memory flat over long runs (the call
+    /// simulator archives each call once it is completed). The service keeps its calls.
+    /// Call ids stay used: [`Dispatcher::new_call`] keeps numbering past the highest id
+    /// ever seen.
+    pub fn take_closed_call(&mut self, id: CallId) -> Option<Call> {
+        if !self.calls.get(&id)?.status.is_closed() {
+            return None;
+        }
+        self.calls.remove(&id)
+    }
+
     /// The calls waiting for at least one crew, in queue order: priority, then age, then id.
     pub fn queue(&self) -> Vec<&Call> {
         let mut q: Vec<&Call> = self
-            .calls
-            .values()
+            .open_calls()
             .filter(|c| !c.pending_needs().is_empty())
             .collect();
         q.sort_by_key(|c| c.queue_key());
@@ -586,6 +607,7 @@ impl Dispatcher {
                         decisions: Vec::new(),
                     },
                 );
+                self.open.insert(id);
                 self.next_call_id = self.next_call_id.max(id.0.saturating_add(1));
             }
             Event::CallQueued { call_id, .. } => {
@@ -608,6 +630,7 @@ impl Dispatcher {
             Event::CallCancelled { call_id } => {
                 self.open_call(*call_id)?;
                 self.call_mut(*call_id).status = CallStatus::Cancelled;
+                self.open.remove(call_id);
             }
             Event::CallStatus {
                 call_id,
@@ -621,6 +644,11 @@ impl Dispatcher {
                 call.status = *status;
                 if *status == CallStatus::Completed {
                     call.times.crew_available = Some(*at);
+                }
+                if status.is_closed() {
+                    self.open.remove(call_id);
+                } else {
+                    self.open.insert(*call_id);
                 }
             }
             Event::HandoverRecorded { call_id, at } => {
@@ -1179,8 +1207,7 @@ impl Dispatcher {
         let from = crew.snapped;
         // (call, need index, interim) for each servable queued call.
         let mut servable: Vec<(&Call, usize, bool)> = self
-            .calls
-            .values()
+            .open_calls()
             .filter_map(|c| {
                 let pending = c.pending_needs();
                 if let Some(i) = need_for(c, &pending, t) {
@@ -1251,8 +1278,7 @@ impl Dispatcher {
     fn try_reassign(&mut self, slot: u32, now: i64, events: &mut Vec<Event>) -> Option<u32> {
         let t = self.crew_at(slot).crew_type;
         let mut emergencies: Vec<(i64, CallId)> = self
-            .calls
-            .values()
+            .open_calls()
             .filter(|c| {
                 c.priority == Priority::Emergency
                     && !c.status.is_closed()

@@ -52,6 +52,15 @@ pub enum StoreError {
         /// The parser's error.
         source: serde_json::Error,
     },
+    /// The event log does not rebuild the dispatch state: an event does not parse or does not
+    /// apply (the log was written by another program or edited by hand).
+    #[error("the event log does not replay at seq {seq}: {message}")]
+    Replay {
+        /// The first event that failed.
+        seq: i64,
+        /// Why.
+        message: String,
+    },
 }
 
 impl StoreError {

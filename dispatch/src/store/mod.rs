@@ -164,6 +164,14 @@ impl Store {
         }
     }
 
+    /// The response stored under an idempotency key, `None` if the key is new.
+    pub async fn response_for(&self, key: &str) -> Result<Option<Value>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::response_for(pool, key).await,
+            Pool::Postgres(pool) => postgres::response_for(pool, key).await,
+        }
+    }
+
     /// The sequence number of the last event, 0 when the log is empty.
     pub async fn last_seq(&self) -> Result<i64, StoreError> {
         match &self.pool {

@@ -179,3 +179,14 @@ pub(super) async fn entity(
             .map_err(StoreError::query("read an entity"))?;
     Ok(body.map(|Json(b)| b))
 }
+
+/// See [`Store::response_for`](super::Store::response_for).
+pub(super) async fn response_for(pool: &PgPool, key: &str) -> Result<Option<Value>, StoreError> {
+    let stored: Option<Json<Value>> =
+        sqlx::query_scalar("SELECT response FROM idempotency WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::query("look up the idempotency key"))?;
+    Ok(stored.map(|Json(v)| v))
+}

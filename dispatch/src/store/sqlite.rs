@@ -191,3 +191,17 @@ pub(super) async fn entity(
             .map_err(StoreError::query("read an entity"))?;
     body.map(|b| parse("read an entity", &b)).transpose()
 }
+
+/// See [`Store::response_for`](super::Store::response_for).
+pub(super) async fn response_for(
+    pool: &SqlitePool,
+    key: &str,
+) -> Result<Option<Value>, StoreError> {
+    let text: Option<String> = sqlx::query_scalar("SELECT response FROM idempotency WHERE key = ?")
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::query("look up the idempotency key"))?;
+    text.map(|t| parse("read the stored response", &t))
+        .transpose()
+}

@@ -2,13 +2,13 @@
 //! queue and release, tablets get their route, consoles resume with no gap, roles and bad
 //! input are refused cleanly.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{client, shared_router, start, CREW_A1, DISPATCHER};
+use crate::helpers::{
+    client, next_json, post, shared_router, start_on, ws, TestDb, CREW_A1, DISPATCHER,
+};
 
 /// Heidelberg spots: (lat, lon).
 const SPOTS: [(f64, f64); 5] = [
@@ -18,12 +18,6 @@ const SPOTS: [(f64, f64); 5] = [
     (49.41, 8.65),
     (49.395, 8.68),
 ];
-
-async fn post(c: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
-    let r = c.post(url).json(&body).send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 async fn add_crews(c: &reqwest::Client, base: &str, n: usize) {
     for (i, (lat, lon)) in SPOTS.iter().take(n).enumerate() {
@@ -38,31 +32,9 @@ async fn add_crews(c: &reqwest::Client, base: &str, n: usize) {
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn ws(base: &str, path: &str) -> Ws {
-    let url = format!("{}{path}", base.replace("http://", "ws://"));
-    tokio_tungstenite::connect_async(url).await.unwrap().0
-}
-
-async fn next_json(socket: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("socket open")
-            .unwrap();
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
-}
-
-#[tokio::test]
-async fn a_call_goes_to_the_crew_with_the_smallest_road_eta() {
+async fn a_call_goes_to_the_crew_with_the_smallest_road_eta(db: TestDb) {
     let router = shared_router("heidelberg");
-    let s = start(router.clone()).await;
+    let s = start_on(router.clone(), db).await;
     let c = client(DISPATCHER);
     add_crews(&c, &s.base, 5).await;
     let (lat, lon) = (49.405, 8.685);
@@ -126,10 +98,10 @@ async fn a_call_goes_to_the_crew_with_the_smallest_road_eta() {
     );
 }
 
-#[tokio::test]
-async fn a_second_call_queues_and_goes_to_the_crew_when_it_is_free_and_the_tablet_gets_both_routes()
-{
-    let s = start(shared_router("heidelberg")).await;
+async fn a_second_call_queues_and_goes_to_the_crew_when_it_is_free_and_the_tablet_gets_both_routes(
+    db: TestDb,
+) {
+    let s = start_on(shared_router("heidelberg"), db).await;
     let c = client(DISPATCHER);
     add_crews(&c, &s.base, 1).await;
     let mut tablet = ws(&s.base, &format!("/ws/crews/A1?token={CREW_A1}")).await;
@@ -216,9 +188,8 @@ async fn a_second_call_queues_and_goes_to_the_crew_when_it_is_free_and_the_table
     assert!(got_error);
 }
 
-#[tokio::test]
-async fn a_console_that_reconnects_with_since_gets_every_missed_event_in_order() {
-    let s = start(shared_router("heidelberg")).await;
+async fn a_console_that_reconnects_with_since_gets_every_missed_event_in_order(db: TestDb) {
+    let s = start_on(shared_router("heidelberg"), db).await;
     let c = client(DISPATCHER);
     let mut console = ws(&s.base, &format!("/ws/console?token={DISPATCHER}")).await;
     add_crews(&c, &s.base, 2).await;
@@ -280,9 +251,8 @@ async fn a_console_that_reconnects_with_since_gets_every_missed_event_in_order()
     );
 }
 
-#[tokio::test]
-async fn roles_are_enforced() {
-    let s = start(shared_router("heidelberg")).await;
+async fn roles_are_enforced(db: TestDb) {
+    let s = start_on(shared_router("heidelberg"), db).await;
     let c = client(DISPATCHER);
     add_crews(&c, &s.base, 2).await;
     let crew = client(CREW_A1);
@@ -347,9 +317,8 @@ async fn roles_are_enforced() {
     );
 }
 
-#[tokio::test]
-async fn bad_input_is_refused_with_the_right_status_and_changes_nothing() {
-    let s = start(shared_router("heidelberg")).await;
+async fn bad_input_is_refused_with_the_right_status_and_changes_nothing(db: TestDb) {
+    let s = start_on(shared_router("heidelberg"), db).await;
     let c = client(DISPATCHER);
     add_crews(&c, &s.base, 1).await;
     let cases = [
@@ -431,9 +400,8 @@ async fn bad_input_is_refused_with_the_right_status_and_changes_nothing() {
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "available");
 }
 
-#[tokio::test]
-async fn a_retried_call_with_the_same_idempotency_key_is_created_once() {
-    let s = start(shared_router("heidelberg")).await;
+async fn a_retried_call_with_the_same_idempotency_key_is_created_once(db: TestDb) {
+    let s = start_on(shared_router("heidelberg"), db).await;
     let c = client(DISPATCHER);
     add_crews(&c, &s.base, 2).await;
     let body = json!({"lat": 49.405, "lon": 8.685, "priority": "emergency"});
@@ -510,9 +478,8 @@ fn validate_fhir(bundle: &Value) {
     );
 }
 
-#[tokio::test]
-async fn the_crew_records_the_handover_and_the_record_exports_as_fhir() {
-    let s = start(shared_router("heidelberg")).await;
+async fn the_crew_records_the_handover_and_the_record_exports_as_fhir(db: TestDb) {
+    let s = start_on(shared_router("heidelberg"), db).await;
     let c = client(DISPATCHER);
     add_crews(&c, &s.base, 1).await;
     let (_, call) = post(
@@ -593,3 +560,13 @@ async fn the_crew_records_the_handover_and_the_record_exports_as_fhir() {
     let (code, _) = post(&c, format!("{}/api/calls/4242/handover", s.base), handover).await;
     assert_eq!(code, 404);
 }
+
+crate::on_both_stores!(
+    a_call_goes_to_the_crew_with_the_smallest_road_eta,
+    a_second_call_queues_and_goes_to_the_crew_when_it_is_free_and_the_tablet_gets_both_routes,
+    a_console_that_reconnects_with_since_gets_every_missed_event_in_order,
+    roles_are_enforced,
+    bad_input_is_refused_with_the_right_status_and_changes_nothing,
+    a_retried_call_with_the_same_idempotency_key_is_created_once,
+    the_crew_records_the_handover_and_the_record_exports_as_fhir,
+);

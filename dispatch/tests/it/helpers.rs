@@ -3,8 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use futures_util::StreamExt;
 use router::Router;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
 
 /// Path of a shipped map.
 pub fn data(name: &str) -> PathBuf {
@@ -36,6 +40,16 @@ pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    db: Option<TestDb>,
+}
+
+impl TestServer {
+    /// Its database.
+    pub fn db(&self) -> &TestDb {
+        self.db
+            .as_ref()
+            .expect("the database lives as long as the server")
+    }
 }
 
 impl Drop for TestServer {
@@ -43,6 +57,8 @@ impl Drop for TestServer {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
+        // The database goes after the server was told to stop.
+        self.db.take();
     }
 }
 
@@ -66,30 +82,210 @@ pub fn client(token: &str) -> reqwest::Client {
         .unwrap()
 }
 
-/// Starts the service over `router` on an ephemeral port.
+/// A throw-away database for one test: a SQLite file in a temporary directory, or a
+/// PostgreSQL schema in the database named by `TEST_DATABASE_URL`; removed when dropped.
+pub enum TestDb {
+    /// A SQLite file.
+    Sqlite(tempfile::TempDir),
+    /// A PostgreSQL schema.
+    Postgres(PgSchema),
+}
+
+impl TestDb {
+    /// A new SQLite file.
+    pub fn sqlite() -> TestDb {
+        TestDb::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    /// A new PostgreSQL schema, `None` (with a note) when `TEST_DATABASE_URL` is unset.
+    pub async fn postgres() -> Option<TestDb> {
+        Some(TestDb::Postgres(
+            PgSchema::create(&test_database_url()?).await,
+        ))
+    }
+
+    /// Its URL for `--db` or `Store::open`.
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(dir) => format!("sqlite://{}", dir.path().join("dispatch.db").display()),
+            TestDb::Postgres(schema) => schema.url(),
+        }
+    }
+}
+
+/// Starts the service over `router` on an ephemeral port with a fresh SQLite store.
 pub async fn start(router: Arc<Router>) -> TestServer {
+    start_on(router, TestDb::sqlite()).await
+}
+
+/// Starts the service over `router` on an ephemeral port with its state in `db`.
+pub async fn start_on(router: Arc<Router>, db: TestDb) -> TestServer {
+    start_with(router, db, |_| {}).await
+}
+
+/// Like [`start_on`], with settings changed by `configure`.
+pub async fn start_with(
+    router: Arc<Router>,
+    db: TestDb,
+    configure: impl FnOnce(&mut dispatch::state::ServiceConfig),
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let config = dispatch::state::ServiceConfig {
-        tokens: dispatch::auth::Tokens::from_pairs([
-            (DISPATCHER, "dispatcher"),
-            (ADMIN, "admin"),
-            (CREW_A1, "crew:A1"),
-        ])
-        .unwrap(),
+    let mut config = dispatch::state::ServiceConfig {
+        tokens: test_tokens(),
         ..Default::default()
     };
-    tokio::spawn(dispatch::server::serve(
-        router,
-        config,
-        listener,
-        async move {
-            let _ = rx.await;
-        },
-    ));
+    configure(&mut config);
+    let store = dispatch::store::Store::open(&db.url()).await.unwrap();
+    let state = dispatch::state::AppState::open(router, config, store)
+        .await
+        .unwrap();
+    tokio::spawn(dispatch::server::serve(state, listener, async move {
+        let _ = rx.await;
+    }));
     TestServer {
         base: format!("http://{addr}"),
         stop: Some(tx),
+        db: Some(db),
+    }
+}
+
+/// The tokens of the test servers.
+pub fn test_tokens() -> dispatch::auth::Tokens {
+    dispatch::auth::Tokens::from_pairs([
+        (DISPATCHER, "dispatcher"),
+        (ADMIN, "admin"),
+        (CREW_A1, "crew:A1"),
+    ])
+    .unwrap()
+}
+
+/// Runs a scenario `async fn NAME(db: TestDb)` on both stores, as the tests `NAME::sqlite`
+/// and `NAME::postgres` (which passes, with a note, when `TEST_DATABASE_URL` is unset).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestDb::sqlite()).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = $crate::helpers::TestDb::postgres().await {
+                    super::$name(db).await
+                }
+            }
+        }
+    )*};
+}
+
+/// A throw-away PostgreSQL schema, dropped when this guard is dropped (also when a test fails).
+pub struct PgSchema {
+    admin_url: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// Creates a schema with a unique name in the database at `admin_url`.
+    pub async fn create(admin_url: &str) -> PgSchema {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("dispatch_test_{}_{nanos}_{n}", std::process::id());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        PgSchema {
+            admin_url: admin_url.to_owned(),
+            name,
+        }
+    }
+
+    /// The admin URL with this schema as the search path.
+    pub fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.admin_url, self.name
+        )
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop may run inside the test's runtime: do the async cleanup on a thread of its own.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await?;
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                    .execute(&mut conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(done, Ok(Ok(()))) {
+            eprintln!("could not drop the test schema {}: {done:?}", self.name);
+        }
+    }
+}
+
+/// `TEST_DATABASE_URL`, or `None` with a note that the PostgreSQL tests are skipped.
+pub fn test_database_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL variant of this test is skipped");
+    }
+    url
+}
+
+/// POSTs JSON; the status and the JSON answer (`null` when there is none).
+pub async fn post(c: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    let r = c.post(url).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A websocket client.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a websocket at `path` (with its query) on the server at `base`.
+pub async fn ws(base: &str, path: &str) -> Ws {
+    let url = format!("{}{path}", base.replace("http://", "ws://"));
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+/// The next JSON text message, within 10 s.
+pub async fn next_json(socket: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("socket open")
+            .unwrap();
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(t.as_str()).unwrap();
+        }
     }
 }

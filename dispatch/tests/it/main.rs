@@ -4,4 +4,5 @@ mod dispatch_api;
 mod helpers;
 mod import_cli;
 mod osrm_api;
+mod recovery;
 mod store;

@@ -1,6 +1,7 @@
 //! The durable store (`dispatch::store`) on SQLite (a temporary file) and on PostgreSQL (a
 //! throw-away schema in the database named by `TEST_DATABASE_URL`, skipped when it is unset).
 
+use crate::helpers::{test_database_url, PgSchema};
 use dispatch::store::{Backend, Change, Committed, Store, StoreError};
 use serde_json::{json, Value};
 
@@ -248,82 +249,6 @@ async fn bad_urls_give_clear_errors_without_passwords() {
     let err = Store::open(&url).await.unwrap_err();
     assert!(matches!(err, StoreError::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains("no/such/dir"), "{err}");
-}
-
-/// A throw-away PostgreSQL schema, dropped when this guard is dropped (also when a test fails).
-struct PgSchema {
-    admin_url: String,
-    name: String,
-}
-
-impl PgSchema {
-    async fn create(admin_url: &str) -> PgSchema {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("store_test_{}_{nanos}", std::process::id());
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url)
-            .await
-            .expect("connect to TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE SCHEMA {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        PgSchema {
-            admin_url: admin_url.to_owned(),
-            name,
-        }
-    }
-
-    /// The admin URL with this schema as the search path.
-    fn url(&self) -> String {
-        let sep = if self.admin_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{sep}options=-c%20search_path%3D{}",
-            self.admin_url, self.name
-        )
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop may run inside the test's runtime: do the async cleanup on a thread of its own.
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await?;
-                sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                    .execute(&mut conn)
-                    .await
-                    .map(|_| ())
-            })
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            eprintln!("could not drop the test schema {}: {done:?}", self.name);
-        }
-    }
-}
-
-fn test_database_url() -> Option<String> {
-    let url = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    if url.is_none() {
-        eprintln!(
-            "TEST_DATABASE_URL is not set: the PostgreSQL part of the store tests is skipped"
-        );
-    }
-    url
 }
 
 #[tokio::test]

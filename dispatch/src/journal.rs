@@ -1,0 +1,234 @@
+//! The event log as the service writes and reads it: what one dispatch operation puts in the
+//! log (its events, the assignment messages for tablets, the entity snapshots), and the
+//! rebuilding of the dispatch state from the log when the service starts.
+//!
+//! Every log entry is a JSON object with a `type`. Entries of the dispatch core's
+//! [`Event`] types rebuild the state through [`Dispatcher::replay`]; an `assignment` entry
+//! (the message a crew's tablet receives, stored without its route geometry, which is
+//! computed again when sent) changes nothing on replay. Clients receive every entry with its
+//! `seq`, the entry's sequence number in the log.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use dispatch_core::{CallId, DispatchConfig, Dispatcher, Event};
+use router::Router;
+use serde_json::{json, Value};
+
+use crate::hub::Numbered;
+use crate::store::{Store, StoreError, StoredEvent};
+
+/// One entry to append: what is stored, what is sent to clients now, and the crew it concerns.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The JSON kept in the log.
+    pub stored: Value,
+    /// The JSON sent to clients (the stored one, or a fuller version of it).
+    pub published: Value,
+    /// The crew whose tablet receives it.
+    pub crew: Option<String>,
+}
+
+/// The log entries of the events of one operation made at `now`: each event (with its time
+/// in `at`), and after each assignment the message for the crew's tablet with its route.
+pub fn entries(router: &Router, core: &Dispatcher, events: &[Event], now: i64) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(events.len() + 1);
+    for e in events {
+        let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({"type": "unserializable"}));
+        if v.get("at").is_none() {
+            v["at"] = json!(now);
+        }
+        out.push(Entry {
+            stored: v.clone(),
+            published: v,
+            crew: event_crew(e),
+        });
+        if let Some((crew_id, call_id)) = assignment_of(e) {
+            if let Some(mut full) = assignment_message(router, core, &crew_id, call_id) {
+                full["at"] = json!(now);
+                let mut stored = full.clone();
+                if let Some(route) = stored.get_mut("route").and_then(Value::as_object_mut) {
+                    route.remove("geometry");
+                }
+                out.push(Entry {
+                    stored,
+                    published: full,
+                    crew: Some(crew_id),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The crew an event concerns, if any (its tablet receives it).
+pub fn event_crew(e: &Event) -> Option<String> {
+    match e {
+        Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
+            Some(decision.crew_id.clone())
+        }
+        Event::CrewAdded { crew_id, .. }
+        | Event::CrewRemoved { crew_id }
+        | Event::CrewStatus { crew_id, .. }
+        | Event::CrewMoved { crew_id, .. }
+        | Event::CrewReleased { crew_id, .. } => Some(crew_id.clone()),
+        _ => None,
+    }
+}
+
+fn assignment_of(e: &Event) -> Option<(String, CallId)> {
+    match e {
+        Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
+            Some((decision.crew_id.clone(), decision.call_id))
+        }
+        _ => None,
+    }
+}
+
+/// The message a tablet receives for an assignment: the call and the route to it (`route`
+/// is `null` when the call cannot be reached by road).
+pub fn assignment_message(
+    router: &Router,
+    core: &Dispatcher,
+    crew_id: &str,
+    call_id: CallId,
+) -> Option<Value> {
+    let crew = core.crew(crew_id)?;
+    let call = core.call(call_id)?;
+    let route = router.route(&crew.snapped, &call.snapped).ok().flatten();
+    let route = route.map(|r| {
+        json!({
+            "eta_s": (r.duration_s() * 10.0).round() / 10.0,
+            "distance_m": r.distance_m.round(),
+            "geometry": {
+                "type": "LineString",
+                "coordinates": r.geometry.iter().map(|c| json!([c.lon(), c.lat()])).collect::<Vec<_>>(),
+            },
+        })
+    });
+    Some(json!({
+        "type": "assignment",
+        "crew_id": crew_id,
+        "call": {
+            "id": call.id,
+            "lat": call.position.lat,
+            "lon": call.position.lon,
+            "priority": call.priority,
+            "complaint": call.complaint,
+            "address": call.address,
+        },
+        "route": route,
+    }))
+}
+
+/// Entity snapshots to write with a change.
+#[derive(Debug, Default)]
+pub struct Snapshots {
+    /// `(kind, id, body)` created or replaced.
+    pub upserts: Vec<(String, String, Value)>,
+    /// `(kind, id)` removed.
+    pub deletes: Vec<(String, String)>,
+}
+
+/// The entity snapshots an operation's events change, of kinds `call` and `crew`, so the
+/// database can be queried for the current state without replaying the log.
+pub fn snapshots(core: &Dispatcher, events: &[Event]) -> Snapshots {
+    let mut calls = BTreeSet::new();
+    let mut crews = BTreeSet::new();
+    for e in events {
+        if let Some(id) = e.call_id() {
+            calls.insert(id);
+        }
+        if let Some(c) = event_crew(e) {
+            crews.insert(c);
+        }
+        if let Event::CallReassigned { from_crew, .. } = e {
+            crews.insert(from_crew.clone());
+        }
+    }
+    let mut upserts = Vec::new();
+    let mut deletes = Vec::new();
+    for id in calls {
+        if let Some(v) = core.call(id).and_then(|c| serde_json::to_value(c).ok()) {
+            upserts.push(("call".to_string(), id.0.to_string(), v));
+        }
+    }
+    for id in crews {
+        match core.crew(&id).and_then(|c| serde_json::to_value(c).ok()) {
+            Some(v) => upserts.push(("crew".to_string(), id, v)),
+            None => deletes.push(("crew".to_string(), id)),
+        }
+    }
+    Snapshots { upserts, deletes }
+}
+
+/// The crew a stored entry concerns, if any.
+pub fn stored_crew(v: &Value) -> Option<String> {
+    match serde_json::from_value::<Event>(v.clone()) {
+        Ok(e) => event_crew(&e),
+        Err(_) => v.get("crew_id").and_then(Value::as_str).map(str::to_string),
+    }
+}
+
+/// A stored entry as sent to clients.
+pub fn numbered(e: &StoredEvent) -> Numbered {
+    let mut v = e.event.clone();
+    if let Value::Object(m) = &mut v {
+        m.insert("seq".into(), e.seq.into());
+    }
+    Numbered {
+        seq: e.seq as u64,
+        json: v.to_string().into(),
+        crew: stored_crew(&e.event),
+    }
+}
+
+/// How many log entries are read per query while restoring.
+const PAGE: i64 = 10_000;
+
+/// Rebuilds the dispatcher from the whole log, and returns it with the last `keep` entries
+/// (for the hub) and the log's last sequence number.
+pub async fn restore(
+    store: &Store,
+    router: Arc<Router>,
+    config: DispatchConfig,
+    keep: usize,
+) -> Result<(Dispatcher, Vec<Numbered>, i64), StoreError> {
+    let mut core = Dispatcher::new(router, config);
+    let mut tail = std::collections::VecDeque::with_capacity(keep.min(1 << 16));
+    let mut after = 0;
+    loop {
+        let page = store.events_since(after, PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for stored in &page {
+            if stored.seq != after + 1 {
+                return Err(StoreError::Replay {
+                    seq: after + 1,
+                    message: format!("the log jumps from seq {after} to {}", stored.seq),
+                });
+            }
+            after = stored.seq;
+            if stored.event.get("type").and_then(Value::as_str) != Some("assignment") {
+                let event: Event = serde_json::from_value(stored.event.clone()).map_err(|e| {
+                    StoreError::Replay {
+                        seq: stored.seq,
+                        message: format!("not a dispatch event: {e}"),
+                    }
+                })?;
+                core.replay(&event).map_err(|e| StoreError::Replay {
+                    seq: stored.seq,
+                    message: e.to_string(),
+                })?;
+            }
+            if keep > 0 {
+                if tail.len() == keep {
+                    tail.pop_front();
+                }
+                tail.push_back(numbered(stored));
+            }
+        }
+    }
+    Ok((core, tail.into(), after))
+}

@@ -1,0 +1,435 @@
+//! Durability of the service on both stores: `kill -9` of the real `dispatch serve` process in
+//! the middle of a burst of calls loses no acknowledged call, assignment or handover; a
+//! commit that fails changes nothing; consoles resume from the store beyond the in-memory
+//! window.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    client, data, next_json, post, shared_router, start_with, ws, TestDb, ADMIN, CREW_A1,
+    DISPATCHER,
+};
+
+/// `dispatch serve` running as a child process.
+struct Service {
+    child: Child,
+    base: String,
+}
+
+impl Service {
+    /// Starts the binary on the bundled Heidelberg map with its state in `db_url`, and waits
+    /// until it listens.
+    fn start(db_url: &str, dir: &std::path::Path) -> Service {
+        let tokens = dir.join("tokens.toml");
+        std::fs::write(
+            &tokens,
+            format!(
+                "[tokens]\n\"{DISPATCHER}\" = \"dispatcher\"\n\"{ADMIN}\" = \"admin\"\n\"{CREW_A1}\" = \"crew:A1\"\n"
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dispatch"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", db_url])
+            .arg("--map")
+            .arg(data("heidelberg.osm.pbf"))
+            .arg("--tokens")
+            .arg(&tokens)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the service printed its address before exiting")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        // Keep reading its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Service { child, base }
+    }
+
+    /// `kill -9`.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn get(c: &reqwest::Client, url: String) -> Value {
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.json().await.unwrap()
+}
+
+/// Every console entry from `since` on, until none comes for a while.
+async fn console_log(base: &str, since: u64) -> Vec<Value> {
+    let mut console = ws(
+        base,
+        &format!("/ws/console?token={DISPATCHER}&since={since}"),
+    )
+    .await;
+    let mut out = Vec::new();
+    while let Ok(e) =
+        tokio::time::timeout(Duration::from_millis(700), next_json(&mut console)).await
+    {
+        out.push(e);
+    }
+    out
+}
+
+fn assert_gapless(log: &[Value], from: u64) {
+    for (i, e) in log.iter().enumerate() {
+        assert_eq!(
+            e["seq"].as_u64(),
+            Some(from + i as u64),
+            "no gap, no repeat: {e}"
+        );
+    }
+}
+
+/// An entry without what differs between a live push and a read from the log (the route
+/// geometry is computed when an assignment is sent, not stored).
+fn comparable(e: &Value) -> Value {
+    let mut e = e.clone();
+    if let Some(route) = e.get_mut("route").and_then(Value::as_object_mut) {
+        route.remove("geometry");
+    }
+    e
+}
+
+async fn kill_9_loses_nothing_acknowledged(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(&db.url(), dir.path());
+    let base = svc.base.clone();
+    let c = client(DISPATCHER);
+    let spots = [(49.4106, 8.6946), (49.4034, 8.6765), (49.40, 8.70)];
+    for (i, (lat, lon)) in spots.iter().enumerate() {
+        let (code, v) = post(
+            &c,
+            format!("{base}/api/crews"),
+            json!({"id": format!("A{}", i + 1), "lat": lat, "lon": lon}),
+        )
+        .await;
+        assert_eq!(code, 201, "{v}");
+    }
+    // Three calls take the three crews; the first with an idempotency key.
+    let r = c
+        .post(format!("{base}/api/calls"))
+        .header("Idempotency-Key", "call-one")
+        .json(&json!({"lat": 49.405, "lon": 8.685, "priority": "emergency", "complaint": "chest pain"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let first: Value = r.json().await.unwrap();
+    for (lat, lon) in [(49.41, 8.65), (49.395, 8.68)] {
+        let (code, v) = post(
+            &c,
+            format!("{base}/api/calls"),
+            json!({"lat": lat, "lon": lon, "priority": "urgent"}),
+        )
+        .await;
+        assert_eq!(code, 201, "{v}");
+        assert_eq!(v["status"], "assigned", "{v}");
+    }
+    // A1 completes its call with a handover; then takes a fourth call.
+    let a1_call = get(&c, format!("{base}/api/crews/A1")).await["call"]
+        .as_u64()
+        .expect("A1 has a call");
+    let crew = client(CREW_A1);
+    for status in ["en_route", "on_scene", "transporting", "at_hospital"] {
+        let (code, v) = post(
+            &crew,
+            format!("{base}/api/crews/A1/status"),
+            json!({"status": status}),
+        )
+        .await;
+        assert_eq!(code, 200, "{status}: {v}");
+    }
+    let (code, v) = post(
+        &crew,
+        format!("{base}/api/calls/{a1_call}/handover"),
+        json!({"hospital": "Universitätsklinikum Heidelberg", "vitals": {"heart_rate": 88, "spo2": 95},
+               "diagnosis_icd10": "I21.9", "patient": {"name": "Anna Schmidt", "sex": "female"}}),
+    )
+    .await;
+    assert_eq!(code, 201, "{v}");
+    let (code, v) = post(
+        &crew,
+        format!("{base}/api/crews/A1/status"),
+        json!({"status": "available"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{v}");
+    let (code, v) = post(
+        &c,
+        format!("{base}/api/calls"),
+        json!({"lat": 49.407, "lon": 8.69, "priority": "emergency"}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(v["status"], "assigned", "every crew is busy now: {v}");
+
+    // What every client was told so far.
+    let calls_before = get(&c, format!("{base}/api/calls")).await;
+    let crews_before = get(&c, format!("{base}/api/crews")).await;
+    let fhir_before = get(&c, format!("{base}/api/calls/{a1_call}/handover/fhir")).await;
+    let log_before = console_log(&base, 0).await;
+    assert_gapless(&log_before, 1);
+    assert!(log_before.len() > 15, "{}", log_before.len());
+
+    // A burst of calls (they queue: no crew is free); kill -9 in the middle of it.
+    let burst: Vec<_> = (0..60)
+        .map(|i| {
+            let (c, base) = (c.clone(), base.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(i * 3)).await;
+                let r = c
+                    .post(format!("{base}/api/calls"))
+                    .json(
+                        &json!({"lat": 49.40 + i as f64 * 1e-4, "lon": 8.69, "priority": "urgent"}),
+                    )
+                    .send()
+                    .await
+                    .ok()?;
+                if r.status().as_u16() != 201 {
+                    return None;
+                }
+                r.json::<Value>().await.ok()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    svc.kill();
+    let mut acknowledged = Vec::new();
+    for task in burst {
+        if let Some(v) = task.await.unwrap() {
+            acknowledged.push(v);
+        }
+    }
+    eprintln!(
+        "{} of 60 calls of the burst were acknowledged before kill -9",
+        acknowledged.len()
+    );
+
+    let svc = Service::start(&db.url(), dir.path());
+    let base = svc.base.clone();
+    let calls_after = get(&c, format!("{base}/api/calls")).await;
+    let by_id = |calls: &Value, id: &Value| {
+        calls
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == *id)
+            .cloned()
+    };
+    // Everything told before the burst is there, exactly.
+    for call in calls_before.as_array().unwrap() {
+        assert_eq!(by_id(&calls_after, &call["id"]).as_ref(), Some(call));
+    }
+    assert_eq!(get(&c, format!("{base}/api/crews")).await, crews_before);
+    assert_eq!(
+        get(&c, format!("{base}/api/calls/{a1_call}/handover/fhir")).await,
+        fhir_before
+    );
+    // Every acknowledged call of the burst is there, queued.
+    for ack in &acknowledged {
+        let call = by_id(&calls_after, &ack["id"]).expect("an acknowledged call survives");
+        assert_eq!(call["status"], "queued", "{call}");
+        assert_eq!(call["times"]["received"], ack["times"]["received"]);
+    }
+    // The log is whole: the same entries, then the burst's, with no gap.
+    let log_after = console_log(&base, 0).await;
+    assert_gapless(&log_after, 1);
+    assert!(log_after.len() >= log_before.len());
+    for (a, b) in log_before.iter().zip(&log_after) {
+        assert_eq!(comparable(a), comparable(b));
+    }
+    // A retry with the first call's key still gets the first call, and adds none.
+    let r = c
+        .post(format!("{base}/api/calls"))
+        .header("Idempotency-Key", "call-one")
+        .json(&json!({"lat": 49.405, "lon": 8.685, "priority": "emergency", "complaint": "chest pain"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(r.json::<Value>().await.unwrap()["id"], first["id"]);
+    assert_eq!(get(&c, format!("{base}/api/calls")).await, calls_after);
+    // The queue survived: a crew that becomes free takes the oldest queued call, and new
+    // calls continue the numbering.
+    let queued: Vec<u64> = calls_after
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["status"] == "queued")
+        .map(|x| x["id"].as_u64().unwrap())
+        .collect();
+    // A1 finishes its call on scene (no transport) and is free again.
+    for status in ["en_route", "on_scene", "available"] {
+        let (code, v) = post(
+            &crew,
+            format!("{base}/api/crews/A1/status"),
+            json!({"status": status}),
+        )
+        .await;
+        assert_eq!(code, 200, "{status}: {v}");
+    }
+    if let Some(&oldest) = queued.iter().min() {
+        let took = get(&c, format!("{base}/api/crews/A1")).await;
+        assert_eq!(took["call"].as_u64(), Some(oldest), "{took}");
+    }
+    let max_id = calls_after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    let (code, v) = post(
+        &c,
+        format!("{base}/api/calls"),
+        json!({"lat": 49.405, "lon": 8.685, "priority": "non_urgent"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["id"].as_u64(), Some(max_id + 1));
+    svc.kill();
+}
+
+/// Makes every append to the event log fail (a trigger), or lets it work again.
+async fn break_the_log(db: &TestDb, broken: bool) {
+    match db {
+        TestDb::Sqlite(_) => {
+            let pool = sqlx::SqlitePool::connect(&db.url()).await.unwrap();
+            let sql = if broken {
+                "CREATE TRIGGER fail_append BEFORE INSERT ON events \
+                 BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END"
+            } else {
+                "DROP TRIGGER fail_append"
+            };
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        TestDb::Postgres(_) => {
+            let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
+            let sqls: &[&str] = if broken {
+                &[
+                    "CREATE FUNCTION fail_append() RETURNS trigger LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE EXCEPTION 'disk full (test)'; END $$",
+                    "CREATE TRIGGER fail_append BEFORE INSERT ON events \
+                     FOR EACH ROW EXECUTE FUNCTION fail_append()",
+                ]
+            } else {
+                &[
+                    "DROP TRIGGER fail_append ON events",
+                    "DROP FUNCTION fail_append()",
+                ]
+            };
+            for sql in sqls {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+    }
+}
+
+async fn a_failed_commit_changes_nothing(db: TestDb) {
+    let s = start_with(shared_router("heidelberg"), db, |_| {}).await;
+    let c = client(DISPATCHER);
+    let (code, _) = post(
+        &c,
+        format!("{}/api/crews", s.base),
+        json!({"id": "A1", "lat": 49.4106, "lon": 8.6946}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let crews = get(&c, format!("{}/api/crews", s.base)).await;
+    let log = console_log(&s.base, 0).await;
+
+    break_the_log(s.db(), true).await;
+    let (code, v) = post(
+        &c,
+        format!("{}/api/calls", s.base),
+        json!({"lat": 49.405, "lon": 8.685, "priority": "emergency"}),
+    )
+    .await;
+    assert_eq!(code, 503, "{v}");
+    assert_eq!(v["error"], "unavailable");
+    // Not assigned, not listed, not pushed.
+    assert_eq!(get(&c, format!("{}/api/calls", s.base)).await, json!([]));
+    assert_eq!(get(&c, format!("{}/api/crews", s.base)).await, crews);
+    assert_eq!(console_log(&s.base, 0).await, log);
+
+    break_the_log(s.db(), false).await;
+    let (code, v) = post(
+        &c,
+        format!("{}/api/calls", s.base),
+        json!({"lat": 49.405, "lon": 8.685, "priority": "emergency"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["id"], 1, "the failed attempt left no trace: {v}");
+    assert_eq!(v["crew_id"], "A1");
+    let after = console_log(&s.base, 0).await;
+    assert_gapless(&after, 1);
+    assert_eq!(&after[..log.len()], &log[..]);
+}
+
+async fn a_console_far_behind_reads_the_older_entries_from_the_store(db: TestDb) {
+    // Only 3 entries kept in memory.
+    let s = start_with(shared_router("heidelberg"), db, |c| c.hub_window = 3).await;
+    let c = client(DISPATCHER);
+    for (i, (lat, lon)) in [(49.4106, 8.6946), (49.4034, 8.6765)].iter().enumerate() {
+        post(
+            &c,
+            format!("{}/api/crews", s.base),
+            json!({"id": format!("A{}", i + 1), "lat": lat, "lon": lon}),
+        )
+        .await;
+    }
+    for _ in 0..3 {
+        post(
+            &c,
+            format!("{}/api/calls", s.base),
+            json!({"lat": 49.405, "lon": 8.685, "priority": "emergency"}),
+        )
+        .await;
+    }
+    let log = console_log(&s.base, 0).await;
+    assert!(log.len() > 8, "{}", log.len());
+    assert_gapless(&log, 1);
+    assert_eq!(log[0]["type"], "crew_added");
+    assert_eq!(log[1]["type"], "crew_added");
+    // From any point, the same entries.
+    for since in [1, 4, log.len() as u64 - 3, log.len() as u64 - 1] {
+        let tail = console_log(&s.base, since).await;
+        assert_gapless(&tail, since + 1);
+        let expected: Vec<Value> = log[since as usize..].iter().map(comparable).collect();
+        let got: Vec<Value> = tail.iter().map(comparable).collect();
+        assert_eq!(got, expected, "since {since}");
+    }
+}
+
+crate::on_both_stores!(
+    kill_9_loses_nothing_acknowledged,
+    a_failed_commit_changes_nothing,
+    a_console_far_behind_reads_the_older_entries_from_the_store,
+);
