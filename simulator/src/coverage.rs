@@ -46,7 +46,7 @@ impl Default for CoverageOptions {
             threshold_s: 480.0,
             busy_fraction: None,
             reserve_share: 0.02,
-            max_hold_s: 1_800.0,
+            max_hold_s: 900.0,
             move_up_min_share: 0.005,
             max_move_s: 900.0,
         }

@@ -27,8 +27,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use dispatch_core::{
-    CallId, Capability, CrewStatus, CrewType, DispatchConfig, DispatchError, Dispatcher, Event,
-    NewCall, NewCrew, NewHospital, Policy, Priority,
+    Call, CallId, CallStatus, Capability, CrewStatus, CrewType, DispatchConfig, DispatchError,
+    Dispatcher, Event, NewCall, NewCrew, NewHospital, Policy, Priority,
 };
 use router::{ClosureArea, ClosureSpec, EtaIndex, Route, Router, Snapped};
 use serde::{Deserialize, Serialize};
@@ -439,6 +439,8 @@ struct Sim<'a> {
     crews: Vec<SimCrew>,
     by_id: HashMap<String, u32>,
     hospital_of: Vec<Option<usize>>,
+    /// Records of the calls completed (and archived from the core) so far.
+    records: Vec<Option<CallRecord>>,
     outcome_off_map: Vec<bool>,
     coverage: Option<Coverage>,
     held: VecDeque<usize>,
@@ -587,6 +589,7 @@ impl<'a> Sim<'a> {
             crews,
             by_id,
             hospital_of: vec![None; calls.len()],
+            records: vec![None; calls.len()],
             outcome_off_map: vec![false; calls.len()],
             coverage,
             held: VecDeque::new(),
@@ -684,6 +687,18 @@ impl<'a> Sim<'a> {
                     let c = self.crew_index(&decision.crew_id);
                     let call = (decision.call_id.0 - 1) as usize;
                     self.on_assigned(c, call);
+                }
+                Event::CallStatus {
+                    call_id,
+                    status: CallStatus::Completed,
+                    ..
+                } => {
+                    // Done: keep its record and let the core forget it (memory and the
+                    // core's per-operation work stay flat over long runs).
+                    if let Some(call) = self.d.take_closed_call(call_id) {
+                        let i = (call_id.0 - 1) as usize;
+                        self.records[i] = Some(self.record(i, Some(&call)));
+                    }
                 }
                 Event::CrewReleased { crew_id, .. } => {
                     let c = self.crew_index(&crew_id);
@@ -1165,6 +1180,54 @@ impl<'a> Sim<'a> {
         self.send_to_station(c as u32, to);
     }
 
+    /// The record of call `i` from the core's call, if it has one.
+    fn record(&self, i: usize, core: Option<&Call>) -> CallRecord {
+        let spec = &self.calls[i];
+        let rel = |t: Option<i64>| t.map(|t| t - EPOCH_UNIX_MS);
+        let mut rec = CallRecord {
+            id: spec.id,
+            lat: spec.lat,
+            lon: spec.lon,
+            priority: spec.priority,
+            outcome: if self.outcome_off_map[i] {
+                CallOutcome::OffMap
+            } else {
+                CallOutcome::NeverServed
+            },
+            crew: None,
+            received: spec.t,
+            assigned: None,
+            en_route: None,
+            on_scene: None,
+            left_scene: None,
+            at_hospital: None,
+            handover: None,
+            available: None,
+            hospital: self.hospital_of[i].map(|h| self.world.hospitals[h].id.clone()),
+            decisions: 0,
+        };
+        if let Some(k) = core {
+            let t = &k.times;
+            rec.assigned = rel(t.assigned);
+            rec.en_route = rel(t.en_route);
+            rec.on_scene = rel(t.on_scene);
+            rec.left_scene = rel(t.left_scene);
+            rec.at_hospital = rel(t.at_hospital);
+            rec.handover = rel(t.handover);
+            rec.available = rel(t.crew_available);
+            rec.crew = k
+                .assignments
+                .first()
+                .map(|a| a.crew_id.clone())
+                .or_else(|| k.decisions.last().map(|d| d.crew_id.clone()));
+            rec.decisions = k.decisions.len() as u32;
+            if rec.on_scene.is_some() {
+                rec.outcome = CallOutcome::Served;
+            }
+        }
+        rec
+    }
+
     fn finish(mut self) -> RunResult {
         // Crews still busy at the end.
         let end = self.now().max(self.calls_end);
@@ -1179,49 +1242,10 @@ impl<'a> Sim<'a> {
             if spec.t >= self.calls_end {
                 continue;
             }
-            let core = self.d.call(CallId(spec.id));
-            let rel = |t: Option<i64>| t.map(|t| t - EPOCH_UNIX_MS);
-            let mut rec = CallRecord {
-                id: spec.id,
-                lat: spec.lat,
-                lon: spec.lon,
-                priority: spec.priority,
-                outcome: if self.outcome_off_map[i] {
-                    CallOutcome::OffMap
-                } else {
-                    CallOutcome::NeverServed
-                },
-                crew: None,
-                received: spec.t,
-                assigned: None,
-                en_route: None,
-                on_scene: None,
-                left_scene: None,
-                at_hospital: None,
-                handover: None,
-                available: None,
-                hospital: self.hospital_of[i].map(|h| self.world.hospitals[h].id.clone()),
-                decisions: 0,
+            let rec = match self.records[i].take() {
+                Some(r) => r,
+                None => self.record(i, self.d.call(CallId(spec.id))),
             };
-            if let Some(k) = core {
-                let t = &k.times;
-                rec.assigned = rel(t.assigned);
-                rec.en_route = rel(t.en_route);
-                rec.on_scene = rel(t.on_scene);
-                rec.left_scene = rel(t.left_scene);
-                rec.at_hospital = rel(t.at_hospital);
-                rec.handover = rel(t.handover);
-                rec.available = rel(t.crew_available);
-                rec.crew = k
-                    .assignments
-                    .first()
-                    .map(|a| a.crew_id.clone())
-                    .or_else(|| k.decisions.last().map(|d| d.crew_id.clone()));
-                rec.decisions = k.decisions.len() as u32;
-                if rec.on_scene.is_some() {
-                    rec.outcome = CallOutcome::Served;
-                }
-            }
             records.push(rec);
         }
         let busy_by_hour = self

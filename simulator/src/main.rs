@@ -26,6 +26,9 @@ struct Cli {
 enum Command {
     /// Run one scenario and write summary.json, calls.csv and report.html.
     Run(RunArgs),
+    /// Run several policies or crew counts on the same calls over several seeds and
+    /// tabulate the differences with 95 % confidence intervals.
+    Compare(CompareArgs),
 }
 
 #[derive(Args, Clone)]
@@ -101,10 +104,33 @@ struct RunArgs {
     out: PathBuf,
 }
 
+#[derive(Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Policies to compare (the first is the baseline).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "road-eta,straight-line,coverage"
+    )]
+    policies: Vec<String>,
+    /// Crew counts to compare (default: --crews).
+    #[arg(long, value_delimiter = ',')]
+    crew_counts: Vec<usize>,
+    /// Number of seeds (--seed, --seed + 1, ...).
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => run(a),
+        Command::Compare(a) => compare(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,6 +251,103 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         result.calls.len(),
         wall,
         result.calls.len() as f64 / wall.max(1e-9),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn compare(a: CompareArgs) -> anyhow::Result<()> {
+    use simulator::compare::{run_comparison, Variant};
+    let policies = a
+        .policies
+        .iter()
+        .map(|p| SimPolicy::parse(p.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let counts = if a.crew_counts.is_empty() {
+        vec![a.common.crews]
+    } else {
+        a.crew_counts.clone()
+    };
+    if a.seeds == 0 {
+        return Err(SimError::setting("--seeds", "at least one seed").into());
+    }
+    let mut worlds = Vec::new();
+    let mut replay = None;
+    for &n in &counts {
+        let mut c = a.common.clone();
+        c.crews = n;
+        let p = prepare(&c)?;
+        if a.common.calls.is_some() && replay.is_none() {
+            replay = Some(p.calls);
+        }
+        worlds.push((n, p.world));
+    }
+    let mut variants = Vec::new();
+    for &n in &counts {
+        for &p in &policies {
+            variants.push(Variant {
+                label: if counts.len() > 1 {
+                    format!("{}@{n}", p.as_str())
+                } else {
+                    p.as_str().to_string()
+                },
+                policy: p,
+                crews: n,
+            });
+        }
+    }
+    let seeds: Vec<u64> = (0..a.seeds).map(|k| a.common.seed + k).collect();
+    let m = model(&a.common);
+    let base_world = worlds[0].1.clone();
+    let common = a.common.clone();
+    let mut calls_for = |seed: u64| match &replay {
+        Some(calls) => Ok(calls.clone()),
+        None => scenario::generate_calls(&base_world, common.calls_per_day, common.hours, seed, &m),
+    };
+    let opts = options(&a.common, SimPolicy::RoadEta);
+    let pb = if a.common.quiet {
+        ProgressBar::hidden()
+    } else {
+        let pb = ProgressBar::new((variants.len() as u64) * a.seeds);
+        pb.set_style(
+            ProgressStyle::with_template("{msg:30} [{bar:40}] {pos}/{len} runs ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb
+    };
+    let mut last = String::new();
+    let t = Instant::now();
+    let (cmp, first) = run_comparison(
+        &worlds,
+        &variants,
+        &seeds,
+        &mut calls_for,
+        &opts,
+        &mut |label, _| {
+            if label != last {
+                if !last.is_empty() {
+                    pb.inc(1);
+                }
+                last = label.to_string();
+                pb.set_message(last.clone());
+            }
+        },
+    )?;
+    pb.finish_and_clear();
+    let md = cmp.markdown();
+    simulator::output::write(&a.out.join("compare.md"), &md)?;
+    let json = serde_json::to_string_pretty(&cmp)? + "\n";
+    simulator::output::write(&a.out.join("compare.json"), &json)?;
+    for r in &first {
+        let dir = a.out.join(format!("{}@{}", r.policy.as_str(), r.crews));
+        simulator::output::write_run(&dir, r)?;
+    }
+    println!("{md}");
+    println!(
+        "{} runs in {:.1} s; wrote {}",
+        variants.len() as u64 * a.seeds,
+        t.elapsed().as_secs_f64(),
         a.out.display()
     );
     Ok(())

@@ -1209,6 +1209,10 @@ impl Dispatcher {
         let mut servable: Vec<(&Call, usize, bool)> = self
             .open_calls()
             .filter_map(|c| {
+                // Most open calls have every need filled: skip them without allocating.
+                if (0..c.needs.len()).all(|i| c.need_filled(i)) {
+                    return None;
+                }
                 let pending = c.pending_needs();
                 if let Some(i) = need_for(c, &pending, t) {
                     return Some((c, i, false));
@@ -1294,11 +1298,15 @@ impl Dispatcher {
             .map(|c| (c.received(), c.id))
             .collect();
         emergencies.sort();
-        let mut best: Option<Takeover> = None;
+        // Only two ETAs matter for each responding crew (the free crew's and its own), so
+        // they are computed one to one; the ETAs of every crew, for the recorded candidates,
+        // only for the takeover chosen. Both are exact, so the choice is the same as with
+        // every crew's ETAs for every emergency.
+        let mut best: Option<(Takeover, Role)> = None;
+        let from = self.crew_at(slot).snapped;
         for (_, call_id) in emergencies {
             let at = self.calls[&call_id].snapped;
-            let etas = self.crew_etas_to(&at);
-            let Some(mine) = etas[slot as usize] else {
+            let Some(mine) = self.router.eta(&from, &at) else {
                 continue;
             };
             let call = &self.calls[&call_id];
@@ -1312,23 +1320,33 @@ impl Dispatcher {
                     continue;
                 }
                 let cur_slot = self.crew_slot[&a.crew_id];
-                let current = etas[cur_slot as usize].unwrap_or(u32::MAX);
+                let current = self
+                    .router
+                    .eta(&self.crew_at(cur_slot).snapped, &at)
+                    .unwrap_or(u32::MAX);
                 let gain = current.saturating_sub(mine);
                 if gain == 0 || gain < self.config.reassign_gain_ms {
                     continue;
                 }
-                if best.as_ref().is_none_or(|b| gain > b.gain) {
-                    best = Some(Takeover {
-                        gain,
-                        call_id,
-                        prev_slot: cur_slot,
-                        prev: a.clone(),
-                        candidates: self.candidates(&etas, role),
-                        eta: mine,
-                    });
+                if best.as_ref().is_none_or(|(b, _)| gain > b.gain) {
+                    best = Some((
+                        Takeover {
+                            gain,
+                            call_id,
+                            prev_slot: cur_slot,
+                            prev: a.clone(),
+                            candidates: Vec::new(),
+                            eta: mine,
+                        },
+                        role,
+                    ));
                 }
             }
         }
+        let (mut best, role) = best?;
+        let at = self.calls[&best.call_id].snapped;
+        let etas = self.crew_etas_to(&at);
+        best.candidates = self.candidates(&etas, role);
         let Takeover {
             gain,
             call_id,
@@ -1336,7 +1354,7 @@ impl Dispatcher {
             prev,
             candidates,
             eta,
-        } = best?;
+        } = best;
         let decision = Decision {
             call_id,
             crew_id: self.crew_at(slot).id.clone(),

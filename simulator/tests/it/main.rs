@@ -1,4 +1,5 @@
 //! Integration tests of the simulator on the bundled maps.
 
 mod helpers;
+mod policies;
 mod scenarios;

@@ -1,5 +1,6 @@
 //! Integration tests of the dispatch core on the bundled Moscow fragment.
 
+mod archive;
 mod helpers;
 mod multi;
 mod props;
