@@ -12,6 +12,7 @@
 //! * [`demand`]: where people live (road density, or a population file);
 //! * [`places`]: stations and hospitals from files or placed automatically;
 //! * [`coverage`]: the DMEXCLP-style bookkeeping of the coverage-keeping policy;
+//! * [`closures`]: road closures in time windows;
 //! * [`dist`]: lognormal service times;
 //! * [`stats`], [`output`], [`report`]: `summary.json`, `calls.csv`, `report.html`;
 //! * [`compare`]: several policies or crew counts on the same calls, over several seeds;
@@ -37,6 +38,7 @@
 //! ```
 
 pub mod calls;
+pub mod closures;
 pub mod compare;
 pub mod coverage;
 pub mod demand;

@@ -87,6 +87,13 @@ struct CommonArgs {
     /// Moving crews report their position this often (s).
     #[arg(long, default_value_t = 30.0)]
     position_interval_s: f64,
+    /// A road closure: LAT,LON,RADIUS_M,FROM_H,UNTIL_H[,FACTOR] (repeatable; UNTIL_H may be
+    /// empty for "to the end"; a FACTOR slows the roads down instead of closing them).
+    #[arg(long)]
+    closure: Vec<String>,
+    /// Road closures from a CSV (header lat,lon,radius_m,from_h,until_h,factor).
+    #[arg(long)]
+    closures_file: Option<PathBuf>,
     /// Print no progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -196,14 +203,22 @@ fn prepare(a: &CommonArgs) -> anyhow::Result<Prepared> {
     Ok(Prepared { world, calls })
 }
 
-fn options(a: &CommonArgs, policy: SimPolicy) -> RunOptions {
-    RunOptions {
+fn options(a: &CommonArgs, policy: SimPolicy) -> anyhow::Result<RunOptions> {
+    let mut closures = Vec::new();
+    for c in &a.closure {
+        closures.push(simulator::closures::parse(c)?);
+    }
+    if let Some(p) = &a.closures_file {
+        closures.extend(simulator::closures::read_csv(p)?);
+    }
+    Ok(RunOptions {
         policy,
         hours: a.hours,
         drain_hours: a.drain_hours,
         position_interval_s: a.position_interval_s,
+        closures,
         ..RunOptions::default()
-    }
+    })
 }
 
 fn bar(total: usize, quiet: bool, what: &str) -> ProgressBar {
@@ -223,7 +238,7 @@ fn bar(total: usize, quiet: bool, what: &str) -> ProgressBar {
 fn run(a: RunArgs) -> anyhow::Result<()> {
     let policy = SimPolicy::parse(&a.policy)?;
     let p = prepare(&a.common)?;
-    let opts = options(&a.common, policy);
+    let opts = options(&a.common, policy)?;
     let pb = bar(p.calls.len(), a.common.quiet, policy.as_str());
     let t = Instant::now();
     let result = engine::run(&p.world, &p.calls, &opts, &mut |n| {
@@ -232,6 +247,13 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     pb.finish_and_clear();
     let wall = t.elapsed().as_secs_f64();
     let summary = simulator::output::write_run(&a.out, &result)?;
+    let page = simulator::report::html(
+        &[&result],
+        &p.world,
+        &format!("Simulated day: {}", a.common.map.display()),
+        "",
+    )?;
+    simulator::output::write(&a.out.join("report.html"), &page)?;
     let r = &summary.all.response_s;
     println!(
         "{}: {} calls, {} served, {} never served, {} off the map; response p50 {:.0} s, p90 {:.0} s, p95 {:.0} s; within 20 min {:.1} %; utilization {:.1} %",
@@ -304,7 +326,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         Some(calls) => Ok(calls.clone()),
         None => scenario::generate_calls(&base_world, common.calls_per_day, common.hours, seed, &m),
     };
-    let opts = options(&a.common, SimPolicy::RoadEta);
+    let opts = options(&a.common, SimPolicy::RoadEta)?;
     let pb = if a.common.quiet {
         ProgressBar::hidden()
     } else {
@@ -343,6 +365,20 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         let dir = a.out.join(format!("{}@{}", r.policy.as_str(), r.crews));
         simulator::output::write_run(&dir, r)?;
     }
+    let refs: Vec<&engine::RunResult> = first.iter().collect();
+    let extra = format!(
+        "<h2>Over {} seeds (95 % intervals, differences paired with the baseline)</h2><pre>{}</pre><h2>Seed {}</h2>",
+        seeds.len(),
+        md.replace('&', "&amp;").replace('<', "&lt;"),
+        seeds[0]
+    );
+    let page = simulator::report::html(
+        &refs,
+        &worlds[0].1,
+        &format!("Policy comparison: {}", a.common.map.display()),
+        &extra,
+    )?;
+    simulator::output::write(&a.out.join("report.html"), &page)?;
     println!("{md}");
     println!(
         "{} runs in {:.1} s; wrote {}",

@@ -1,1 +1,422 @@
-//! report.html (to come).
+//! `report.html`: one self-contained page (inline SVG drawn with `plotters`, no script, no
+//! external file) with, for one run or a comparison of policies: the response-time
+//! histogram and CDF per policy, calls and busy crews by hour, and a map of the calls
+//! coloured by response time with the stations and hospitals.
+
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+
+use crate::engine::{RunResult, World};
+use crate::error::SimError;
+use crate::stats::{percentile, Summary};
+
+const W: u32 = 860;
+const H: u32 = 380;
+
+fn palette(i: usize) -> RGBColor {
+    const C: [RGBColor; 6] = [
+        RGBColor(31, 119, 180),
+        RGBColor(214, 39, 40),
+        RGBColor(44, 160, 44),
+        RGBColor(148, 103, 189),
+        RGBColor(255, 127, 14),
+        RGBColor(23, 190, 207),
+    ];
+    C[i % C.len()]
+}
+
+fn plot_err(what: &'static str) -> impl Fn(String) -> SimError {
+    move |cause| SimError::Plot { what, cause }
+}
+
+fn label(r: &RunResult) -> String {
+    format!("{} ({} crews)", r.policy.as_str(), r.crews)
+}
+
+fn responses_min(r: &RunResult) -> Vec<i64> {
+    let mut v: Vec<i64> = r.calls.iter().filter_map(|c| c.response_ms()).collect();
+    v.sort_unstable();
+    v
+}
+
+/// Response-time histogram, one-minute bins, policies side by side.
+fn histogram(runs: &[&RunResult]) -> Result<String, SimError> {
+    let e = plot_err("the response-time histogram");
+    let data: Vec<Vec<i64>> = runs.iter().map(|r| responses_min(r)).collect();
+    let max_min = data
+        .iter()
+        .map(|v| percentile(v, 0.99) / 60_000 + 1)
+        .max()
+        .unwrap_or(1)
+        .clamp(5, 120) as usize;
+    let counts: Vec<Vec<f64>> = data
+        .iter()
+        .map(|v| {
+            let mut c = vec![0.0; max_min + 1];
+            for &ms in v {
+                c[((ms / 60_000) as usize).min(max_min)] += 1.0;
+            }
+            let n = v.len().max(1) as f64;
+            c.iter().map(|x| x / n * 100.0).collect()
+        })
+        .collect();
+    let top = counts.iter().flatten().fold(1.0f64, |a, &b| a.max(b)) * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Response time (call to first crew on scene)",
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0f64..(max_min + 1) as f64, 0f64..top)
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("minutes (last bin: that or more)")
+            .y_desc("% of calls served")
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        let k = runs.len().max(1) as f64;
+        for (i, (r, c)) in runs.iter().zip(&counts).enumerate() {
+            let color = palette(i);
+            let w = 0.9 / k;
+            chart
+                .draw_series(c.iter().enumerate().map(|(b, &y)| {
+                    let x0 = b as f64 + 0.05 + i as f64 * w;
+                    Rectangle::new([(x0, 0.0), (x0 + w, y)], color.filled())
+                }))
+                .map_err(|x| e(x.to_string()))?
+                .label(label(r))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        root.present().map_err(|x| e(x.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// Cumulative distribution of response times per policy.
+fn cdf(runs: &[&RunResult]) -> Result<String, SimError> {
+    let e = plot_err("the response-time CDF");
+    let data: Vec<Vec<i64>> = runs.iter().map(|r| responses_min(r)).collect();
+    let max_min = data
+        .iter()
+        .map(|v| percentile(v, 0.99) as f64 / 60_000.0)
+        .fold(10.0f64, f64::max)
+        .min(180.0);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Share of calls reached within a time", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0f64..max_min, 0f64..100f64)
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("minutes")
+            .y_desc("% of calls served")
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        for mark in [8.0, 20.0] {
+            if mark < max_min {
+                chart
+                    .draw_series(LineSeries::new(
+                        vec![(mark, 0.0), (mark, 100.0)],
+                        BLACK.mix(0.3).stroke_width(1),
+                    ))
+                    .map_err(|x| e(x.to_string()))?;
+            }
+        }
+        for (i, (r, v)) in runs.iter().zip(&data).enumerate() {
+            let color = palette(i);
+            let n = v.len().max(1) as f64;
+            let step = (v.len() / 400).max(1);
+            let mut pts: Vec<(f64, f64)> = vec![(0.0, 0.0)];
+            for (k, &ms) in v.iter().enumerate().step_by(step) {
+                pts.push((ms as f64 / 60_000.0, (k + 1) as f64 / n * 100.0));
+            }
+            if let Some(&last) = v.last() {
+                pts.push((last as f64 / 60_000.0, 100.0));
+            }
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(|x| e(x.to_string()))?
+                .label(label(r))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        root.present().map_err(|x| e(x.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// Calls per hour (bars) and mean busy crews per hour (lines, per policy).
+fn by_hour(runs: &[&RunResult]) -> Result<String, SimError> {
+    let e = plot_err("calls and busy crews by hour");
+    let Some(first) = runs.first() else {
+        return Ok(String::new());
+    };
+    let hours = first.hours.ceil().max(1.0) as usize;
+    let mut calls = vec![0.0f64; hours];
+    for c in &first.calls {
+        let h = (c.received / 3_600_000) as usize;
+        if h < hours {
+            calls[h] += 1.0;
+        }
+    }
+    let top = runs
+        .iter()
+        .flat_map(|r| r.busy_by_hour.iter().take(hours).copied())
+        .chain(calls.iter().copied())
+        .fold(1.0f64, f64::max)
+        * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Calls and busy crews by hour", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0f64..hours as f64, 0f64..top)
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("hour of the run")
+            .y_desc("calls / mean busy crews")
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .draw_series(calls.iter().enumerate().map(|(h, &c)| {
+                Rectangle::new(
+                    [(h as f64 + 0.1, 0.0), (h as f64 + 0.9, c)],
+                    RGBColor(190, 190, 190).filled(),
+                )
+            }))
+            .map_err(|x| e(x.to_string()))?
+            .label("calls received")
+            .legend(|(x, y)| {
+                Rectangle::new(
+                    [(x, y - 5), (x + 12, y + 5)],
+                    RGBColor(190, 190, 190).filled(),
+                )
+            });
+        for (i, r) in runs.iter().enumerate() {
+            let color = palette(i);
+            let pts: Vec<(f64, f64)> = r
+                .busy_by_hour
+                .iter()
+                .take(hours)
+                .enumerate()
+                .map(|(h, &b)| (h as f64 + 0.5, b))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(|x| e(x.to_string()))?
+                .label(format!("busy crews, {}", label(r)))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        root.present().map_err(|x| e(x.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// Colour of a response time: green within 8 min, through yellow, red at 20 min and over.
+fn response_color(ms: i64) -> RGBColor {
+    let m = ms as f64 / 60_000.0;
+    let t = ((m - 4.0) / 16.0).clamp(0.0, 1.0);
+    if t < 0.5 {
+        RGBColor((510.0 * t) as u8, 170, 40)
+    } else {
+        RGBColor(230, (170.0 * (2.0 - 2.0 * t)) as u8, 40)
+    }
+}
+
+/// A map of the calls coloured by response time (never served: black), stations (blue
+/// squares) and hospitals (red crosses).
+fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
+    let e = plot_err("the map of response times");
+    let lats = run
+        .calls
+        .iter()
+        .map(|c| c.lat)
+        .chain(world.stations.iter().map(|s| s.lat));
+    let lons = run
+        .calls
+        .iter()
+        .map(|c| c.lon)
+        .chain(world.stations.iter().map(|s| s.lon));
+    let (mut la0, mut la1) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in lats {
+        la0 = la0.min(v);
+        la1 = la1.max(v);
+    }
+    let (mut lo0, mut lo1) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in lons {
+        lo0 = lo0.min(v);
+        lo1 = lo1.max(v);
+    }
+    if !(la0.is_finite() && lo0.is_finite()) {
+        return Ok(String::new());
+    }
+    let pad = 0.002;
+    let (la0, la1, lo0, lo1) = (la0 - pad, la1 + pad, lo0 - pad, lo1 + pad);
+    // Keep the aspect of the ground: a degree of longitude is cos(lat) of one of latitude.
+    let aspect = (lo1 - lo0) * ((la0 + la1) / 2.0).to_radians().cos() / (la1 - la0);
+    let height = ((W as f64 - 80.0) / aspect + 80.0).clamp(300.0, 900.0) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("Response times by place ({}): green within 8 min, red 20 min or more, black never", run.policy.as_str()),
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .x_label_area_size(35)
+            .y_label_area_size(55)
+            .build_cartesian_2d(lo0..lo1, la0..la1)
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("longitude")
+            .y_desc("latitude")
+            .disable_mesh()
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .draw_series(run.calls.iter().map(|c| {
+                let color = match c.response_ms() {
+                    Some(ms) => response_color(ms),
+                    None => BLACK,
+                };
+                Circle::new((c.lon, c.lat), 2, color.mix(0.75).filled())
+            }))
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .draw_series(world.stations.iter().map(|s| {
+                EmptyElement::at((s.lon, s.lat)) + Rectangle::new([(-4, -4), (4, 4)], BLUE.filled())
+            }))
+            .map_err(|x| e(x.to_string()))?
+            .label("station")
+            .legend(|(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], BLUE.filled()));
+        chart
+            .draw_series(
+                world
+                    .hospitals
+                    .iter()
+                    .map(|h| Cross::new((h.lon, h.lat), 6, RED.stroke_width(3))),
+            )
+            .map_err(|x| e(x.to_string()))?
+            .label("hospital")
+            .legend(|(x, y)| Cross::new((x + 4, y), 4, RED.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        root.present().map_err(|x| e(x.to_string()))?;
+    }
+    Ok(svg)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The page for one or several runs on the same calls (the first run's world is mapped).
+/// `extra` is Markdown-free HTML put under the table (e.g. a comparison).
+pub fn html(
+    runs: &[&RunResult],
+    world: &World,
+    title: &str,
+    extra: &str,
+) -> Result<String, SimError> {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:920px;margin:1em auto;color:#222}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f3f3f3}}td:first-child{{text-align:left}}svg{{display:block;margin:1em 0}}</style></head><body>\n<h1>{t}</h1>\n",
+        t = esc(title)
+    );
+    let _ = writeln!(
+        s,
+        "<p>{} crews at {} stations, {} hospitals; {} calls over {} h. Response time: call to first crew on scene. Late: after 20 min or never.</p>",
+        world.crew_station.len(),
+        world.stations.len(),
+        world.hospitals.len(),
+        runs.first().map(|r| r.calls.len()).unwrap_or(0),
+        runs.first().map(|r| r.hours).unwrap_or(0.0)
+    );
+    s.push_str("<table><tr><th>policy</th><th>crews</th><th>served</th><th>never served</th><th>off map</th><th>mean (s)</th><th>p50 (s)</th><th>p90 (s)</th><th>p95 (s)</th><th>within 8 min</th><th>late (&gt;20 min)</th><th>emergencies late</th><th>mean queue (s)</th><th>utilization</th></tr>\n");
+    for r in runs {
+        let m = Summary::of(r);
+        let a = &m.all;
+        let em = &m.by_priority["emergency"].response_s;
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.1} %</td><td>{:.2} %</td><td>{:.2} %</td><td>{:.0}</td><td>{:.1} %</td></tr>",
+            r.policy.as_str(),
+            r.crews,
+            a.served,
+            a.never_served,
+            a.off_map,
+            a.response_s.dist.mean,
+            a.response_s.dist.p50,
+            a.response_s.dist.p90,
+            a.response_s.dist.p95,
+            a.response_s.within_8_min * 100.0,
+            a.response_s.late_over_20_min * 100.0,
+            em.late_over_20_min * 100.0,
+            a.queue_s.mean,
+            m.crew_utilization * 100.0
+        );
+    }
+    s.push_str("</table>\n");
+    s.push_str(extra);
+    s.push_str(&histogram(runs)?);
+    s.push_str(&cdf(runs)?);
+    s.push_str(&by_hour(runs)?);
+    if let Some(first) = runs.first() {
+        s.push_str(&map(first, world)?);
+    }
+    s.push_str("<p>Map data © OpenStreetMap contributors, ODbL 1.0.</p>\n</body></html>\n");
+    Ok(s)
+}

@@ -29,7 +29,6 @@ pub fn router(name: &str) -> Arc<Router> {
 }
 
 /// A router of its own (for tests that add closures).
-#[allow(dead_code)]
 pub fn own_router(name: &str) -> Arc<Router> {
     let shared = router(name);
     Arc::new(Router::new((**shared.graph()).clone(), Default::default()).expect("router"))

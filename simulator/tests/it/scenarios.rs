@@ -275,3 +275,160 @@ fn impossible_settings_are_clear_errors() {
     let err = engine::run(&w, &[], &opts, &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("--position-interval-s"), "{err}");
 }
+
+#[test]
+fn a_closure_in_its_window_slows_the_crew_and_not_after() {
+    let r = crate::helpers::own_router("monaco");
+    let w = world(
+        r.clone(),
+        vec![place(&r, "S1", STATION.0, STATION.1)],
+        vec![],
+    );
+    let calls = vec![
+        // During the slow-down (0 to 1 h), and long after it, when the crew is home again.
+        call(
+            1,
+            600.0,
+            CALL_A.0,
+            CALL_A.1,
+            Priority::Emergency,
+            30.0,
+            120.0,
+            false,
+            0.0,
+        ),
+        call(
+            2,
+            3.0 * 3600.0,
+            CALL_A.0,
+            CALL_A.1,
+            Priority::Emergency,
+            30.0,
+            120.0,
+            false,
+            0.0,
+        ),
+    ];
+    let slow = simulator::closures::parse("43.7352,7.4213,5000,0,1,3").unwrap();
+    let opts = RunOptions {
+        hours: 4.0,
+        closures: vec![slow.clone()],
+        ..Default::default()
+    };
+    let res = engine::run(&w, &calls, &opts, &mut |_| {}).unwrap();
+    let s = r.snap(STATION.0, STATION.1).unwrap();
+    let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
+    let open = i64::from(r.eta(&s, &a).unwrap());
+    assert!(r.closures().is_empty(), "the run removes its closures");
+    let c = r
+        .add_closure(
+            router::ClosureSpec {
+                area: slow.area.clone(),
+                factor: slow.factor,
+                from_ms: None,
+                until_ms: None,
+            },
+            0,
+        )
+        .unwrap();
+    let slowed = i64::from(r.eta(&s, &a).unwrap());
+    r.remove_closure(c.id, 0).unwrap();
+    println!("station->A: {open} ms open, {slowed} ms slowed down");
+    assert!(slowed > 2 * open, "a factor of 3 everywhere");
+    assert_eq!(res.calls[0].response_ms(), Some(30_000 + slowed));
+    assert_eq!(res.calls[1].response_ms(), Some(30_000 + open));
+}
+
+#[test]
+fn a_csv_of_calls_is_replayed_and_calls_off_the_map_are_counted() {
+    let r = router("monaco");
+    let w = world(
+        r.clone(),
+        vec![
+            place(&r, "S1", STATION.0, STATION.1),
+            place(&r, "S2", STATION.0, STATION.1),
+        ],
+        vec![],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calls.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "time,lat,lon,priority\n00:10,{},{},emergency\n900,48.85,2.35,urgent\n00:05:30,{},{},non_urgent\n",
+            CALL_A.0, CALL_A.1, CALL_B.0, CALL_B.1
+        ),
+    )
+    .unwrap();
+    let calls = simulator::calls::read_csv(&path, &CallModel::default(), 1).unwrap();
+    assert_eq!(
+        calls.iter().map(|c| c.t).collect::<Vec<_>>(),
+        [330_000, 600_000, 900_000]
+    );
+    let res = engine::run(
+        &w,
+        &calls,
+        &RunOptions {
+            hours: 2.0,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let outcomes: Vec<CallOutcome> = res.calls.iter().map(|c| c.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            CallOutcome::Served,
+            CallOutcome::Served,
+            CallOutcome::OffMap
+        ]
+    );
+    assert_eq!(res.calls[0].priority, Priority::NonUrgent);
+    assert_eq!(res.calls[1].received, 600_000);
+    let s = simulator::stats::Summary::of(&res);
+    assert_eq!((s.all.calls, s.all.served, s.all.off_map), (3, 2, 1));
+    // Malformed rows are an error naming their lines.
+    std::fs::write(
+        &path,
+        "time,lat,lon,priority\n1,43.73,7.42,emergency\nnoon,43.73,7.42,urgent\n",
+    )
+    .unwrap();
+    let err = simulator::calls::read_csv(&path, &CallModel::default(), 1).unwrap_err();
+    assert!(err.to_string().contains("line 3"), "{err}");
+}
+
+#[test]
+fn the_report_is_one_self_contained_page_with_its_plots() {
+    let r = router("monaco");
+    let w = scenario::build_world(r, &WorldSpec::auto(5)).unwrap();
+    let calls = scenario::generate_calls(&w, 200.0, 6.0, 4, &CallModel::default()).unwrap();
+    let runs: Vec<_> = [SimPolicy::RoadEta, SimPolicy::StraightLine]
+        .into_iter()
+        .map(|policy| {
+            engine::run(
+                &w,
+                &calls,
+                &RunOptions {
+                    policy,
+                    hours: 6.0,
+                    ..Default::default()
+                },
+                &mut |_| {},
+            )
+            .unwrap()
+        })
+        .collect();
+    let refs: Vec<_> = runs.iter().collect();
+    let page = simulator::report::html(&refs, &w, "test", "").unwrap();
+    assert_eq!(
+        page.matches("<svg").count(),
+        4,
+        "histogram, CDF, by hour, map"
+    );
+    assert!(
+        !page.contains("src=\"http"),
+        "nothing loaded from elsewhere"
+    );
+    assert!(page.contains("road-eta (5 crews)") && page.contains("straight-line (5 crews)"));
+}
