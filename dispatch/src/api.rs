@@ -5,7 +5,8 @@
 //! * `POST /api/calls/{id}/handover` (the crew of the call or staff), `GET /api/calls/{id}/handover`
 //!   and `GET /api/calls/{id}/handover/fhir` (an HL7 FHIR R4 Bundle; staff only: medical data);
 //! * `POST /api/crews`, `GET /api/crews`, `GET /api/crews/{id}`, `PUT /api/crews/{id}/position`,
-//!   `POST /api/crews/{id}/status`.
+//!   `POST /api/crews/{id}/status`, `GET /api/crews/{id}/hospital[?capability=]` (the capable
+//!   hospital the crew reaches soonest; `general` by default).
 //!
 //! Dispatchers and admins may do everything; a crew token sees and changes only its own crew
 //! and its own call. `POST /api/calls` retried with the same `Idempotency-Key` creates one call.
@@ -41,6 +42,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/crews/{id}", get(get_crew))
         .route("/api/crews/{id}/position", put(move_crew))
         .route("/api/crews/{id}/status", post(crew_status))
+        .route("/api/crews/{id}/hospital", get(crew_hospital))
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -361,6 +363,27 @@ async fn crew_status(
     crew_json(&state, &id)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+}
+
+#[derive(Deserialize)]
+struct CapabilityQuery {
+    capability: Option<dispatch_core::Capability>,
+}
+
+async fn crew_hospital(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+    q: Result<Query<CapabilityQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    role.require_crew(&id)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let capability = q.capability.unwrap_or(dispatch_core::Capability::General);
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || crate::hospitals::nearest_for(&st, &id, capability))
+        .await
+        .map_err(ApiError::internal)?
+        .map(Json)
 }
 
 fn crew_of_call(state: &AppState, id: CallId) -> Result<(Vec<String>, i64), ApiError> {

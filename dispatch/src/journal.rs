@@ -3,15 +3,17 @@
 //! rebuilding of the dispatch state from the log when the service starts.
 //!
 //! Every log entry is a JSON object with a `type`. Entries of the dispatch core's
-//! [`Event`] types rebuild the state through [`Dispatcher::replay`]; an `assignment` entry
-//! (the message a crew's tablet receives, stored without its route geometry, which is
-//! computed again when sent) changes nothing on replay. Clients receive every entry with its
-//! `seq`, the entry's sequence number in the log.
+//! [`Event`] types rebuild the state through [`Dispatcher::replay`]; `closure_added` and
+//! `closure_removed` rebuild the router's closures (the closure ids come out the same, as
+//! the router numbers closures in order); `assignment` and `reroute` entries (the messages a
+//! crew's tablet receives, stored without their route geometry, which is computed again when
+//! sent) and `closures_changed` (a closure's time window opened or closed) change nothing on
+//! replay. Clients receive every entry with its `seq`, the entry's sequence number in the log.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use dispatch_core::{CallId, DispatchConfig, Dispatcher, Event};
+use dispatch_core::{CallId, CrewStatus, DispatchConfig, Dispatcher, Event};
 use router::Router;
 use serde_json::{json, Value};
 
@@ -46,19 +48,63 @@ pub fn entries(router: &Router, core: &Dispatcher, events: &[Event], now: i64) -
         if let Some((crew_id, call_id)) = assignment_of(e) {
             if let Some(mut full) = assignment_message(router, core, &crew_id, call_id) {
                 full["at"] = json!(now);
-                let mut stored = full.clone();
-                if let Some(route) = stored.get_mut("route").and_then(Value::as_object_mut) {
-                    route.remove("geometry");
-                }
-                out.push(Entry {
-                    stored,
-                    published: full,
-                    crew: Some(crew_id),
-                });
+                out.push(without_geometry(full, Some(crew_id)));
             }
         }
     }
     out
+}
+
+/// The message a tablet receives when its route changes (a closure opened or closed):
+/// like [`assignment_message`], of type `reroute` with the `reason`.
+pub fn reroute_entry(
+    router: &Router,
+    core: &Dispatcher,
+    crew_id: &str,
+    call_id: CallId,
+    reason: &str,
+    now: i64,
+) -> Option<Entry> {
+    let mut full = assignment_message(router, core, crew_id, call_id)?;
+    full["type"] = json!("reroute");
+    full["reason"] = json!(reason);
+    full["at"] = json!(now);
+    Some(without_geometry(full, Some(crew_id.to_string())))
+}
+
+/// The crews driving to a call (dispatched or en route) and their calls.
+pub fn driving(core: &Dispatcher) -> Vec<(String, CallId)> {
+    core.crews()
+        .filter(|c| matches!(c.status, CrewStatus::Dispatched | CrewStatus::EnRoute))
+        .filter_map(|c| Some((c.id.clone(), c.call?)))
+        .collect()
+}
+
+/// The ETA (ms) of every driving crew to its call under the router's current weights.
+pub fn driving_etas(router: &Router, core: &Dispatcher) -> Vec<(String, CallId, Option<u32>)> {
+    driving(core)
+        .into_iter()
+        .map(|(crew, call)| {
+            let eta = core
+                .crew(&crew)
+                .zip(core.call(call))
+                .and_then(|(c, k)| router.eta(&c.snapped, &k.snapped));
+            (crew, call, eta)
+        })
+        .collect()
+}
+
+/// An entry stored without the route geometry and published with it.
+fn without_geometry(full: Value, crew: Option<String>) -> Entry {
+    let mut stored = full.clone();
+    if let Some(route) = stored.get_mut("route").and_then(Value::as_object_mut) {
+        route.remove("geometry");
+    }
+    Entry {
+        stored,
+        published: full,
+        crew,
+    }
 }
 
 /// The crew an event concerns, if any (its tablet receives it).
@@ -187,14 +233,17 @@ pub fn numbered(e: &StoredEvent) -> Numbered {
 const PAGE: i64 = 10_000;
 
 /// Rebuilds the dispatcher from the whole log, and returns it with the last `keep` entries
-/// (for the hub) and the log's last sequence number.
+/// (for the hub) and the log's last sequence number. With `closures`, the closures of the
+/// log are also added to the router (when the service starts: the router must have none).
 pub async fn restore(
     store: &Store,
     router: Arc<Router>,
     config: DispatchConfig,
     keep: usize,
+    closures: bool,
 ) -> Result<(Dispatcher, Vec<Numbered>, i64), StoreError> {
-    let mut core = Dispatcher::new(router, config);
+    let now = crate::state::now_ms();
+    let mut core = Dispatcher::new(router.clone(), config);
     let mut tail = std::collections::VecDeque::with_capacity(keep.min(1 << 16));
     let mut after = 0;
     loop {
@@ -210,17 +259,44 @@ pub async fn restore(
                 });
             }
             after = stored.seq;
-            if stored.event.get("type").and_then(Value::as_str) != Some("assignment") {
-                let event: Event = serde_json::from_value(stored.event.clone()).map_err(|e| {
-                    StoreError::Replay {
-                        seq: stored.seq,
-                        message: format!("not a dispatch event: {e}"),
+            let fail = |message: String| StoreError::Replay {
+                seq: stored.seq,
+                message,
+            };
+            match stored.event.get("type").and_then(Value::as_str) {
+                Some("assignment" | "reroute" | "closures_changed") => {}
+                Some("closure_added") => {
+                    if closures {
+                        let spec =
+                            router::http::parse_closure_request(stored.event["request"].clone())
+                                .map_err(fail)?;
+                        let added = router
+                            .add_closure(spec, now)
+                            .map_err(|e| fail(e.to_string()))?;
+                        let logged = stored.event["closure"]["id"].as_u64();
+                        if logged != Some(added.id) {
+                            return Err(fail(format!(
+                                "closure {logged:?} came back as {}",
+                                added.id
+                            )));
+                        }
                     }
-                })?;
-                core.replay(&event).map_err(|e| StoreError::Replay {
-                    seq: stored.seq,
-                    message: e.to_string(),
-                })?;
+                }
+                Some("closure_removed") => {
+                    if closures {
+                        let id = stored.event["id"]
+                            .as_u64()
+                            .ok_or_else(|| fail("closure_removed without an id".into()))?;
+                        router
+                            .remove_closure(id, now)
+                            .map_err(|e| fail(e.to_string()))?;
+                    }
+                }
+                _ => {
+                    let event: Event = serde_json::from_value(stored.event.clone())
+                        .map_err(|e| fail(format!("not a dispatch event: {e}")))?;
+                    core.replay(&event).map_err(|e| fail(e.to_string()))?;
+                }
             }
             if keep > 0 {
                 if tail.len() == keep {

@@ -8,8 +8,10 @@
 //! * [`map`]: open a map given as `.osm.pbf` (imported once, cached as `.graph`) or `.graph`;
 //! * [`auth`]: bearer tokens and roles;
 //! * [`api`]: the calls and crews REST API;
+//! * [`closures`]: live road closures, durable, with re-routes pushed to tablets;
 //! * [`ws`]: the console and tablet websockets;
 //! * [`handover`]: the hospital handover and its HL7 FHIR R4 export;
+//! * [`hospitals`]: hospitals from the map or a file, and the one a crew reaches soonest;
 //! * [`hub`]: numbered log entries broadcast to consoles and tablets, resumable;
 //! * [`journal`]: what an operation writes to the event log, and the restart from it;
 //! * [`state`]: the shared state and the single writer (decide, commit, then publish);
@@ -37,8 +39,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod closures;
 pub mod error;
 pub mod handover;
+pub mod hospitals;
 pub mod hub;
 pub mod journal;
 pub mod map;

@@ -31,6 +31,10 @@ enum Command {
         /// The service restarts from the state it holds.
         #[arg(long, default_value = "sqlite://dispatch.db")]
         db: String,
+        /// Hospitals: a JSON file (`[{"id", "name", "lat", "lon", "capabilities": [..]}]`).
+        /// Default: the hospitals mapped in the map's .osm.pbf.
+        #[arg(long)]
+        hospitals: Option<PathBuf>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
@@ -61,9 +65,10 @@ fn main() -> ExitCode {
         Command::Serve {
             map,
             db,
+            hospitals,
             listen,
             tokens,
-        } => serve(map, db, listen, tokens),
+        } => serve(map, db, hospitals, listen, tokens),
         Command::Import {
             map,
             output,
@@ -89,7 +94,13 @@ fn default_map() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/heidelberg.osm.pbf")
 }
 
-fn serve(map: Option<PathBuf>, db: String, listen: String, tokens: PathBuf) -> anyhow::Result<()> {
+fn serve(
+    map: Option<PathBuf>,
+    db: String,
+    hospitals: Option<PathBuf>,
+    listen: String,
+    tokens: PathBuf,
+) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -116,6 +127,13 @@ fn serve(map: Option<PathBuf>, db: String, listen: String, tokens: PathBuf) -> a
         g.arc_count(),
         started.elapsed()
     );
+    let hospitals = match &hospitals {
+        Some(file) => dispatch::hospitals::load_file(file)?,
+        None if dispatch::map::is_pbf(&map) => {
+            dispatch::hospitals::from_places(&osm_data::hospitals(&map)?)
+        }
+        None => Vec::new(),
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let started = Instant::now();
@@ -137,6 +155,13 @@ fn serve(map: Option<PathBuf>, db: String, listen: String, tokens: PathBuf) -> a
                 started.elapsed()
             );
         }
+        let known = hospitals.len();
+        let st = state.clone();
+        let added =
+            tokio::task::spawn_blocking(move || dispatch::hospitals::register(&st, hospitals))
+                .await?
+                .map_err(|e| anyhow::anyhow!("cannot add the hospitals: {}", e.message))?;
+        println!("hospitals: {known} given, {added} new");
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -33,7 +33,8 @@ pub fn graph_path_for(pbf: &Path) -> PathBuf {
     pbf.with_file_name(format!("{stem}.graph"))
 }
 
-fn is_pbf(path: &Path) -> bool {
+/// Whether `path` names an OpenStreetMap PBF extract (by its extension).
+pub fn is_pbf(path: &Path) -> bool {
     path.to_string_lossy().ends_with(".pbf")
 }
 

@@ -96,6 +96,11 @@ pub struct Effect<T> {
     pub upserts: Vec<(String, String, Value)>,
     /// The response stored under the idempotency key.
     pub response: Option<Value>,
+    /// Further log entries, after those of the events (closures, re-routes).
+    pub entries: Vec<journal::Entry>,
+    /// Undoes what the operation changed outside the dispatch core (the router's closures)
+    /// when the change cannot be committed.
+    pub on_failure: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl<T> Effect<T> {
@@ -106,6 +111,8 @@ impl<T> Effect<T> {
             out,
             upserts: Vec::new(),
             response: None,
+            entries: Vec::new(),
+            on_failure: None,
         }
     }
 }
@@ -127,8 +134,14 @@ impl AppState {
         config: ServiceConfig,
         store: Store,
     ) -> Result<AppState, StoreError> {
-        let (core, tail, last) =
-            journal::restore(&store, router.clone(), config.dispatch, config.hub_window).await?;
+        let (core, tail, last) = journal::restore(
+            &store,
+            router.clone(),
+            config.dispatch,
+            config.hub_window,
+            true,
+        )
+        .await?;
         let hub = Hub::new(config.hub_window, last as u64);
         hub.preload(tail);
         if last > 0 {
@@ -185,7 +198,11 @@ impl AppState {
         }
         let now = now_ms();
         let effect = op(&mut core, now)?;
-        let entries = journal::entries(&inner.router, &core, &effect.events, now);
+        let mut entries = journal::entries(&inner.router, &core, &effect.events, now);
+        entries.extend(effect.entries);
+        if entries.is_empty() && idempotency_key.is_none() && effect.upserts.is_empty() {
+            return Ok(Applied::Done(effect.out));
+        }
         let journal::Snapshots {
             mut upserts,
             deletes,
@@ -215,6 +232,9 @@ impl AppState {
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed: rebuilding the state from the store");
+                if let Some(undo) = effect.on_failure {
+                    undo();
+                }
                 inner.stale.store(true, Ordering::Release);
                 let _ = self.rebuild(&mut core);
                 Err(ApiError::unavailable(e))
@@ -230,6 +250,7 @@ impl AppState {
             inner.router.clone(),
             inner.dispatch,
             0,
+            false,
         ));
         match restored {
             Ok((fresh, _, _)) => {

@@ -10,7 +10,8 @@
 //! * [`reader`]: the two passes over the PBF file;
 //! * [`build`]: junctions, segments, turn expansion, largest strongly connected component;
 //! * [`graph`]: the graph's arrays and accessors;
-//! * [`graph_file`]: the on-disk format.
+//! * [`graph_file`]: the on-disk format;
+//! * [`places`]: hospitals mapped in the same file.
 //!
 //! Glossary: a *segment* is a stretch of one OSM way between two junctions; an *arc* is a
 //! directed move along a segment; a *crew* is an ambulance and its staff (see `dispatch`).
@@ -31,6 +32,7 @@ pub mod build;
 pub mod error;
 pub mod graph;
 pub mod graph_file;
+pub mod places;
 pub mod profile;
 pub mod reader;
 pub mod tags;
@@ -41,6 +43,7 @@ use std::time::{Duration, Instant};
 pub use build::BuildStats;
 pub use error::{Error, Result};
 pub use graph::{haversine_m, BoundingBox, Coord, GraphMeta, RoadGraph};
+pub use places::{hospitals, Place};
 pub use profile::{fnv1a64, Profile};
 pub use reader::{Progress, ReadCounts};
 

@@ -685,6 +685,17 @@ impl Router {
         Ok(removed)
     }
 
+    /// Puts back a closure removed with [`Router::remove_closure`], under its own id (to undo
+    /// a removal that could not be recorded).
+    pub fn reinstate_closure(&self, closure: Closure, now_ms: i64) {
+        let mut book = self.book.lock().unwrap_or_else(|e| e.into_inner());
+        let pos = book.list.partition_point(|c| c.id < closure.id);
+        book.next_id = book.next_id.max(closure.id + 1);
+        book.list.insert(pos, closure);
+        book.applied.insert(pos, false);
+        self.apply(&mut book, now_ms);
+    }
+
     /// The closures, in force or scheduled.
     pub fn closures(&self) -> Vec<Closure> {
         self.book

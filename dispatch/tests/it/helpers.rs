@@ -35,6 +35,21 @@ pub fn shared_router(name: &'static str) -> Arc<Router> {
         .clone()
 }
 
+/// A Heidelberg router of its own, for a test that changes its closures (they must not leak
+/// into the other tests). The order is computed once and shared.
+pub fn own_router() -> Arc<Router> {
+    static ORDER: OnceLock<Vec<u32>> = OnceLock::new();
+    let g = osm_data::import(
+        &data("heidelberg.osm.pbf"),
+        &osm_data::Profile::default(),
+        &mut |_| {},
+    )
+    .unwrap()
+    .graph;
+    let order = ORDER.get_or_init(|| router::engine::compute_order(&g));
+    Arc::new(Router::with_order(g, order, Default::default()).unwrap())
+}
+
 /// A running server; stops when dropped.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.

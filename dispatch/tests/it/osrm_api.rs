@@ -175,16 +175,7 @@ async fn table_matches_routes_and_nearest_returns_n_points() {
 #[tokio::test]
 async fn closures_change_routes_at_once_and_reopen() {
     // Its own router: closures must not leak into the other tests.
-    let g = osm_data::import(
-        &crate::helpers::data("heidelberg.osm.pbf"),
-        &osm_data::Profile::default(),
-        &mut |_| {},
-    )
-    .unwrap()
-    .graph;
-    let order = router::engine::compute_order(&g);
-    let router =
-        std::sync::Arc::new(router::Router::with_order(g, &order, Default::default()).unwrap());
+    let router = crate::helpers::own_router();
     let s = start(router.clone()).await;
     let client = client(DISPATCHER);
     let url = format!("{}/route/v1/driving/{A};{B}", s.base);

@@ -187,6 +187,37 @@ async fn kill_9_loses_nothing_acknowledged(db: TestDb) {
     assert_eq!(code, 201);
     assert_eq!(v["status"], "assigned", "every crew is busy now: {v}");
 
+    // A closure (scheduled, so routes are unchanged) is part of the state too.
+    let (code, closure) = post(
+        &c,
+        format!("{base}/api/closures"),
+        json!({"way_ids": [23646019], "factor": 3.0, "from": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{closure}");
+    let closures_before = get(&c, format!("{base}/api/closures")).await;
+
+    // Hospitals come from the map: the nearest with a general emergency department.
+    let offer = get(&crew, format!("{base}/api/crews/A1/hospital")).await;
+    assert!(
+        offer["hospital"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("osm:"),
+        "{offer}"
+    );
+    assert!(offer["eta_s"].as_f64().unwrap() > 0.0, "{offer}");
+    let pci = get(
+        &crew,
+        format!("{base}/api/crews/A1/hospital?capability=pci"),
+    )
+    .await;
+    assert_eq!(
+        pci["hospital"],
+        Value::Null,
+        "no PCI centre is tagged in the map: {pci}"
+    );
+
     // What every client was told so far.
     let calls_before = get(&c, format!("{base}/api/calls")).await;
     let crews_before = get(&c, format!("{base}/api/crews")).await;
@@ -245,6 +276,10 @@ async fn kill_9_loses_nothing_acknowledged(db: TestDb) {
         assert_eq!(by_id(&calls_after, &call["id"]).as_ref(), Some(call));
     }
     assert_eq!(get(&c, format!("{base}/api/crews")).await, crews_before);
+    assert_eq!(
+        get(&c, format!("{base}/api/closures")).await,
+        closures_before
+    );
     assert_eq!(
         get(&c, format!("{base}/api/calls/{a1_call}/handover/fhir")).await,
         fhir_before

@@ -259,3 +259,32 @@ fn blocking_barrier_allows_only_turning_back() {
     }
     assert!(checked > 10, "{checked} barrier turns checked");
 }
+
+#[test]
+fn hospitals_are_read_from_the_map_as_nodes_and_ways() {
+    let places = osm_data::hospitals(&map_path("heidelberg")).unwrap();
+    for p in &places {
+        eprintln!(
+            "{} {:?} {:.5},{:.5} {:?}",
+            p.osm_id, p.name, p.lat, p.lon, p.tags
+        );
+    }
+    assert!(!places.is_empty());
+    // Every place lies in the map's area and is a hospital.
+    for p in &places {
+        assert!(
+            (49.3..49.5).contains(&p.lat) && (8.5..8.9).contains(&p.lon),
+            "{p:?}"
+        );
+        assert!(
+            p.tags.get("amenity").map(String::as_str) == Some("hospital")
+                || p.tags.get("healthcare").map(String::as_str) == Some("hospital"),
+            "{p:?}"
+        );
+    }
+    // Sorted and unique.
+    assert!(places.windows(2).all(|w| w[0].osm_id < w[1].osm_id));
+    // A missing file is an error that names it.
+    let err = osm_data::hospitals(&std::path::Path::new("no-such-map.osm.pbf")).unwrap_err();
+    assert!(err.to_string().contains("no-such-map"), "{err}");
+}

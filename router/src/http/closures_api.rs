@@ -105,8 +105,8 @@ fn polygon_ring(v: &Value) -> Result<Vec<(f64, f64)>, ApiError> {
         .collect()
 }
 
-pub(super) fn closure_json(c: &Closure, now: i64) -> Value {
-    let area = match &c.spec.area {
+fn area_json(area: &ClosureArea) -> Value {
+    match area {
         ClosureArea::Ways(ids) => json!({"way_ids": ids}),
         ClosureArea::Polygon(ring) => {
             json!({"polygon": {"type": "Polygon", "coordinates": [ring.iter().map(|&(lon, lat)| json!([lon, lat])).collect::<Vec<_>>()]}})
@@ -114,7 +114,13 @@ pub(super) fn closure_json(c: &Closure, now: i64) -> Value {
         ClosureArea::Near { lat, lon, radius_m } => {
             json!({"point": {"lat": lat, "lon": lon}, "radius_m": radius_m})
         }
-    };
+    }
+}
+
+/// A closure as the API shows it at `now` (Unix ms): its id, area, factor, window, whether
+/// it is in force and how many arcs it covers.
+pub fn closure_json(c: &Closure, now: i64) -> Value {
+    let area = area_json(&c.spec.area);
     let mut v = json!({
         "id": c.id,
         "factor": c.spec.factor,
@@ -130,12 +136,31 @@ pub(super) fn closure_json(c: &Closure, now: i64) -> Value {
     v
 }
 
-/// `POST /api/closures`.
-pub(super) async fn create(
-    State(router): State<Arc<Router>>,
-    body: Result<Json<NewClosure>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(req) = body.map_err(|e| bad_request(e.body_text()))?;
+/// Reads the JSON body of `POST /api/closures` (see the module docs); the message says
+/// what is wrong.
+pub fn parse_closure_request(body: Value) -> Result<ClosureSpec, String> {
+    let req: NewClosure = serde_json::from_value(body).map_err(|e| e.to_string())?;
+    spec_of(req).map_err(|e| e.2)
+}
+
+/// The request body that gives back `spec` through [`parse_closure_request`].
+pub fn closure_request_json(spec: &ClosureSpec) -> Value {
+    let mut v = area_json(&spec.area);
+    if let Value::Object(m) = &mut v {
+        if let Some(f) = spec.factor {
+            m.insert("factor".into(), json!(f));
+        }
+        if let Some(t) = spec.from_ms {
+            m.insert("from".into(), format_time(t));
+        }
+        if let Some(t) = spec.until_ms {
+            m.insert("until".into(), format_time(t));
+        }
+    }
+    v
+}
+
+fn spec_of(req: NewClosure) -> Result<ClosureSpec, ApiError> {
     let area = match (req.polygon, req.way_ids, req.point) {
         (Some(p), None, None) => ClosureArea::Polygon(polygon_ring(&p)?),
         (None, Some(ids), None) => ClosureArea::Ways(ids),
@@ -146,7 +171,7 @@ pub(super) async fn create(
         },
         _ => return Err(bad_request("give exactly one of polygon, way_ids or point")),
     };
-    let spec = ClosureSpec {
+    Ok(ClosureSpec {
         area,
         factor: req.factor,
         from_ms: req
@@ -159,7 +184,16 @@ pub(super) async fn create(
             .as_deref()
             .map(|v| parse_time("until", v))
             .transpose()?,
-    };
+    })
+}
+
+/// `POST /api/closures`.
+pub(super) async fn create(
+    State(router): State<Arc<Router>>,
+    body: Result<Json<NewClosure>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(req) = body.map_err(|e| bad_request(e.body_text()))?;
+    let spec = spec_of(req)?;
     let now = now_ms();
     let r = router.clone();
     let closure = tokio::task::spawn_blocking(move || r.add_closure(spec, now))
@@ -251,4 +285,27 @@ pub(super) async fn remove(
                 format!("no closure with id {id}"),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closure_request_survives_the_round_trip_through_its_json() {
+        for body in [
+            json!({"way_ids": [23646019, 5], "factor": 2.5, "from": "2026-11-25T01:10:00Z", "until": "2026-11-25T02:50:00Z"}),
+            json!({"point": {"lat": 49.41, "lon": 8.69}, "radius_m": 50.0}),
+            json!({"polygon": {"type": "Polygon", "coordinates": [[[8.68, 49.40], [8.69, 49.40], [8.69, 49.41], [8.68, 49.40]]]}}),
+        ] {
+            let spec = parse_closure_request(body.clone()).unwrap();
+            let again = closure_request_json(&spec);
+            assert_eq!(again, body);
+            assert_eq!(parse_closure_request(again).unwrap(), spec);
+        }
+        let err = parse_closure_request(json!({"way_ids": [1], "colour": "red"})).unwrap_err();
+        assert!(err.contains("colour"), "{err}");
+        let err = parse_closure_request(json!({"way_ids": [1], "from": "yesterday"})).unwrap_err();
+        assert!(err.contains("RFC 3339"), "{err}");
+    }
 }

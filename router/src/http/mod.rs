@@ -17,12 +17,22 @@ use crate::Router;
 
 pub use osrm::MAX_TABLE_SIZE;
 
-/// The axum routes of the router's HTTP API, over a shared [`Router`].
-pub fn routes(router: Arc<Router>) -> axum::Router {
+pub use closures_api::{closure_json, closure_request_json, parse_closure_request};
+
+/// The OSRM routes only (`route`, `table`, `nearest`), for a service that handles closures
+/// itself.
+pub fn osrm_routes(router: Arc<Router>) -> axum::Router {
     axum::Router::new()
         .route("/route/v1/{profile}/{coordinates}", get(osrm::route))
         .route("/table/v1/{profile}/{coordinates}", get(osrm::table))
         .route("/nearest/v1/{profile}/{coordinates}", get(osrm::nearest))
+        .with_state(router)
+}
+
+/// The axum routes of the router's HTTP API, over a shared [`Router`]: the OSRM routes and
+/// the closures API.
+pub fn routes(router: Arc<Router>) -> axum::Router {
+    let closures = axum::Router::new()
         .route(
             "/api/closures",
             get(closures_api::list).post(closures_api::create),
@@ -31,7 +41,8 @@ pub fn routes(router: Arc<Router>) -> axum::Router {
             "/api/closures/{id}",
             delete(closures_api::remove).get(closures_api::get_one),
         )
-        .with_state(router)
+        .with_state(router.clone());
+    osrm_routes(router).merge(closures)
 }
 
 /// Current time as Unix milliseconds.

@@ -1,0 +1,217 @@
+//! Live road closures and slow-downs through the dispatch service: `POST /api/closures`,
+//! `GET /api/closures`, `GET|DELETE /api/closures/{id}` (the request and answer shapes are the
+//! router's, see `router::http`), and the time-window ticker.
+//!
+//! A closure is an operation like any other: it is written to the event log
+//! (`closure_added`, `closure_removed`; restored on start), shown to consoles, and every crew
+//! driving to a call whose ETA changes gets its new route on its tablet at once (a `reroute`
+//! message). When a closure's time window opens or closes, consoles get `closures_changed` and
+//! every driving crew a `reroute`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Json;
+use dispatch_core::{CallId, Dispatcher};
+use router::{Router, RouterError};
+use serde_json::{json, Value};
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::journal::{self, Entry};
+use crate::state::{AppState, Effect};
+
+/// The closure routes.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/closures", get(list).post(create))
+        .route("/api/closures/{id}", get(get_one).delete(remove))
+}
+
+fn entry(v: Value) -> Entry {
+    Entry {
+        stored: v.clone(),
+        published: v,
+        crew: None,
+    }
+}
+
+fn router_error(e: RouterError) -> ApiError {
+    match e {
+        RouterError::InvalidClosure(m) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_closure", m)
+        }
+        RouterError::UnknownClosure(id) => ApiError::not_found(format!("no closure with id {id}")),
+        other => ApiError::internal(other),
+    }
+}
+
+/// `reroute` entries for the driving crews whose ETA is not what it was (`before`).
+fn reroutes(
+    router: &Router,
+    core: &Dispatcher,
+    before: &[(String, CallId, Option<u32>)],
+    now: i64,
+) -> Vec<Entry> {
+    let after = journal::driving_etas(router, core);
+    after
+        .iter()
+        .filter(|a| !before.contains(a))
+        .filter_map(|(crew, call, _)| {
+            journal::reroute_entry(router, core, crew, *call, "closure", now)
+        })
+        .collect()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !role.is_staff() {
+        return Err(ApiError::forbidden(
+            "only dispatchers and admins may change closures",
+        ));
+    }
+    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let spec = router::http::parse_closure_request(body).map_err(ApiError::bad_request)?;
+    let st = state.clone();
+    let applied = tokio::task::spawn_blocking(move || {
+        let router = st.0.router.clone();
+        st.apply(None, move |core, now| {
+            let before = journal::driving_etas(&router, core);
+            let closure = router.add_closure(spec, now).map_err(router_error)?;
+            if closure.arcs.is_empty() {
+                tracing::info!(id = closure.id, "closure covers no road of the map");
+            }
+            let shown = router::http::closure_json(&closure, now);
+            let mut entries = vec![entry(json!({
+                "type": "closure_added",
+                "closure": shown,
+                "request": router::http::closure_request_json(&closure.spec),
+                "at": now,
+            }))];
+            entries.extend(reroutes(&router, core, &before, now));
+            let id = closure.id;
+            let undo = router.clone();
+            Ok(Effect {
+                entries,
+                on_failure: Some(Box::new(move || {
+                    let _ = undo.remove_closure(id, now);
+                })),
+                ..Effect::new(Vec::new(), shown)
+            })
+        })
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    match applied {
+        crate::state::Applied::Done(v) | crate::state::Applied::Replayed(v) => {
+            Ok((StatusCode::CREATED, Json(v)))
+        }
+    }
+}
+
+async fn list(State(state): State<AppState>, Auth(_): Auth) -> Json<Value> {
+    let now = crate::state::now_ms();
+    Json(json!(state
+        .0
+        .router
+        .closures()
+        .iter()
+        .map(|c| router::http::closure_json(c, now))
+        .collect::<Vec<_>>()))
+}
+
+fn parse_id(id: &str) -> Result<u64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(format!("no closure with id {id:?}")))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    Auth(_): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .router
+        .closures()
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| Json(router::http::closure_json(c, crate::state::now_ms())))
+        .ok_or_else(|| ApiError::not_found(format!("no closure with id {id}")))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if !role.is_staff() {
+        return Err(ApiError::forbidden(
+            "only dispatchers and admins may change closures",
+        ));
+    }
+    let id = parse_id(&id)?;
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let router = st.0.router.clone();
+        st.apply(None, move |core, now| {
+            let before = journal::driving_etas(&router, core);
+            let removed = router.remove_closure(id, now).map_err(router_error)?;
+            let mut entries = vec![entry(json!({
+                "type": "closure_removed",
+                "id": id,
+                "at": now,
+            }))];
+            entries.extend(reroutes(&router, core, &before, now));
+            let undo = router.clone();
+            Ok(Effect {
+                entries,
+                on_failure: Some(Box::new(move || undo.reinstate_closure(removed, now))),
+                ..Effect::new(Vec::new(), ())
+            })
+        })
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Applies the closures' time windows at the current time; when a window opened or closed,
+/// consoles get `closures_changed` (the closures in force) and every driving crew its route.
+pub fn tick(state: &AppState) -> Result<(), ApiError> {
+    let router = state.0.router.clone();
+    state
+        .apply(None, move |core, now| {
+            if !router.refresh(now) {
+                return Ok(Effect::new(Vec::new(), ()));
+            }
+            let active: Vec<u64> = router
+                .closures()
+                .iter()
+                .filter(|c| c.spec.active_at(now))
+                .map(|c| c.id)
+                .collect();
+            let mut entries = vec![entry(json!({
+                "type": "closures_changed",
+                "active": active,
+                "at": now,
+            }))];
+            entries.extend(
+                journal::driving(core)
+                    .into_iter()
+                    .filter_map(|(crew, call)| {
+                        journal::reroute_entry(&router, core, &crew, call, "closure_window", now)
+                    }),
+            );
+            Ok(Effect {
+                entries,
+                ..Effect::new(Vec::new(), ())
+            })
+        })
+        .map(|_| ())
+}

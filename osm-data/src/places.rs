@@ -1,0 +1,136 @@
+//! Places of interest read from the same PBF as the roads: hospitals (`amenity=hospital` or
+//! `healthcare=hospital`, mapped as a node or as a closed way, whose position is then the mean
+//! of its nodes). Hospitals mapped only as multipolygon relations are not read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use osmpbfreader::{OsmObj, OsmPbfReader, Tags};
+
+use crate::error::{Error, Result};
+use crate::reader::check_framing;
+
+/// A hospital as mapped in OpenStreetMap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// `n<id>` for a node, `w<id>` for a way.
+    pub osm_id: String,
+    /// Its `name` (empty when unnamed).
+    pub name: String,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// The tags that say what it treats: `emergency`, `healthcare:speciality`,
+    /// `healthcare`, `amenity`.
+    pub tags: BTreeMap<String, String>,
+}
+
+const KEPT_TAGS: [&str; 4] = [
+    "emergency",
+    "healthcare:speciality",
+    "healthcare",
+    "amenity",
+];
+
+fn is_hospital(tags: &Tags) -> bool {
+    tags.get("amenity").is_some_and(|v| v == "hospital")
+        || tags.get("healthcare").is_some_and(|v| v == "hospital")
+}
+
+fn kept(tags: &Tags) -> (String, BTreeMap<String, String>) {
+    let name = tags.get("name").map(|s| s.to_string()).unwrap_or_default();
+    let kept = KEPT_TAGS
+        .iter()
+        .filter_map(|k| Some((k.to_string(), tags.get(*k)?.to_string())))
+        .collect();
+    (name, kept)
+}
+
+/// The hospitals of the PBF file at `path`, ordered by `osm_id`.
+pub fn hospitals(path: &Path) -> Result<Vec<Place>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    check_framing(&bytes).map_err(|reason| Error::Pbf {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(path, &bytes))).unwrap_or_else(
+        |_| {
+            Err(Error::Pbf {
+                path: path.to_path_buf(),
+                reason: "corrupt data (the block decoder failed)".into(),
+            })
+        },
+    )
+}
+
+fn pbf_error(path: &Path, e: osmpbfreader::Error) -> Error {
+    Error::Pbf {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
+    let mut places = Vec::new();
+    // Ways: their node ids, resolved in the second pass.
+    let mut ways: Vec<(i64, String, BTreeMap<String, String>, Vec<i64>)> = Vec::new();
+    let mut pbf = OsmPbfReader::new(bytes);
+    for obj in pbf.par_iter() {
+        match obj.map_err(|e| pbf_error(path, e))? {
+            OsmObj::Node(n) if is_hospital(&n.tags) => {
+                let (name, tags) = kept(&n.tags);
+                places.push(Place {
+                    osm_id: format!("n{}", n.id.0),
+                    name,
+                    lat: n.lat(),
+                    lon: n.lon(),
+                    tags,
+                });
+            }
+            OsmObj::Way(w) if is_hospital(&w.tags) && !w.nodes.is_empty() => {
+                let (name, tags) = kept(&w.tags);
+                ways.push((w.id.0, name, tags, w.nodes.iter().map(|n| n.0).collect()));
+            }
+            _ => {}
+        }
+    }
+    if !ways.is_empty() {
+        let mut wanted: HashMap<i64, Option<(f64, f64)>> = ways
+            .iter()
+            .flat_map(|w| w.3.iter().map(|&n| (n, None)))
+            .collect();
+        let mut pbf = OsmPbfReader::new(bytes);
+        for node in pbf.par_iter_nodes() {
+            let node = node.map_err(|e| pbf_error(path, e))?;
+            if let Some(slot) = wanted.get_mut(&node.id.0) {
+                *slot = Some((node.lat(), node.lon()));
+            }
+        }
+        for (id, name, tags, nodes) in ways {
+            // A closed way repeats its first node: count it once.
+            let unique = if nodes.len() > 1 && nodes.first() == nodes.last() {
+                &nodes[..nodes.len() - 1]
+            } else {
+                &nodes[..]
+            };
+            let coords: Vec<(f64, f64)> = unique
+                .iter()
+                .filter_map(|n| wanted.get(n).copied().flatten())
+                .collect();
+            if coords.is_empty() {
+                continue;
+            }
+            let n = coords.len() as f64;
+            places.push(Place {
+                osm_id: format!("w{id}"),
+                name,
+                lat: coords.iter().map(|c| c.0).sum::<f64>() / n,
+                lon: coords.iter().map(|c| c.1).sum::<f64>() / n,
+                tags,
+            });
+        }
+    }
+    places.sort_by(|a, b| a.osm_id.cmp(&b.osm_id));
+    Ok(places)
+}
