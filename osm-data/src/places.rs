@@ -74,7 +74,13 @@ fn pbf_error(path: &Path, e: osmpbfreader::Error) -> Error {
 fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
     let mut places = Vec::new();
     // Ways: their node ids, resolved in the second pass.
-    let mut ways: Vec<(i64, String, BTreeMap<String, String>, Vec<i64>)> = Vec::new();
+    struct HospitalWay {
+        id: i64,
+        name: String,
+        tags: BTreeMap<String, String>,
+        nodes: Vec<i64>,
+    }
+    let mut ways: Vec<HospitalWay> = Vec::new();
     let mut pbf = OsmPbfReader::new(bytes);
     for obj in pbf.par_iter() {
         match obj.map_err(|e| pbf_error(path, e))? {
@@ -90,7 +96,12 @@ fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
             }
             OsmObj::Way(w) if is_hospital(&w.tags) && !w.nodes.is_empty() => {
                 let (name, tags) = kept(&w.tags);
-                ways.push((w.id.0, name, tags, w.nodes.iter().map(|n| n.0).collect()));
+                ways.push(HospitalWay {
+                    id: w.id.0,
+                    name,
+                    tags,
+                    nodes: w.nodes.iter().map(|n| n.0).collect(),
+                });
             }
             _ => {}
         }
@@ -98,7 +109,7 @@ fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
     if !ways.is_empty() {
         let mut wanted: HashMap<i64, Option<(f64, f64)>> = ways
             .iter()
-            .flat_map(|w| w.3.iter().map(|&n| (n, None)))
+            .flat_map(|w| w.nodes.iter().map(|&n| (n, None)))
             .collect();
         let mut pbf = OsmPbfReader::new(bytes);
         for node in pbf.par_iter_nodes() {
@@ -107,7 +118,13 @@ fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
                 *slot = Some((node.lat(), node.lon()));
             }
         }
-        for (id, name, tags, nodes) in ways {
+        for HospitalWay {
+            id,
+            name,
+            tags,
+            nodes,
+        } in ways
+        {
             // A closed way repeats its first node: count it once.
             let unique = if nodes.len() > 1 && nodes.first() == nodes.last() {
                 &nodes[..nodes.len() - 1]

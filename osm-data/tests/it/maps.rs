@@ -285,6 +285,6 @@ fn hospitals_are_read_from_the_map_as_nodes_and_ways() {
     // Sorted and unique.
     assert!(places.windows(2).all(|w| w[0].osm_id < w[1].osm_id));
     // A missing file is an error that names it.
-    let err = osm_data::hospitals(&std::path::Path::new("no-such-map.osm.pbf")).unwrap_err();
+    let err = osm_data::hospitals(std::path::Path::new("no-such-map.osm.pbf")).unwrap_err();
     assert!(err.to_string().contains("no-such-map"), "{err}");
 }
