@@ -823,7 +823,9 @@ impl<'a> Sim<'a> {
         crew.phase = phase;
         let tok = crew.token;
         self.q.at(end, rank, arrive(c, tok));
-        if now + self.interval < end {
+        // The core uses the positions of free crews (to dispatch them) and of responding
+        // ones (re-assignment), not of crews taking a patient to hospital.
+        if phase != Phase::ToHospital && now + self.interval < end {
             self.q
                 .at(now + self.interval, Rank::Position, Ev::Position(c, tok));
         }

@@ -1284,8 +1284,13 @@ impl Dispatcher {
         let mut emergencies: Vec<(i64, CallId)> = self
             .open_calls()
             .filter(|c| {
+                // A call's status is the furthest stage of its crews, so a call with one
+                // crew on scene or beyond has no responding crew: skipped without looking
+                // its crews up.
                 c.priority == Priority::Emergency
                     && !c.status.is_closed()
+                    && (matches!(c.status, CallStatus::Assigned | CallStatus::EnRoute)
+                        || c.active_assignments().nth(1).is_some())
                     && c.active_assignments().any(|a| {
                         self.is_responding(&a.crew_id)
                             && if a.interim {
