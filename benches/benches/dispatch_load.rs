@@ -218,12 +218,13 @@ fn main() {
             .await
             .expect("restore");
         let took = t0.elapsed();
+        let core = state.core();
         println!(
             "  restart: {events} log entries replayed in {:.2} s ({:.0} entries/s), {} crews and {} calls restored",
             took.as_secs_f64(),
             events as f64 / took.as_secs_f64(),
-            state.core().crews().count(),
-            state.core().calls().count(),
+            core.crews().count(),
+            core.calls().count(),
         );
     });
 }
