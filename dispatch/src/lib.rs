@@ -17,7 +17,8 @@
 //! * [`state`]: the shared state and the single writer (decide, commit, then publish);
 //! * [`store`]: durable state, an event log and JSON snapshots in SQLite or PostgreSQL;
 //! * [`error`]: the JSON error type;
-//! * [`server`]: the axum application and [`server::serve`].
+//! * [`server`]: the axum application and [`server::serve`];
+//! * [`web`]: the dispatcher console and crew tablet pages and the map APIs they draw from.
 //!
 //! Glossary: a *crew* is an ambulance and its staff; a *call* is a 112 request for an
 //! ambulance; the *ETA* is the road travel time of a crew to a call.
@@ -49,4 +50,5 @@ pub mod map;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod web;
 pub mod ws;

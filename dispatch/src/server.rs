@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(crate::api::routes())
         .merge(crate::closures::routes())
         .merge(crate::ws::routes())
+        .merge(crate::web::routes())
         .with_state(state)
         .merge(routing)
         .route("/health", get(health))

@@ -1,5 +1,6 @@
 //! Integration tests of the `dispatch` command line and service.
 
+mod browser;
 mod closures;
 mod dispatch_api;
 mod helpers;

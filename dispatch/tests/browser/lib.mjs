@@ -1,0 +1,159 @@
+// Helpers of the browser tests: the service under test, Chromium, waiting and checking.
+//
+// Each script is run as `node SCRIPT BASE_URL DISPATCHER_TOKEN ADMIN_TOKEN CREW_A1_TOKEN` by
+// dispatch/tests/it/browser.rs against a fresh service, and exits non-zero on failure.
+
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const [BASE, DISPATCHER, ADMIN, CREW_A1] = process.argv.slice(2);
+if (!BASE || !CREW_A1) {
+  console.error('usage: node SCRIPT BASE_URL DISPATCHER_TOKEN ADMIN_TOKEN CREW_A1_TOKEN');
+  process.exit(2);
+}
+
+/** Heidelberg spots: [lat, lon]. */
+export const SPOTS = [
+  [49.4106, 8.6946],
+  [49.4034, 8.6765],
+  [49.4, 8.7],
+  [49.41, 8.65],
+  [49.395, 8.68],
+];
+
+/** Where screenshots go: the system's temporary directory. */
+export const SHOTS = join(tmpdir(), 'dispatch-browser');
+mkdirSync(SHOTS, { recursive: true });
+
+/** Prints a step of the scenario. */
+export function step(what) {
+  console.log(`- ${what}`);
+}
+
+/** Fails the test with `message` unless `ok`. */
+export function check(ok, message) {
+  if (!ok) throw new Error(`check failed: ${message}`);
+}
+
+/** Polls `f` until it returns a truthy value (returned), or fails after `ms`. */
+export async function until(f, what, ms = 15000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await f();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** One API request with a token: `{status, body, headers}`. */
+export async function api(token, method, path, body, headers = {}) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: r.status, body: json, headers: r.headers };
+}
+
+/** An API request that must answer `expect`; its JSON. */
+export async function must(expect, token, method, path, body) {
+  const r = await api(token, method, path, body);
+  check(r.status === expect, `${method} ${path} answered ${r.status}, not ${expect}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Adds crews A1.. at the first `n` spots. */
+export async function addCrews(n) {
+  for (let i = 0; i < n; i += 1) {
+    const [lat, lon] = SPOTS[i];
+    await must(201, DISPATCHER, 'POST', '/api/crews', { id: `A${i + 1}`, lat, lon, station: 'S1' });
+  }
+}
+
+/** Debian's Chromium through playwright-core. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+}
+
+/**
+ * A page of its own context at `viewport`. Uncaught page errors are collected in
+ * `page.errors` (checked by `noErrors`), and the requests it made in `page.requests`.
+ */
+export async function newPage(browser, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.errors = [];
+  page.requests = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('request', (r) => page.requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      console.log(`  page console: ${m.text()}`);
+    }
+  });
+  page.setDefaultTimeout(15000);
+  return page;
+}
+
+/** Fails if a page threw. */
+export function noErrors(...pages) {
+  for (const p of pages) check(p.errors.length === 0, `uncaught errors in the page: ${p.errors.join('; ')}`);
+}
+
+/** Saves a screenshot under SHOTS and says where. */
+export async function shot(page, name) {
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path });
+  console.log(`  screenshot ${path}`);
+  return path;
+}
+
+/** Opens a page at `path` and waits until it has loaded its data. */
+export async function open(page, path) {
+  await page.goto(BASE + path);
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
+/** Clicks the map at a coordinate (console pages). */
+export async function clickMap(page, lat, lon) {
+  const { x, y } = await page.evaluate(([la, lo]) => window.__console.pixelOf(la, lo), [lat, lon]);
+  await page.mouse.click(x, y);
+}
+
+/** Runs a scenario; exits non-zero with the error on failure. */
+export async function scenario(name, f) {
+  const browser = await launch();
+  try {
+    await f(browser);
+    console.log(`${name}: ok`);
+  } catch (e) {
+    console.error(`${name}: FAILED\n${e.stack ?? e}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}

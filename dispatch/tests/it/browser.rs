@@ -1,0 +1,222 @@
+//! The console and the crew tablet in a real browser: Debian's Chromium driven by
+//! playwright-core (the scripts in `dispatch/tests/browser/`) against the real service on an
+//! ephemeral port; and the pages' assets and map APIs over plain HTTP.
+//!
+//! Without `/usr/bin/chromium` or `dispatch/tests/browser/node_modules/playwright-core` the
+//! browser tests say so and pass, except in CI (`CI` set), which installs both (`.ci/run`) and
+//! so must run them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{client, shared_router, start, ADMIN, CREW_A1, DISPATCHER};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn scripts() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Why the browser tests cannot run here, if they cannot.
+fn missing() -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_string());
+    if !std::path::Path::new(&chromium).exists() {
+        return Some(format!("{chromium} is missing (apt-get install chromium)"));
+    }
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Some("node is missing (apt-get install nodejs npm)".into());
+    }
+    if !scripts().join("node_modules/playwright-core").is_dir() {
+        return Some(
+            "dispatch/tests/browser/node_modules/playwright-core is missing \
+             (npm ci --prefix dispatch/tests/browser)"
+                .into(),
+        );
+    }
+    None
+}
+
+/// One browser at a time: Chromium is heavy for a 2-core machine.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs `node dispatch/tests/browser/<script> <base-url> <tokens...>` against a fresh service.
+async fn run(script: &str) {
+    if let Some(why) = missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{why}: CI must run the browser tests (see .ci/run)"
+        );
+        eprintln!("{why}: the browser test {script} is skipped");
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let server = start(shared_router("heidelberg")).await;
+    let child = tokio::process::Command::new("node")
+        .arg(scripts().join(script))
+        .args([server.base.as_str(), DISPATCHER, ADMIN, CREW_A1])
+        .current_dir(scripts())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(240), child)
+        .await
+        .unwrap_or_else(|_| panic!("{script} did not finish within 4 minutes"))
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_signs_in_by_token_draws_the_roads_and_dispatches_overrides_queues_and_cancels() {
+    run("console.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_closure_picked_or_drawn_on_the_map_changes_the_route() {
+    run("closures.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_resumes_after_a_dropped_socket_without_losing_an_event() {
+    run("resume.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablet_follows_its_assignment_sends_offline_steps_in_order_and_records_the_handover() {
+    run("tablet.mjs").await;
+}
+
+/// The pages and their assets are served without a token, with their types and validators;
+/// the map APIs need a token.
+#[tokio::test]
+async fn pages_assets_and_map_apis_are_served() {
+    let s = start(shared_router("heidelberg")).await;
+    let anonymous = reqwest::Client::new();
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/tablet", "text/html"),
+        ("/assets/app/console.js", "text/javascript"),
+        ("/assets/vendor/leaflet/leaflet.css", "text/css"),
+        ("/assets/vendor/leaflet/images/marker-icon.png", "image/png"),
+    ] {
+        let r = anonymous
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let headers = r.headers().clone();
+        assert!(
+            headers["content-type"].to_str().unwrap().starts_with(kind),
+            "{path}: {headers:?}"
+        );
+        assert!(headers.contains_key("cache-control"), "{path}");
+        let etag = headers["etag"].to_str().unwrap().to_string();
+        let again = anonymous
+            .get(format!("{}{path}", s.base))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 304, "{path} revalidates");
+    }
+    let r = anonymous.get(format!("{}/", s.base)).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let r = anonymous
+        .get(format!("{}/assets/nope.js", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+
+    let r = anonymous
+        .get(format!("{}/api/map/roads", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401, "the roads need a token");
+    let crew = client(CREW_A1);
+    let r = crew
+        .get(format!(
+            "{}/api/map/roads?bbox=8.68,49.40,8.70,49.41&zoom=16",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let fc: Value = r.json().await.unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert!(features.len() > 100, "{} roads", features.len());
+    for f in features {
+        let line = f["geometry"]["coordinates"].as_array().unwrap();
+        assert!(line.len() >= 2);
+        assert!(f["properties"]["class"].is_string());
+    }
+    // Zoomed out, minor roads are left out and lines simplified.
+    let r = crew
+        .get(format!(
+            "{}/api/map/roads?bbox=8.68,49.40,8.70,49.41&zoom=11",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    let far: Value = r.json().await.unwrap();
+    assert!(far["features"].as_array().unwrap().len() < features.len() / 2);
+    assert!(far["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(
+            |f| f["properties"]["class"] != "service" && f["properties"]["class"] != "residential"
+        ));
+    let r = crew
+        .get(format!("{}/api/map/roads?bbox=8.7,49.4,8.6", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+
+    let map: Value = crew
+        .get(format!("{}/api/map", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (b, v) = (&map["bounds"], &map["view"]);
+    assert!(b[0][0].as_f64() <= v[0][0].as_f64() && v[1][1].as_f64() <= b[1][1].as_f64());
+    let me: Value = crew
+        .get(format!("{}/api/me", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "crew");
+    assert_eq!(me["crew_id"], "A1");
+    let streets: Value = client(DISPATCHER)
+        .get(format!("{}/api/map/streets?q=hauptstr", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = &streets[0];
+    assert_eq!(first["name"], "Hauptstraße", "{streets}");
+    assert!(first["lat"].as_f64().unwrap() > 49.3 && first["lon"].as_f64().unwrap() > 8.5);
+}

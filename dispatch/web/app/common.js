@@ -1,0 +1,378 @@
+// Shared by the console and the tablet: the token, the API client, formatting, the DOM
+// helper and the road map drawn from the service's own graph.
+
+export const L = window.L;
+
+const TOKEN_KEY = 'dispatch-token';
+
+/** The token: from `?token=` (then removed from the address bar), else the one this tab stored. */
+export function takeToken() {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
+    return fromUrl;
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** Signs out: forgets the token and shows the sign-in form. */
+export function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  location.reload();
+}
+
+/** An error answered by the service (`status` 0: no connection). */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+  get offline() {
+    return this.status === 0;
+  }
+}
+
+/** The service's HTTP API with a bearer token. */
+export class Api {
+  constructor(token) {
+    this.token = token;
+  }
+
+  async request(method, path, body, headers = {}) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(0, 'offline', 'no connection to the dispatch service');
+    }
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      throw new ApiError(
+        response.status,
+        data?.error ?? data?.code ?? 'http',
+        data?.message ?? `${response.status} ${response.statusText}`,
+      );
+    }
+    return data;
+  }
+
+  get(path) {
+    return this.request('GET', path);
+  }
+  post(path, body = {}, headers = {}) {
+    return this.request('POST', path, body, headers);
+  }
+  put(path, body) {
+    return this.request('PUT', path, body);
+  }
+  del(path) {
+    return this.request('DELETE', path);
+  }
+
+  /** A websocket address on this service, with the token and `params`. */
+  wsUrl(path, params = {}) {
+    const q = new URLSearchParams({ token: this.token, ...params });
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    return `${scheme}://${location.host}${path}?${q}`;
+  }
+
+  /** A route between two `{lat, lon}` points over the OSRM API (`null` when none). */
+  async route(from, to, steps = false) {
+    const coords = `${from.lon},${from.lat};${to.lon},${to.lat}`;
+    try {
+      const r = await this.get(
+        `/route/v1/driving/${coords}?overview=full&geometries=geojson&steps=${steps}`,
+      );
+      return r.routes?.[0] ?? null;
+    } catch (e) {
+      if (e.status === 400) return null; // NoRoute, NoSegment
+      throw e;
+    }
+  }
+}
+
+/** A random key for `Idempotency-Key` (works outside secure contexts too). */
+export function newKey() {
+  if (window.crypto?.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * Builds an element: `h('button', {class: 'big', onclick: f}, 'Go')`. Strings become text
+ * nodes (never HTML), `null`/`false` children are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Replaces the children of `el`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** A duration in seconds as `45 s`, `4 min 05 s` or `1 h 02 min`. */
+export function fmtDuration(s) {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
+  s = Math.max(0, Math.round(s));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** A duration in seconds in whole minutes, for large figures: `< 1 min`, `4 min`. */
+export function fmtMinutes(s) {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
+  return s < 60 ? '< 1 min' : `${Math.round(s / 60)} min`;
+}
+
+/** Elapsed milliseconds as a clock: `m:ss` or `h:mm:ss`. */
+export function fmtClock(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const mm = Math.floor(s / 60) % 60;
+  const ss = String(s % 60).padStart(2, '0');
+  const hh = Math.floor(s / 3600);
+  return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}
+
+/** Metres as `850 m` or `2.3 km`. */
+export function fmtDistance(m) {
+  if (m === null || m === undefined || !Number.isFinite(m)) return '–';
+  return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`;
+}
+
+/** A time of day from Unix milliseconds. */
+export function fmtTime(ms) {
+  return ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '–';
+}
+
+/** `en_route` → `en route`. */
+export function words(s) {
+  return String(s ?? '').replaceAll('_', ' ');
+}
+
+/** Crew status colours (also in style.css as `.st-<status>`). */
+export const STATUS_COLOURS = {
+  available: '#15803d',
+  dispatched: '#b45309',
+  en_route: '#1d4ed8',
+  on_scene: '#7e22ce',
+  transporting: '#be185d',
+  at_hospital: '#0e7490',
+  out_of_service: '#4b5563',
+};
+
+/** Call priority colours. */
+export const PRIORITY_COLOURS = {
+  emergency: '#dc2626',
+  urgent: '#ea580c',
+  non_urgent: '#0369a1',
+};
+
+/** The crew status steps a crew may take (the dispatcher core's rule). */
+export function canTransition(from, to) {
+  if (from === to) return false;
+  if (to === 'out_of_service') return true;
+  const ok = {
+    available: ['dispatched'],
+    dispatched: ['en_route', 'available'],
+    en_route: ['on_scene', 'available'],
+    on_scene: ['transporting', 'available'],
+    transporting: ['at_hospital'],
+    at_hospital: ['available'],
+    out_of_service: ['available'],
+  };
+  return (ok[from] ?? []).includes(to);
+}
+
+/** Shows the sign-in form in place of the page. */
+export function showLogin(title, message) {
+  const input = h('input', {
+    id: 'login-token',
+    type: 'password',
+    autocomplete: 'current-password',
+    placeholder: 'token',
+    required: true,
+  });
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      onsubmit: (e) => {
+        e.preventDefault();
+        sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+        location.reload();
+      },
+    },
+    h('h1', {}, title),
+    message ? h('p', { class: 'error', role: 'alert' }, message) : null,
+    h('label', { for: 'login-token' }, 'Token'),
+    input,
+    h('button', { type: 'submit', class: 'primary big' }, 'Sign in'),
+  );
+  fill(document.body, h('main', { class: 'login-page' }, form));
+  input.focus();
+}
+
+/** A short message at the bottom of the screen. */
+export function toast(message, kind = 'info') {
+  let box = document.getElementById('toasts');
+  if (!box) {
+    box = h('div', { id: 'toasts', 'aria-live': 'polite' });
+    document.body.append(box);
+  }
+  const t = h('div', { class: `toast ${kind}` }, message);
+  box.append(t);
+  setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+// Road styles by class: colour and width at zoom 15.
+const ROAD_STYLE = {
+  motorway: ['#d9473f', 6],
+  motorway_link: ['#d9473f', 4],
+  trunk: ['#e06c3c', 6],
+  trunk_link: ['#e06c3c', 4],
+  primary: ['#e8912f', 5.5],
+  primary_link: ['#e8912f', 4],
+  secondary: ['#e3bd2b', 5],
+  secondary_link: ['#e3bd2b', 3.5],
+  tertiary: ['#fffbe0', 4.5],
+  tertiary_link: ['#fffbe0', 3.5],
+  unclassified: ['#ffffff', 3.5],
+  residential: ['#ffffff', 3.5],
+  living_street: ['#f1f1f1', 3],
+  road: ['#ffffff', 3],
+  service: ['#fafafa', 2],
+  pedestrian: ['#e6e0f0', 2.5],
+  busway: ['#c9def5', 2.5],
+};
+// Drawn first to last, so major roads lie on top.
+const ROAD_ORDER = Object.keys(ROAD_STYLE).reverse();
+
+/**
+ * The road map: fetches the roads in view from `/api/map/roads` (simplified for the zoom)
+ * and draws them on a canvas, one multi-line per road class. Sets `data-roads` on the map's
+ * element to the number of road segments drawn.
+ */
+export class RoadLayer {
+  constructor(map, api) {
+    this.map = map;
+    this.api = api;
+    // Its own pane under the overlays, so routes and markers stay on top.
+    map.createPane('roads').style.zIndex = '350';
+    this.renderer = L.canvas({ padding: 0.4, pane: 'roads' });
+    this.group = L.layerGroup().addTo(map);
+    this.loaded = null; // {bounds, zoom}
+    this.seq = 0;
+    this.timer = null;
+    this.count = 0;
+    map.on('moveend', () => this.schedule());
+    this.schedule(0);
+  }
+
+  schedule(delay = 150) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.load(), delay);
+  }
+
+  async load() {
+    const zoom = Math.round(this.map.getZoom());
+    const view = this.map.getBounds();
+    if (this.loaded && this.loaded.zoom === zoom && this.loaded.bounds.contains(view)) return;
+    const bounds = view.pad(0.4);
+    const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
+      .map((x) => x.toFixed(5))
+      .join(',');
+    const seq = ++this.seq;
+    let fc;
+    try {
+      fc = await this.api.get(`/api/map/roads?bbox=${bbox}&zoom=${zoom}`);
+    } catch (e) {
+      if (!e.offline) toast(`Cannot load the roads: ${e.message}`, 'error');
+      setTimeout(() => this.schedule(0), 5000);
+      return;
+    }
+    if (seq !== this.seq) return; // a newer view is loading
+    const byClass = new Map();
+    for (const f of fc.features) {
+      const c = ROAD_STYLE[f.properties.class] ? f.properties.class : 'road';
+      if (!byClass.has(c)) byClass.set(c, []);
+      byClass.get(c).push(f.geometry.coordinates.map(([lon, lat]) => [lat, lon]));
+    }
+    const scale = Math.min(1.6, Math.max(0.35, (zoom - 10) / 5));
+    const fresh = L.layerGroup();
+    for (const c of ROAD_ORDER) {
+      const lines = byClass.get(c);
+      if (!lines) continue;
+      const [colour, width] = ROAD_STYLE[c];
+      // A thin grey casing under light roads keeps them visible on the light background.
+      if (colour.startsWith('#f')) {
+        L.polyline(lines, {
+          renderer: this.renderer,
+          color: '#a8adb3',
+          weight: width * scale + 1.5,
+          interactive: false,
+        }).addTo(fresh);
+      }
+      L.polyline(lines, {
+        renderer: this.renderer,
+        color: colour,
+        weight: width * scale,
+        interactive: false,
+      }).addTo(fresh);
+    }
+    this.map.removeLayer(this.group);
+    this.group = fresh.addTo(this.map);
+    this.loaded = { bounds, zoom };
+    this.count = fc.features.length;
+    this.map.getContainer().dataset.roads = String(this.count);
+  }
+}
+
+/** A Leaflet map over `el` fitted to the service's map, with its roads. */
+export async function createMap(el, api) {
+  const info = await api.get('/api/map');
+  const map = L.map(el, { zoomSnap: 1, minZoom: 9, maxZoom: 19, zoomControl: true });
+  const bounds = L.latLngBounds(info.bounds);
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution(info.attribution);
+  map.setMaxBounds(bounds.pad(0.5));
+  map.fitBounds(info.view ? L.latLngBounds(info.view) : bounds);
+  const roads = new RoadLayer(map, api);
+  return { map, roads, info };
+}

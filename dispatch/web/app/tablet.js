@@ -1,0 +1,561 @@
+// The crew tablet: the current assignment with its route, distance, ETA and turns; the
+// status steps; the handover form. Status changes and handovers go through an outbox kept
+// in localStorage and sent in order, so they survive a dropped connection (and a reload).
+
+import {
+  L, Api, ApiError, takeToken, signOut, showLogin, toast, h, fill, createMap,
+  fmtDuration, fmtMinutes, fmtDistance, words, canTransition, STATUS_COLOURS, PRIORITY_COLOURS,
+} from './common.js';
+
+const $ = (id) => document.getElementById(id);
+
+const S = {
+  api: null,
+  me: null,
+  crewId: null,
+  crew: null, // as the service last told
+  assignment: null, // the last `assignment`/`reroute` message
+  outbox: [], // [{kind: 'status', status} | {kind: 'handover', call_id, body}], oldest first
+  flushing: false,
+  retryTimer: null,
+  online: true,
+  ws: null,
+  wsLive: false,
+  lastSeq: null,
+  backoff: 500,
+  handoverDone: new Set(),
+  map: null,
+};
+
+const layers = { crew: null, call: null, route: null };
+
+const STEPS = [
+  ['en_route', 'En route'],
+  ['on_scene', 'On scene'],
+  ['transporting', 'Transporting'],
+  ['at_hospital', 'At hospital'],
+  ['available', 'Available'],
+  ['out_of_service', 'Out of service'],
+];
+const NEXT = {
+  dispatched: 'en_route',
+  en_route: 'on_scene',
+  on_scene: 'transporting',
+  transporting: 'at_hospital',
+  at_hospital: 'available',
+  out_of_service: 'available',
+};
+const LABEL = Object.fromEntries(STEPS);
+
+const key = (what) => `dispatch-tablet:${S.crewId}:${what}`;
+
+function save() {
+  localStorage.setItem(key('outbox'), JSON.stringify(S.outbox));
+  localStorage.setItem(key('handovers'), JSON.stringify([...S.handoverDone]));
+  if (S.assignment) localStorage.setItem(key('assignment'), JSON.stringify(S.assignment));
+  else localStorage.removeItem(key('assignment'));
+  if (S.crew) localStorage.setItem(key('crew'), JSON.stringify(S.crew));
+}
+
+function restore() {
+  const read = (what, fallback) => {
+    try {
+      return JSON.parse(localStorage.getItem(key(what))) ?? fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  S.outbox = read('outbox', []);
+  S.handoverDone = new Set(read('handovers', []));
+  S.assignment = read('assignment', null);
+  S.crew = read('crew', null);
+}
+
+/** The status the crew has set: the last one waiting to be sent, else the service's. */
+function shownStatus() {
+  for (let i = S.outbox.length - 1; i >= 0; i -= 1) {
+    if (S.outbox[i].kind === 'status') return S.outbox[i].status;
+  }
+  return S.crew?.status ?? null;
+}
+
+function setConn() {
+  const el = $('conn');
+  const kind = S.wsLive && S.online ? 'live' : 'offline';
+  el.className = `conn ${kind}`;
+  el.textContent = kind === 'live' ? 'online' : 'offline';
+  document.body.dataset.conn = kind;
+}
+
+// ---------------------------------------------------------------- start
+
+async function main() {
+  $('sign-out').addEventListener('click', signOut);
+  const token = takeToken();
+  if (!token) return showLogin('Crew tablet');
+  S.api = new Api(token);
+  try {
+    S.me = await S.api.get('/api/me');
+  } catch (e) {
+    if (e.status === 401) return showLogin('Crew tablet', 'That token was not accepted.');
+    return showLogin('Crew tablet', `The service cannot be reached: ${e.message}`);
+  }
+  S.crewId = S.me.crew_id ?? new URL(location.href).searchParams.get('crew');
+  if (!S.crewId) return pickCrew();
+  $('title').textContent = `Crew ${S.crewId}`;
+  $('who').textContent = S.me.crew_id ? 'crew tablet' : `${S.me.role} as crew ${S.crewId}`;
+  restore();
+  const { map } = await createMap($('map'), S.api);
+  S.map = map;
+  $('handover-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    submitHandover();
+  });
+  $('refresh-route').addEventListener('click', () => refreshRoute(true));
+  try {
+    S.crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
+  } catch (e) {
+    if (e.status === 404 || e.status === 403) {
+      fill(document.querySelector('main'), h('p', { class: 'banner' }, e.message));
+      return;
+    }
+  }
+  loadHospitals();
+  render();
+  if (S.assignment) drawAssignment(true);
+  connect();
+  window.addEventListener('online', () => flush());
+  flush();
+  shareGps();
+  keepAwake();
+  document.body.dataset.ready = 'true';
+}
+
+async function pickCrew() {
+  const crews = await S.api.get('/api/crews').catch(() => []);
+  fill(
+    document.querySelector('main'),
+    h(
+      'section',
+      { class: 'card', style: 'margin:16px' },
+      h('h2', {}, 'Which crew is this tablet?'),
+      crews.map((c) => h('a', { class: 'big', href: `/tablet?crew=${encodeURIComponent(c.id)}` }, h('button', { class: 'big', type: 'button' }, c.id))),
+    ),
+  );
+}
+
+async function loadHospitals() {
+  try {
+    const list = await S.api.get('/api/hospitals');
+    fill($('hospital-list'), list.map((x) => h('option', { value: x.name })));
+  } catch {
+    // Free text still works.
+  }
+}
+
+// ---------------------------------------------------------------- the crew's stream
+
+function connect() {
+  if (S.ws) return;
+  const params = S.lastSeq === null ? {} : { since: S.lastSeq };
+  const ws = new WebSocket(S.api.wsUrl(`/ws/crews/${encodeURIComponent(S.crewId)}`, params));
+  S.ws = ws;
+  ws.onopen = () => {
+    S.wsLive = true;
+    S.backoff = 500;
+    setConn();
+    // Back online: send what waited, and read the crew again.
+    flush();
+    refreshCrew();
+  };
+  ws.onmessage = (m) => {
+    try {
+      onMessage(JSON.parse(m.data));
+    } catch (e) {
+      console.error(e);
+    }
+  };
+  ws.onclose = () => {
+    if (S.ws !== ws) return;
+    S.ws = null;
+    S.wsLive = false;
+    setConn();
+    setTimeout(connect, S.backoff);
+    S.backoff = Math.min(S.backoff * 2, 5000);
+  };
+}
+
+function onMessage(m) {
+  if (typeof m.seq === 'number') S.lastSeq = Math.max(S.lastSeq ?? 0, m.seq);
+  switch (m.type) {
+    case 'assignment':
+    case 'reroute': {
+      const isNew = S.assignment?.call?.id !== m.call?.id;
+      S.assignment = m;
+      save();
+      drawAssignment(isNew);
+      if (isNew) toast(`New call #${m.call.id}: ${m.call.complaint || words(m.call.priority)}`, 'ok');
+      else if (m.type === 'reroute') toast('Route changed', 'info');
+      refreshCrew();
+      break;
+    }
+    case 'crew_status':
+      if (m.crew_id === S.crewId) {
+        if (S.crew) S.crew.status = m.to;
+        if (m.to === 'available' || m.to === 'out_of_service') clearAssignment();
+        refreshCrew();
+      }
+      break;
+    case 'crew_released':
+      if (m.crew_id === S.crewId && S.assignment?.call?.id === m.call_id) {
+        clearAssignment();
+        toast(`Call #${m.call_id} was taken off this crew`, 'error');
+      }
+      refreshCrew();
+      break;
+    case 'crew_moved':
+      if (m.crew_id === S.crewId && S.crew) {
+        S.crew.position = { lat: m.lat, lon: m.lon };
+        drawCrew();
+      }
+      break;
+    case 'error':
+      toast(m.message ?? 'error', 'error');
+      break;
+    default:
+      break;
+  }
+  render();
+}
+
+async function refreshCrew() {
+  try {
+    S.crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
+    S.online = true;
+    if (S.crew.call === null && S.outbox.length === 0) clearAssignment();
+    save();
+  } catch (e) {
+    if (e.offline) S.online = false;
+  }
+  setConn();
+  render();
+}
+
+// ---------------------------------------------------------------- outbox
+
+function enqueue(item) {
+  S.outbox.push(item);
+  save();
+  render();
+  flush();
+}
+
+/** Sends what waits, oldest first; stops at the first that cannot be sent. */
+async function flush() {
+  if (S.flushing) return;
+  S.flushing = true;
+  clearTimeout(S.retryTimer);
+  try {
+    while (S.outbox.length) {
+      const item = S.outbox[0];
+      try {
+        if (item.kind === 'status') {
+          S.crew = await S.api.post(`/api/crews/${encodeURIComponent(S.crewId)}/status`, { status: item.status });
+        } else {
+          await S.api.post(`/api/calls/${item.call_id}/handover`, item.body);
+          S.handoverDone.add(item.call_id);
+          toast('Handover recorded', 'ok');
+        }
+        S.online = true;
+      } catch (e) {
+        if (e.offline || e.status >= 500) {
+          S.online = !e.offline;
+          S.retryTimer = setTimeout(flush, 2000);
+          return;
+        }
+        if (!(await refused(item, e))) {
+          S.retryTimer = setTimeout(flush, 2000);
+          return;
+        }
+      }
+      S.outbox.shift();
+      save();
+      render();
+    }
+    if (shownStatus() === 'available' || shownStatus() === 'out_of_service') clearAssignment();
+  } finally {
+    S.flushing = false;
+    setConn();
+    render();
+  }
+}
+
+/**
+ * The service refused `item`. A status it already has (the answer to an earlier try was
+ * lost) counts as sent; anything else is reported. `false`: unknown yet, try again later.
+ */
+async function refused(item, e) {
+  if (item.kind === 'status') {
+    let crew;
+    try {
+      crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
+    } catch (again) {
+      if (again.offline) return false;
+      crew = null;
+    }
+    if (crew) S.crew = crew;
+    if (crew?.status !== item.status) toast(`${LABEL[item.status] ?? item.status} was not accepted: ${e.message}`, 'error');
+    return true;
+  }
+  $('handover-error').textContent = e.message;
+  $('handover-error').hidden = false;
+  S.handoverDone.delete(item.call_id);
+  return true;
+}
+
+// ---------------------------------------------------------------- assignment and route
+
+function clearAssignment() {
+  if (!S.assignment) return;
+  S.assignment = null;
+  save();
+  for (const k of ['call', 'route']) {
+    layers[k]?.remove();
+    layers[k] = null;
+  }
+  fill($('turns'));
+}
+
+function drawCrew() {
+  if (!S.crew || !S.map) return;
+  const ll = [S.crew.position.lat, S.crew.position.lon];
+  if (!layers.crew) {
+    layers.crew = L.circleMarker(ll, { radius: 12, weight: 4, color: '#ffffff', fillOpacity: 1, className: 'crew' })
+      .bindTooltip(S.crewId, { permanent: true, direction: 'right', offset: [12, 0], className: 'crew-label' })
+      .addTo(S.map);
+  }
+  layers.crew.setLatLng(ll);
+  layers.crew.setStyle({ fillColor: STATUS_COLOURS[shownStatus()] ?? '#4b5563' });
+}
+
+function drawAssignment(fit) {
+  const a = S.assignment;
+  if (!a || !S.map) return;
+  const call = a.call;
+  layers.call?.remove();
+  layers.call = L.marker([call.lat, call.lon], {
+    icon: L.divIcon({ className: `call-marker prio-${call.priority}`, html: String(call.id), iconSize: [30, 30] }),
+    keyboard: false,
+  }).addTo(S.map);
+  setRoute(a.route?.geometry?.coordinates ?? [], fit);
+  refreshRoute(false);
+}
+
+function setRoute(coords, fit) {
+  const lls = coords.map(([lon, lat]) => [lat, lon]);
+  if (!layers.route) {
+    layers.route = L.polyline([], { color: '#1d4ed8', weight: 8, opacity: 0.85, className: 'route' }).addTo(S.map);
+  }
+  layers.route.setLatLngs(lls);
+  if (fit && lls.length > 1) S.map.fitBounds(L.latLngBounds(lls).pad(0.15));
+}
+
+/** Reads the route again from where the crew is (turns; with `replace`, the line too). */
+async function refreshRoute(replace) {
+  const a = S.assignment;
+  if (!a || !S.crew) return;
+  let r;
+  try {
+    r = await S.api.route(S.crew.position, { lat: a.call.lat, lon: a.call.lon }, true);
+  } catch (e) {
+    if (replace) toast(`Cannot read the route: ${e.message}`, 'error');
+    return;
+  }
+  if (S.assignment !== a) return;
+  if (!r) {
+    fill($('turns'), h('li', {}, 'No road route to the call'));
+    return;
+  }
+  if (replace || !a.route) {
+    a.route = { eta_s: r.duration, distance_m: r.distance, geometry: r.geometry };
+    save();
+    setRoute(r.geometry.coordinates, false);
+  }
+  const steps = r.legs?.[0]?.steps ?? [];
+  const shown = steps.slice(0, 8);
+  fill(
+    $('turns'),
+    shown.map((s) =>
+      h('li', { class: 'turn' }, instruction(s), s.distance > 0 ? h('span', { class: 'd' }, fmtDistance(s.distance)) : null),
+    ),
+    steps.length > shown.length ? h('li', { class: 'muted' }, `${steps.length - shown.length} more steps`) : null,
+  );
+  render();
+}
+
+function instruction(step) {
+  const m = step.maneuver ?? {};
+  const onto = step.name ? ` onto ${step.name}` : '';
+  switch (m.type) {
+    case 'depart':
+      return `Start${step.name ? ` on ${step.name}` : ''}`;
+    case 'arrive':
+      return 'Arrive at the call';
+    case 'turn':
+      if (m.modifier === 'straight') return `Go straight${onto}`;
+      if (m.modifier === 'uturn') return `Make a U-turn${onto}`;
+      return `Turn ${m.modifier}${onto}`;
+    case 'new name':
+    case 'continue':
+      return `Continue${onto}`;
+    case 'roundabout':
+    case 'rotary':
+      return `At the roundabout take exit ${m.exit ?? ''}${onto}`;
+    default:
+      return `${words(m.type ?? 'continue')}${m.modifier ? ` ${m.modifier}` : ''}${onto}`;
+  }
+}
+
+// ---------------------------------------------------------------- handover
+
+function numberOrNull(id) {
+  const v = $(id).value.trim();
+  return v === '' ? null : Number(v);
+}
+
+function submitHandover() {
+  const a = S.assignment;
+  if (!a) return;
+  $('handover-error').hidden = true;
+  const patient = {};
+  if ($('h-name').value.trim()) patient.name = $('h-name').value.trim();
+  if ($('h-birth').value) patient.birth_date = $('h-birth').value;
+  if ($('h-sex').value) patient.sex = $('h-sex').value;
+  const vitals = {};
+  for (const [id, field] of [
+    ['h-hr', 'heart_rate'],
+    ['h-sys', 'systolic_bp'],
+    ['h-dia', 'diastolic_bp'],
+    ['h-spo2', 'spo2'],
+    ['h-rr', 'respiratory_rate'],
+    ['h-temp', 'temperature_c'],
+    ['h-gcs', 'gcs'],
+  ]) {
+    const v = numberOrNull(id);
+    if (v !== null) vitals[field] = v;
+  }
+  const body = { patient, hospital: $('h-hospital').value.trim(), vitals };
+  const icd = $('h-icd').value.trim().toUpperCase();
+  if (icd) body.diagnosis_icd10 = icd;
+  const notes = $('h-notes').value.trim();
+  if (notes) body.notes = notes;
+  S.handoverDone.add(a.call.id);
+  enqueue({ kind: 'handover', call_id: a.call.id, body });
+}
+
+// ---------------------------------------------------------------- render
+
+function render() {
+  const status = shownStatus();
+  const now = $('status-now');
+  now.textContent = words(status ?? '…');
+  now.className = `badge status-now st-${status}`;
+  document.body.dataset.status = status ?? '';
+
+  const waiting = S.outbox.length;
+  $('outbox').hidden = waiting === 0;
+  $('outbox').textContent = waiting
+    ? `${waiting} change${waiting > 1 ? 's' : ''} waiting to be sent${S.online ? '…' : ' (offline)'}`
+    : '';
+  $('outbox').dataset.count = String(waiting);
+
+  const next = NEXT[status];
+  fill(
+    $('status-buttons'),
+    [...STEPS]
+      .sort(([a], [b]) => (a === next ? -1 : b === next ? 1 : 0))
+      .map(([s, label]) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            id: `status-${s}`,
+            class: s === next ? 'next' : '',
+            disabled: !status || !canTransition(status, s),
+            onclick: () => enqueue({ kind: 'status', status: s }),
+          },
+          label,
+        ),
+      ),
+  );
+
+  const a = status === 'available' || status === 'out_of_service' ? null : S.assignment;
+  $('no-assignment').hidden = !!a;
+  $('assignment-body').hidden = !a;
+  $('turns-card').hidden = !a || !['dispatched', 'en_route'].includes(status);
+  if (a) {
+    const p = $('a-priority');
+    p.textContent = words(a.call.priority);
+    p.className = `badge prio-${a.call.priority}`;
+    p.style.background = PRIORITY_COLOURS[a.call.priority] ?? '';
+    $('a-call').textContent = `Call #${a.call.id}`;
+    $('a-call').dataset.callId = a.call.id;
+    $('a-complaint').textContent = a.call.complaint || words(a.call.priority);
+    $('a-address').textContent = a.call.address || `${a.call.lat.toFixed(5)}, ${a.call.lon.toFixed(5)}`;
+    $('a-eta').textContent = a.route ? fmtMinutes(a.route.eta_s) : 'no route';
+    $('a-eta').title = a.route ? fmtDuration(a.route.eta_s) : '';
+    $('a-distance').textContent = a.route ? fmtDistance(a.route.distance_m) : '–';
+  }
+  const handoverDue = a && ['transporting', 'at_hospital'].includes(status);
+  const done = a && S.handoverDone.has(a.call.id);
+  $('handover-card').hidden = !handoverDue && !(a && done);
+  $('handover-form').hidden = !!done;
+  $('handover-done').hidden = !done;
+  if (done) {
+    const pending = S.outbox.some((i) => i.kind === 'handover' && i.call_id === a.call.id);
+    $('handover-done').textContent = pending
+      ? 'Handover saved on this tablet: it is sent when the connection is back.'
+      : 'Handover recorded.';
+  }
+  drawCrew();
+  setConn();
+}
+
+// ---------------------------------------------------------------- device
+
+/** Reports the GPS position of a crew's own tablet, at most every 5 s. */
+function shareGps() {
+  if (!S.me.crew_id || !navigator.geolocation) return;
+  let last = 0;
+  navigator.geolocation.watchPosition(
+    (p) => {
+      const now = Date.now();
+      if (now - last < 5000 || !S.ws || S.ws.readyState !== WebSocket.OPEN) return;
+      last = now;
+      S.ws.send(JSON.stringify({ type: 'position', lat: p.coords.latitude, lon: p.coords.longitude }));
+    },
+    () => {},
+    { enableHighAccuracy: true, maximumAge: 5000 },
+  );
+}
+
+async function keepAwake() {
+  try {
+    await navigator.wakeLock?.request('screen');
+  } catch {
+    // Not allowed here: the screen may dim.
+  }
+}
+
+/** For the browser tests and for debugging from the developer tools. */
+window.__tablet = {
+  get outbox() { return S.outbox.map((i) => ({ ...i })); },
+  get status() { return shownStatus(); },
+  get assignment() { return S.assignment; },
+  get connected() { return S.wsLive; },
+};
+
+main().catch((e) => {
+  console.error(e);
+  toast(e instanceof ApiError ? e.message : `The tablet failed to start: ${e}`, 'error');
+});
