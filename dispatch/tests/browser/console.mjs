@@ -5,7 +5,7 @@
 
 import {
   scenario, step, check, until, sleep, must, addCrews, newPage, open, clickMap, shot, noErrors,
-  DISPATCHER, SPOTS,
+  DISPATCHER, SPOTS, BASE,
 } from './lib.mjs';
 
 const texts = (page, sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent.trim()));
@@ -134,5 +134,18 @@ await scenario('console', async (browser) => {
   const box = await phone.locator('#call-submit').boundingBox();
   check(box.height >= 44 && box.width >= 300, `a large dispatch button: ${JSON.stringify(box)}`);
   await shot(phone, 'console-375x812');
-  noErrors(page, phone);
+
+  step('without a token: the sign-in form, which refuses a wrong token');
+  const fresh = await newPage(browser);
+  await fresh.goto(`${BASE}/`);
+  await fresh.fill('#login-token', 'not-a-token');
+  await fresh.click('form.login button[type=submit]');
+  await fresh.waitForSelector('form.login .error');
+  check((await fresh.textContent('form.login .error')).includes('not accepted'), 'says the token was refused');
+  await fresh.fill('#login-token', DISPATCHER);
+  await fresh.click('form.login button[type=submit]');
+  await fresh.waitForSelector('body[data-ready="true"]');
+  check((await fresh.textContent('#who')) === 'dispatcher', 'signed in');
+  await fresh.waitForSelector('#calls li.call-item');
+  noErrors(page, phone, fresh);
 });

@@ -517,6 +517,8 @@ function render() {
       ? 'Handover saved on this tablet: it is sent when the connection is back.'
       : 'Handover recorded.';
   }
+  // The route matters while driving to the call.
+  layers.route?.setStyle({ opacity: a && ['dispatched', 'en_route'].includes(status) ? 0.85 : 0 });
   drawCrew();
   setConn();
 }
