@@ -62,6 +62,35 @@ fn parse_fields(fields: &[&str]) -> Result<ClosureWindow, String> {
     })
 }
 
+/// Traffic over the whole map for the whole run: every road's driving time multiplied by
+/// `factor` (a slow-down "closure" covering the map).
+pub fn traffic(router: &router::Router, factor: f64) -> Result<ClosureWindow, SimError> {
+    if !(factor.is_finite() && factor > 0.0) {
+        return Err(SimError::setting(
+            "--traffic-factor",
+            format!("must be a positive number, not {factor}"),
+        ));
+    }
+    let b = router
+        .graph()
+        .bounding_box()
+        .ok_or_else(|| SimError::setting("--traffic-factor", "the map has no roads"))?;
+    let centre =
+        osm_data::Coord::from_degrees((b.min_lat + b.max_lat) / 2.0, (b.min_lon + b.max_lon) / 2.0);
+    let corner = osm_data::Coord::from_degrees(b.min_lat, b.min_lon);
+    let radius_m = osm_data::haversine_m(centre, corner) * 1.5 + 1_000.0;
+    Ok(ClosureWindow {
+        area: ClosureArea::Near {
+            lat: centre.lat(),
+            lon: centre.lon(),
+            radius_m,
+        },
+        factor: Some(factor),
+        from_s: 0.0,
+        until_s: None,
+    })
+}
+
 /// Parses one `--closure` value.
 pub fn parse(s: &str) -> Result<ClosureWindow, SimError> {
     let fields: Vec<&str> = s.split(',').collect();

@@ -1,6 +1,7 @@
 //! `simulator`: the command line of the call simulator (see the crate docs and
 //! `simulator/README.md`).
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -94,6 +95,9 @@ struct CommonArgs {
     /// Road closures from a CSV (header lat,lon,radius_m,from_h,until_h,factor).
     #[arg(long)]
     closures_file: Option<PathBuf>,
+    /// Traffic: every road's free-flow driving time multiplied by this (1 = free flow).
+    #[arg(long, default_value_t = 1.0)]
+    traffic_factor: f64,
     /// Print no progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -203,8 +207,14 @@ fn prepare(a: &CommonArgs) -> anyhow::Result<Prepared> {
     Ok(Prepared { world, calls })
 }
 
-fn options(a: &CommonArgs, policy: SimPolicy) -> anyhow::Result<RunOptions> {
+fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::Result<RunOptions> {
     let mut closures = Vec::new();
+    if a.traffic_factor != 1.0 {
+        closures.push(simulator::closures::traffic(
+            &world.router,
+            a.traffic_factor,
+        )?);
+    }
     for c in &a.closure {
         closures.push(simulator::closures::parse(c)?);
     }
@@ -238,7 +248,7 @@ fn bar(total: usize, quiet: bool, what: &str) -> ProgressBar {
 fn run(a: RunArgs) -> anyhow::Result<()> {
     let policy = SimPolicy::parse(&a.policy)?;
     let p = prepare(&a.common)?;
-    let opts = options(&a.common, policy)?;
+    let opts = options(&a.common, &p.world, policy)?;
     let pb = bar(p.calls.len(), a.common.quiet, policy.as_str());
     let t = Instant::now();
     let result = engine::run(&p.world, &p.calls, &opts, &mut |n| {
@@ -255,7 +265,10 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     )?;
     simulator::output::write(&a.out.join("report.html"), &page)?;
     let r = &summary.all.response_s;
-    println!(
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(
+        out,
         "{}: {} calls, {} served, {} never served, {} off the map; response p50 {:.0} s, p90 {:.0} s, p95 {:.0} s; within 20 min {:.1} %; utilization {:.1} %",
         policy.as_str(),
         summary.all.calls,
@@ -268,7 +281,8 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         r.within_20_min * 100.0,
         summary.crew_utilization * 100.0
     );
-    println!(
+    let _ = writeln!(
+        out,
         "simulated {} calls in {:.3} s ({:.0} calls/s); wrote {}",
         result.calls.len(),
         wall,
@@ -326,7 +340,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         Some(calls) => Ok(calls.clone()),
         None => scenario::generate_calls(&base_world, common.calls_per_day, common.hours, seed, &m),
     };
-    let opts = options(&a.common, SimPolicy::RoadEta)?;
+    let opts = options(&a.common, &worlds[0].1, SimPolicy::RoadEta)?;
     let pb = if a.common.quiet {
         ProgressBar::hidden()
     } else {
@@ -379,8 +393,10 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         &extra,
     )?;
     simulator::output::write(&a.out.join("report.html"), &page)?;
-    println!("{md}");
-    println!(
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{md}");
+    let _ = writeln!(
+        out,
         "{} runs in {:.1} s; wrote {}",
         variants.len() as u64 * a.seeds,
         t.elapsed().as_secs_f64(),

@@ -432,3 +432,55 @@ fn the_report_is_one_self_contained_page_with_its_plots() {
     );
     assert!(page.contains("road-eta (5 crews)") && page.contains("straight-line (5 crews)"));
 }
+
+#[test]
+fn traffic_covers_every_road_and_slows_every_response() {
+    let r = router("monaco");
+    let t = simulator::closures::traffic(&r, 2.0).unwrap();
+    assert_eq!(r.resolve_area(&t.area).len(), r.graph().arc_count());
+    assert!(simulator::closures::traffic(&r, 0.0).is_err());
+    let w = world(
+        r.clone(),
+        vec![place(&r, "S1", STATION.0, STATION.1)],
+        vec![],
+    );
+    let calls = vec![call(
+        1,
+        60.0,
+        CALL_A.0,
+        CALL_A.1,
+        Priority::Emergency,
+        0.0,
+        60.0,
+        false,
+        0.0,
+    )];
+    let free = engine::run(
+        &w,
+        &calls,
+        &RunOptions {
+            hours: 1.0,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let own = crate::helpers::own_router("monaco");
+    let w2 = world(
+        own.clone(),
+        vec![place(&own, "S1", STATION.0, STATION.1)],
+        vec![],
+    );
+    let opts = RunOptions {
+        hours: 1.0,
+        closures: vec![t],
+        ..Default::default()
+    };
+    let slow = engine::run(&w2, &calls, &opts, &mut |_| {}).unwrap();
+    let (a, b) = (
+        free.calls[0].response_ms().unwrap(),
+        slow.calls[0].response_ms().unwrap(),
+    );
+    println!("free flow {a} ms, traffic x2 {b} ms");
+    assert!(b > a * 19 / 10 && b < a * 21 / 10, "{a} -> {b}");
+}

@@ -1,0 +1,75 @@
+//! The command line: outputs written, bad input reported clearly, no panic.
+
+use std::process::Command;
+
+use crate::helpers::map_path;
+
+fn simulator() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_simulator"))
+}
+
+#[test]
+fn run_writes_the_three_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = simulator()
+        .args([
+            "run",
+            "-q",
+            "--crews",
+            "4",
+            "--calls-per-day",
+            "100",
+            "--hours",
+            "4",
+            "--seed",
+            "3",
+        ])
+        .arg("--map")
+        .arg(map_path("monaco"))
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["summary.json", "calls.csv", "report.html"] {
+        assert!(dir.path().join(f).metadata().unwrap().len() > 100, "{f}");
+    }
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = simulator()
+            .args(["run", "-q"])
+            .arg("--map")
+            .arg(map_path("monaco"))
+            .arg("--out")
+            .arg(dir.path().join("o"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    };
+    assert!(run(&["--crews", "0"]).contains("--crews"));
+    assert!(run(&["--calls-per-day=-3"]).contains("--calls-per-day"));
+    assert!(run(&["--policy", "fastest"]).contains("unknown policy"));
+    let csv = dir.path().join("calls.csv");
+    std::fs::write(
+        &csv,
+        "time,lat,lon,priority\n0,43.73,7.42,emergency\n5,abc,7.42,urgent\n",
+    )
+    .unwrap();
+    let err = run(&["--calls", csv.to_str().unwrap()]);
+    assert!(
+        err.contains("line 3") && err.contains("lat \"abc\""),
+        "{err}"
+    );
+}
