@@ -257,6 +257,31 @@ impl AppState {
                 *core = fresh;
                 inner.stale.store(false, Ordering::Release);
                 tracing::info!("state rebuilt from the store");
+                // A commit reported as failed may still have been written (the connection
+                // dropped after the database committed): publish what the store has beyond
+                // what clients were sent, so they see the log with no gap.
+                let missed = inner.runtime.block_on(
+                    inner
+                        .store
+                        .events_since(inner.hub.last_seq() as i64, i64::MAX),
+                );
+                match missed {
+                    Ok(missed) if !missed.is_empty() => {
+                        tracing::warn!(
+                            entries = missed.len(),
+                            "a change reported as failed was committed; publishing it"
+                        );
+                        inner.hub.publish(
+                            missed[0].seq as u64,
+                            missed
+                                .iter()
+                                .map(|e| (e.event.clone(), journal::stored_crew(&e.event)))
+                                .collect(),
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "cannot read the log after a rebuild"),
+                }
                 Ok(())
             }
             Err(e) => {

@@ -428,6 +428,57 @@ async fn a_failed_commit_changes_nothing(db: TestDb) {
     assert_eq!(&after[..log.len()], &log[..]);
 }
 
+async fn what_the_store_has_but_clients_were_not_sent_is_published_after_a_rebuild(db: TestDb) {
+    let s = start_with(shared_router("heidelberg"), db, |_| {}).await;
+    let c = client(DISPATCHER);
+    let (code, _) = post(
+        &c,
+        format!("{}/api/crews", s.base),
+        json!({"id": "A1", "lat": 49.4106, "lon": 8.6946}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    // A change the service wrote but never heard back about (its connection dropped after the
+    // database committed), made here by writing to the store directly.
+    let store = dispatch::store::Store::open(&s.db().url()).await.unwrap();
+    store
+        .commit(dispatch::store::Change {
+            at_ms: 1,
+            events: vec![
+                json!({"type": "crew_added", "crew_id": "B7", "crew_type": "general",
+                                "station": null, "lat": 49.4034, "lon": 8.6765, "at": 1}),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    // The next change fails, which rebuilds the state from the store.
+    break_the_log(s.db(), true).await;
+    let (code, _) = post(
+        &c,
+        format!("{}/api/calls", s.base),
+        json!({"lat": 49.405, "lon": 8.685, "priority": "emergency"}),
+    )
+    .await;
+    assert_eq!(code, 503);
+    break_the_log(s.db(), false).await;
+    // B7 is known and was published in order; the log stays gapless.
+    let crews = get(&c, format!("{}/api/crews", s.base)).await;
+    assert_eq!(crews.as_array().unwrap().len(), 2, "{crews}");
+    let (code, v) = post(
+        &c,
+        format!("{}/api/calls", s.base),
+        json!({"lat": 49.4034, "lon": 8.6765, "priority": "emergency"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["crew_id"], "B7", "{v}");
+    let log = console_log(&s.base, 0).await;
+    assert_gapless(&log, 1);
+    assert_eq!(log[1]["crew_id"], "B7");
+}
+
 async fn a_console_far_behind_reads_the_older_entries_from_the_store(db: TestDb) {
     // Only 3 entries kept in memory.
     let s = start_with(shared_router("heidelberg"), db, |c| c.hub_window = 3).await;
@@ -466,5 +517,6 @@ async fn a_console_far_behind_reads_the_older_entries_from_the_store(db: TestDb)
 crate::on_both_stores!(
     kill_9_loses_nothing_acknowledged,
     a_failed_commit_changes_nothing,
+    what_the_store_has_but_clients_were_not_sent_is_published_after_a_rebuild,
     a_console_far_behind_reads_the_older_entries_from_the_store,
 );
