@@ -208,6 +208,37 @@ impl Comparison {
             .collect()
     }
 
+    /// The table as an HTML table (for `report.html`).
+    pub fn html(&self) -> String {
+        let mut s = String::from(
+            "<table><tr><th>variant</th><th>figure</th><th>value ± 95 %</th><th>difference to baseline ± 95 %</th><th>relative</th></tr>\n",
+        );
+        for (label, rows) in self.table() {
+            for (name, r) in rows {
+                let pct = name.ends_with("share") || name == "utilization";
+                let f = |x: f64| {
+                    if pct {
+                        format!("{:.2} %", x * 100.0)
+                    } else {
+                        format!("{x:.1}")
+                    }
+                };
+                let sign = if r.diff.mean >= 0.0 { "+" } else { "" };
+                let _ = writeln!(
+                    s,
+                    "<tr><td>{label}</td><td>{name}</td><td>{} ± {}</td><td>{sign}{} ± {}</td><td>{:+.1} %</td></tr>",
+                    f(r.value.mean),
+                    f(r.value.ci95),
+                    f(r.diff.mean),
+                    f(r.diff.ci95),
+                    r.relative * 100.0
+                );
+            }
+        }
+        s.push_str("</table>\n");
+        s
+    }
+
     /// The table as Markdown.
     pub fn markdown(&self) -> String {
         let mut s = String::new();

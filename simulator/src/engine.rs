@@ -823,9 +823,17 @@ impl<'a> Sim<'a> {
         crew.phase = phase;
         let tok = crew.token;
         self.q.at(end, rank, arrive(c, tok));
-        // The core uses the positions of free crews (to dispatch them) and of responding
-        // ones (re-assignment), not of crews taking a patient to hospital.
-        if phase != Phase::ToHospital && now + self.interval < end {
+        // The core uses the positions of free crews (to dispatch them) and of crews on
+        // their way to an emergency (re-assignment only takes emergencies over); the
+        // positions of the others change no decision, so they are not reported.
+        let matters = match phase {
+            Phase::Returning => true,
+            Phase::ToScene => crew
+                .call
+                .is_some_and(|i| self.calls[i].priority == Priority::Emergency),
+            _ => false,
+        };
+        if matters && now + self.interval < end {
             self.q
                 .at(now + self.interval, Rank::Position, Ev::Position(c, tok));
         }

@@ -381,9 +381,9 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
     }
     let refs: Vec<&engine::RunResult> = first.iter().collect();
     let extra = format!(
-        "<h2>Over {} seeds (95 % intervals, differences paired with the baseline)</h2><pre>{}</pre><h2>Seed {}</h2>",
+        "<h2>Over {} seeds (95 % intervals, differences paired with the baseline)</h2>{}<h2>Seed {}</h2>",
         seeds.len(),
-        md.replace('&', "&amp;").replace('<', "&lt;"),
+        cmp.html(),
         seeds[0]
     );
     let page = simulator::report::html(
