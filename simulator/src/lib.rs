@@ -16,6 +16,8 @@
 //! * [`dist`]: lognormal service times;
 //! * [`stats`], [`output`], [`report`]: `summary.json`, `calls.csv`, `report.html`;
 //! * [`compare`]: several policies or crew counts on the same calls, over several seeds;
+//! * `live` (feature `live`, on by default): driving a running dispatch service over its
+//!   HTTP and websocket API;
 //! * [`scenario`]: building a world from a planner's inputs; [`map`]: opening a map;
 //! * [`error`]: the one error type, [`SimError`].
 //!
@@ -45,6 +47,8 @@ pub mod demand;
 pub mod dist;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod map;
 pub mod output;
 pub mod places;

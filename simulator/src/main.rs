@@ -30,6 +30,36 @@ enum Command {
     /// Run several policies or crew counts on the same calls over several seeds and
     /// tabulate the differences with 95 % confidence intervals.
     Compare(CompareArgs),
+    /// Drive a running dispatch service over its public API: simulated 112 calls over HTTP,
+    /// simulated crew tablets over websockets; reports the latency from call to assignment
+    /// on the tablet and the response times.
+    #[cfg(feature = "live")]
+    Live(LiveArgs),
+}
+
+#[cfg(feature = "live")]
+#[derive(Args)]
+struct LiveArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The dispatch service, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    server: String,
+    /// A dispatcher or admin token (it also acts for the simulated tablets).
+    #[arg(long)]
+    token: String,
+    /// Simulated seconds per wall-clock second.
+    #[arg(long, default_value_t = 60.0)]
+    speed: f64,
+    /// Tablets report their position this often (simulated seconds).
+    #[arg(long, default_value_t = 5.0)]
+    report_s: f64,
+    /// Prefix of the crew ids created on the service.
+    #[arg(long, default_value = "SIM")]
+    crew_prefix: String,
+    /// Output directory (live.json).
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
 }
 
 #[derive(Args, Clone)]
@@ -142,6 +172,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run(a),
         Command::Compare(a) => compare(a),
+        #[cfg(feature = "live")]
+        Command::Live(a) => live(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -400,6 +432,48 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         "{} runs in {:.1} s; wrote {}",
         variants.len() as u64 * a.seeds,
         t.elapsed().as_secs_f64(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+#[cfg(feature = "live")]
+fn live(a: LiveArgs) -> anyhow::Result<()> {
+    let p = prepare(&a.common)?;
+    let opts = simulator::live::LiveOptions {
+        server: a.server.clone(),
+        token: a.token.clone(),
+        speed: a.speed,
+        report_s: a.report_s,
+        crew_prefix: a.crew_prefix.clone(),
+        drain_s: a.common.drain_hours * 3600.0,
+    };
+    if !a.common.quiet {
+        eprintln!(
+            "driving {} with {} crews and {} calls at {}x ({:.0} s of wall clock for the calls)",
+            a.server,
+            p.world.crew_station.len(),
+            p.calls.len(),
+            a.speed,
+            a.common.hours * 3600.0 / a.speed
+        );
+    }
+    let report = simulator::live::run_live(&p.world, &p.calls, &opts)?;
+    let json = serde_json::to_string_pretty(&report)? + "\n";
+    simulator::output::write(&a.out.join("live.json"), &json)?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} calls posted ({} refused), {} assigned on a tablet: latency p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; response p50 {:.0} s, p90 {:.0} s; {} errors; wrote {}",
+        report.calls_posted,
+        report.calls_refused,
+        report.assigned_on_tablet,
+        report.assignment_latency_ms.p50,
+        report.assignment_latency_ms.p95,
+        report.assignment_latency_ms.max,
+        report.response_s.p50,
+        report.response_s.p90,
+        report.errors,
         a.out.display()
     );
     Ok(())
