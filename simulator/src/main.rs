@@ -125,6 +125,19 @@ struct CommonArgs {
     /// Road closures from a CSV (header lat,lon,radius_m,from_h,until_h,factor).
     #[arg(long)]
     closures_file: Option<PathBuf>,
+    /// Coverage policy: a demand cell is covered by a station within this driving time (s).
+    #[arg(long, default_value_t = 480.0)]
+    coverage_threshold_s: f64,
+    /// Coverage policy: keep a station's last idle crew from non-urgent calls when it alone
+    /// covers more than this share of the demand (1 = never keep).
+    #[arg(long, default_value_t = 0.02)]
+    reserve_share: f64,
+    /// Coverage policy: a non-urgent call held back waits at most this long (s).
+    #[arg(long, default_value_t = 900.0)]
+    max_hold_s: f64,
+    /// Coverage policy: move-ups must gain at least this share of the demand (1 = none).
+    #[arg(long, default_value_t = 0.005)]
+    move_up_min_share: f64,
     /// Traffic: every road's free-flow driving time multiplied by this (1 = free flow).
     #[arg(long, default_value_t = 1.0)]
     traffic_factor: f64,
@@ -259,6 +272,13 @@ fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::
         drain_hours: a.drain_hours,
         position_interval_s: a.position_interval_s,
         closures,
+        coverage: simulator::coverage::CoverageOptions {
+            threshold_s: a.coverage_threshold_s,
+            reserve_share: a.reserve_share,
+            max_hold_s: a.max_hold_s,
+            move_up_min_share: a.move_up_min_share,
+            ..Default::default()
+        },
         ..RunOptions::default()
     })
 }
