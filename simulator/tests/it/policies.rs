@@ -143,3 +143,67 @@ fn comparison_pairs_runs_on_the_same_calls() {
     assert!(md.contains("| straight-line | p50_s |"));
     assert!(md.contains("late_share"));
 }
+
+#[test]
+fn the_last_crew_of_an_area_is_kept_from_non_urgent_calls_but_not_from_emergencies() {
+    use crate::helpers::{call, place, world};
+    use dispatch_core::Priority;
+    use simulator::coverage::CoverageOptions;
+    let r = router("monaco");
+    // Two places far apart: one crew at S1, two at S2/S3 (the same place); a 2-minute
+    // coverage threshold gives S1 an area only its crew covers.
+    let w = world(
+        r.clone(),
+        vec![
+            place(&r, "S1", 43.7352, 7.4213),
+            place(&r, "S2", 43.7480, 7.4370),
+            place(&r, "S3", 43.7480, 7.4370),
+        ],
+        vec![],
+    );
+    let coverage = CoverageOptions {
+        threshold_s: 120.0,
+        busy_fraction: Some(0.3),
+        ..Default::default()
+    };
+    let run = |policy, priority| {
+        let calls = vec![call(
+            1, 60.0, 43.7310, 7.4205, priority, 30.0, 300.0, false, 0.0,
+        )];
+        let o = RunOptions {
+            policy,
+            hours: 1.0,
+            coverage,
+            ..Default::default()
+        };
+        engine::run(&w, &calls, &o, &mut |_| {}).unwrap()
+    };
+    let nearest = run(SimPolicy::RoadEta, Priority::NonUrgent);
+    assert_eq!(
+        nearest.calls[0].crew.as_deref(),
+        Some("C001"),
+        "road-eta sends the nearest"
+    );
+    let kept = run(SimPolicy::Coverage, Priority::NonUrgent);
+    assert_eq!(
+        kept.calls[0].crew.as_deref(),
+        Some("C002"),
+        "the last crew of S1 is kept"
+    );
+    assert_eq!(
+        kept.calls[0].decisions, 2,
+        "the core's pick, then the dispatcher's override"
+    );
+    assert!(kept.calls[0].response_ms() > nearest.calls[0].response_ms());
+    let urgent = run(SimPolicy::Coverage, Priority::Emergency);
+    assert_eq!(
+        urgent.calls[0].crew.as_deref(),
+        Some("C001"),
+        "emergencies get the nearest"
+    );
+    println!(
+        "non-urgent response: nearest {} s, keeping coverage {} s",
+        nearest.calls[0].response_ms().unwrap() / 1000,
+        kept.calls[0].response_ms().unwrap() / 1000
+    );
+}
