@@ -2,5 +2,6 @@
 
 mod cli;
 mod helpers;
+mod inputs;
 mod policies;
 mod scenarios;
