@@ -82,7 +82,7 @@ impl SpeedBound {
     }
 
     /// Refreshes the speed for the router's current weights.
-    fn refresh(&mut self, router: &Router) {
+    pub(crate) fn refresh(&mut self, router: &Router) {
         let live = router.live();
         if self.version == Some(live.version) {
             return;
@@ -107,7 +107,7 @@ impl SpeedBound {
 
     /// A lower bound (ms) on the road time between two snapped points `d` projected metres
     /// apart.
-    fn lower_bound_ms(&self, d: f64) -> u32 {
+    pub(crate) fn lower_bound_ms(&self, d: f64) -> u32 {
         if !(self.max_m_per_ms.is_finite() && self.max_m_per_ms > 0.0) {
             return 0;
         }

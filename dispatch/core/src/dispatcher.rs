@@ -1309,12 +1309,16 @@ impl Dispatcher {
         // every crew's ETAs for every emergency.
         let mut best: Option<(Takeover, Role)> = None;
         let from = self.crew_at(slot).snapped;
+        // The free crew's ETA is at least its straight-line lower bound (see `assign`), so a
+        // call none of whose responding crews is that much plus the gain away is skipped
+        // without computing it.
+        self.speed.refresh(&self.router);
+        let here = self.project(from.point);
+        let needed = self.config.reassign_gain_ms.max(1);
         for (_, call_id) in emergencies {
             let at = self.calls[&call_id].snapped;
-            let Some(mine) = self.router.eta(&from, &at) else {
-                continue;
-            };
             let call = &self.calls[&call_id];
+            let mut responding: Vec<(&Assignment, Role, u32, u32)> = Vec::new();
             for a in call.active_assignments() {
                 let role = if a.interim {
                     Role::Interim
@@ -1329,6 +1333,22 @@ impl Dispatcher {
                     .router
                     .eta(&self.crew_at(cur_slot).snapped, &at)
                     .unwrap_or(u32::MAX);
+                responding.push((a, role, cur_slot, current));
+            }
+            let there = self.project(at.point);
+            let lower = self.speed.lower_bound_ms(
+                ((here[0] - there[0]).powi(2) + (here[1] - there[1]).powi(2)).sqrt(),
+            );
+            if responding
+                .iter()
+                .all(|r| r.3.saturating_sub(lower) < needed)
+            {
+                continue;
+            }
+            let Some(mine) = self.router.eta(&from, &at) else {
+                continue;
+            };
+            for (a, role, cur_slot, current) in responding {
                 let gain = current.saturating_sub(mine);
                 if gain == 0 || gain < self.config.reassign_gain_ms {
                     continue;
