@@ -426,6 +426,8 @@ struct SimCrew {
     call: Option<usize>,
     busy_since: Option<SimTime>,
     busy_ms: i64,
+    /// The position last reported to the core.
+    reported: Option<osm_data::Coord>,
 }
 
 /// One simulation run.
@@ -571,6 +573,7 @@ impl<'a> Sim<'a> {
                 call: None,
                 busy_since: None,
                 busy_ms: 0,
+                reported: None,
             });
         }
         let calls_end = (opts.hours * HOUR_MS as f64).round() as i64;
@@ -759,12 +762,21 @@ impl<'a> Sim<'a> {
 
     fn report_position(&mut self, c: u32) -> Result<(), SimError> {
         let p = self.crews[c as usize].at.point;
-        let id = self.crews[c as usize].id.clone();
-        let events = self
-            .d
+        self.report(c, p)
+    }
+
+    /// Tells the core where a crew is, unless that is where it last said (a crew freed
+    /// where it arrived has nothing new to report).
+    fn report(&mut self, c: u32, p: osm_data::Coord) -> Result<(), SimError> {
+        let crew = &self.crews[c as usize];
+        if crew.reported == Some(p) {
+            return Ok(());
+        }
+        let id = crew.id.clone();
+        self.d
             .move_crew(&id, p.lat(), p.lon(), unix(self.now()))
             .map_err(|e| self.fail(e))?;
-        drop(events);
+        self.crews[c as usize].reported = Some(p);
         Ok(())
     }
 
@@ -1042,11 +1054,7 @@ impl<'a> Sim<'a> {
         };
         let end = drive.end;
         let here = drive.at(&self.router, now);
-        let p = here.point;
-        let id = self.crews[c as usize].id.clone();
-        self.d
-            .move_crew(&id, p.lat(), p.lon(), unix(now))
-            .map_err(|e| self.fail(e))?;
+        self.report(c, here.point)?;
         if now + self.interval < end {
             let tok = self.crews[c as usize].token;
             self.q
