@@ -218,7 +218,7 @@ fn main() {
             .await
             .expect("restore");
         let took = t0.elapsed();
-        let core = state.core();
+        let core = state.core().await;
         println!(
             "  restart: {events} log entries replayed in {:.2} s ({:.0} entries/s), {} crews and {} calls restored",
             took.as_secs_f64(),

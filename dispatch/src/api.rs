@@ -50,18 +50,15 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
-/// Runs one dispatch-core operation off the async workers: decided, committed, published.
+/// Runs one dispatch-core operation: decided, committed, published.
 async fn run_op(
     state: &AppState,
-    op: impl FnOnce(&mut dispatch_core::Dispatcher, i64) -> dispatch_core::Outcome + Send + 'static,
+    op: impl FnOnce(&mut dispatch_core::Dispatcher, i64) -> dispatch_core::Outcome + Send,
 ) -> Result<(), ApiError> {
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || {
-        st.apply(None, |core, now| Ok(Effect::new(op(core, now)?, ())))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map(|_| ())
+    state
+        .apply(None, |core, now| Ok(Effect::new(op(core, now)?, ())))
+        .await
+        .map(|_| ())
 }
 
 fn parse_call_id(id: &str) -> Result<CallId, ApiError> {
@@ -112,8 +109,8 @@ fn call_value(core: &Dispatcher, id: CallId) -> Option<Value> {
     Some(v)
 }
 
-fn call_json(state: &AppState, id: CallId) -> Option<Value> {
-    call_value(&state.core(), id)
+async fn call_json(state: &AppState, id: CallId) -> Option<Value> {
+    call_value(&*state.core().await, id)
 }
 
 async fn create_call(
@@ -136,9 +133,8 @@ async fn create_call(
         phone: req.phone,
         ..NewCall::at(req.lat, req.lon, req.priority)
     };
-    let st = state.clone();
-    let applied = tokio::task::spawn_blocking(move || {
-        st.apply(key, |core, now| {
+    let applied = state
+        .apply(key, |core, now| {
             let events = core.new_call(new, now)?;
             let id = events
                 .iter()
@@ -153,9 +149,7 @@ async fn create_call(
                 ..Effect::new(events, v)
             })
         })
-    })
-    .await
-    .map_err(ApiError::internal)??;
+        .await?;
     // A retry with the same key gets the first answer (the call as it was then).
     let v = match applied {
         Applied::Done(v) | Applied::Replayed(v) => v,
@@ -174,21 +168,17 @@ async fn list_calls(
     filter: Result<Query<StatusFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let ids: Vec<CallId> = {
-        let core = state.core();
-        core.calls()
-            .filter(|c| filter.status.is_none_or(|s| c.status == s))
-            .filter(|c| match &role {
-                Role::Crew(own) => c.assignments.iter().any(|a| &a.crew_id == own),
-                _ => true,
-            })
-            .map(|c| c.id)
-            .collect()
-    };
-    Ok(Json(json!(ids
-        .into_iter()
-        .filter_map(|id| call_json(&state, id))
-        .collect::<Vec<_>>())))
+    let core = state.core().await;
+    let calls: Vec<Value> = core
+        .calls()
+        .filter(|c| filter.status.is_none_or(|s| c.status == s))
+        .filter(|c| match &role {
+            Role::Crew(own) => c.assignments.iter().any(|a| &a.crew_id == own),
+            _ => true,
+        })
+        .filter_map(|c| call_value(&core, c.id))
+        .collect();
+    Ok(Json(json!(calls)))
 }
 
 async fn get_call(
@@ -198,6 +188,7 @@ async fn get_call(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_call_id(&id)?;
     let v = call_json(&state, id)
+        .await
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))?;
     if let Role::Crew(own) = &role {
         let mine = v["assignments"]
@@ -230,6 +221,7 @@ async fn assign_call(
     })
     .await?;
     call_json(&state, id)
+        .await
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
 }
@@ -243,6 +235,7 @@ async fn cancel_call(
     let id = parse_call_id(&id)?;
     run_op(&state, move |core, now| core.cancel_call(id, now)).await?;
     call_json(&state, id)
+        .await
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
 }
@@ -264,9 +257,10 @@ fn general() -> CrewType {
     CrewType::General
 }
 
-fn crew_json(state: &AppState, id: &str) -> Option<Value> {
+async fn crew_json(state: &AppState, id: &str) -> Option<Value> {
     state
         .core()
+        .await
         .crew(id)
         .and_then(|c| serde_json::to_value(c).ok())
 }
@@ -291,12 +285,14 @@ async fn create_crew(
         lon: req.lon,
     };
     run_op(&state, move |core, now| core.add_crew(new, now)).await?;
-    let v = crew_json(&state, &id).ok_or_else(|| ApiError::internal("crew vanished"))?;
+    let v = crew_json(&state, &id)
+        .await
+        .ok_or_else(|| ApiError::internal("crew vanished"))?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
 async fn list_crews(State(state): State<AppState>, Auth(role): Auth) -> Json<Value> {
-    let core = state.core();
+    let core = state.core().await;
     Json(json!(core
         .crews()
         .filter(|c| role.may_act_for(&c.id))
@@ -311,6 +307,7 @@ async fn get_crew(
 ) -> Result<Json<Value>, ApiError> {
     role.require_crew(&id)?;
     crew_json(&state, &id)
+        .await
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
 }
@@ -337,6 +334,7 @@ async fn move_crew(
     })
     .await?;
     crew_json(&state, &id)
+        .await
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
 }
@@ -361,6 +359,7 @@ async fn crew_status(
     })
     .await?;
     crew_json(&state, &id)
+        .await
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
 }
@@ -379,15 +378,13 @@ async fn crew_hospital(
     role.require_crew(&id)?;
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let capability = q.capability.unwrap_or(dispatch_core::Capability::General);
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || crate::hospitals::nearest_for(&st, &id, capability))
+    crate::hospitals::nearest_for(&state, &id, capability)
         .await
-        .map_err(ApiError::internal)?
         .map(Json)
 }
 
-fn crew_of_call(state: &AppState, id: CallId) -> Result<(Vec<String>, i64), ApiError> {
-    let core = state.core();
+async fn crew_of_call(state: &AppState, id: CallId) -> Result<(Vec<String>, i64), ApiError> {
+    let core = state.core().await;
     let call = core
         .call(id)
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))?;
@@ -404,7 +401,7 @@ async fn post_handover(
     req: Result<Json<crate::handover::Handover>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_call_id(&id)?;
-    let (crews, _) = crew_of_call(&state, id)?;
+    let (crews, _) = crew_of_call(&state, id).await?;
     if let Role::Crew(own) = &role {
         if !crews.contains(own) {
             return Err(ApiError::forbidden(
@@ -416,10 +413,9 @@ async fn post_handover(
     handover
         .validate()
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_handover", m))?;
-    let st = state.clone();
     let record = json!({"call_id": id, "handover": handover});
-    let applied = tokio::task::spawn_blocking(move || {
-        st.apply(None, |core, now| {
+    let applied = state
+        .apply(None, |core, now| {
             let events = core.handover_recorded(id, now)?;
             let mut record = record;
             record["recorded_at"] = json!(now);
@@ -428,9 +424,7 @@ async fn post_handover(
                 ..Effect::new(events, record)
             })
         })
-    })
-    .await
-    .map_err(ApiError::internal)??;
+        .await?;
     match applied {
         Applied::Done(record) => Ok((StatusCode::CREATED, Json(record))),
         Applied::Replayed(v) => Ok((StatusCode::CREATED, Json(v))),
@@ -475,7 +469,7 @@ async fn get_fhir(
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], Json<Value>), ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
-    let (_, received) = crew_of_call(&state, id)?;
+    let (_, received) = crew_of_call(&state, id).await?;
     let (h, at) = stored_handover(&state, id).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],

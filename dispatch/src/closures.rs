@@ -76,10 +76,9 @@ async fn create(
     }
     let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let spec = router::http::parse_closure_request(body).map_err(ApiError::bad_request)?;
-    let st = state.clone();
-    let applied = tokio::task::spawn_blocking(move || {
-        let router = st.0.router.clone();
-        st.apply(None, move |core, now| {
+    let router = state.0.router.clone();
+    let applied = state
+        .apply(None, move |core, now| {
             let before = journal::driving_etas(&router, core);
             let closure = router.add_closure(spec, now).map_err(router_error)?;
             if closure.arcs.is_empty() {
@@ -103,9 +102,7 @@ async fn create(
                 ..Effect::new(Vec::new(), shown)
             })
         })
-    })
-    .await
-    .map_err(ApiError::internal)??;
+        .await?;
     match applied {
         crate::state::Applied::Done(v) | crate::state::Applied::Replayed(v) => {
             Ok((StatusCode::CREATED, Json(v)))
@@ -156,10 +153,9 @@ async fn remove(
         ));
     }
     let id = parse_id(&id)?;
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let router = st.0.router.clone();
-        st.apply(None, move |core, now| {
+    let router = state.0.router.clone();
+    state
+        .apply(None, move |core, now| {
             let before = journal::driving_etas(&router, core);
             let removed = router.remove_closure(id, now).map_err(router_error)?;
             let mut entries = vec![entry(json!({
@@ -175,15 +171,13 @@ async fn remove(
                 ..Effect::new(Vec::new(), ())
             })
         })
-    })
-    .await
-    .map_err(ApiError::internal)??;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Applies the closures' time windows at the current time; when a window opened or closed,
 /// consoles get `closures_changed` (the closures in force) and every driving crew its route.
-pub fn tick(state: &AppState) -> Result<(), ApiError> {
+pub async fn tick(state: &AppState) -> Result<(), ApiError> {
     let router = state.0.router.clone();
     state
         .apply(None, move |core, now| {
@@ -213,5 +207,6 @@ pub fn tick(state: &AppState) -> Result<(), ApiError> {
                 ..Effect::new(Vec::new(), ())
             })
         })
+        .await
         .map(|_| ())
 }

@@ -65,9 +65,9 @@ pub fn load_file(path: &Path) -> anyhow::Result<Vec<NewHospital>> {
 
 /// Adds the hospitals the dispatcher does not know yet (by id), in one logged change; a
 /// hospital too far from any road is skipped with a warning. Returns how many were added.
-/// Blocks: call it from a blocking thread.
-pub fn register(state: &AppState, hospitals: Vec<NewHospital>) -> Result<usize, ApiError> {
-    let applied = state.apply(None, move |core, now| {
+pub async fn register(state: &AppState, hospitals: Vec<NewHospital>) -> Result<usize, ApiError> {
+    let applied = state
+        .apply(None, move |core, now| {
         let mut events = Vec::new();
         let mut added = 0;
         for h in hospitals {
@@ -87,7 +87,8 @@ pub fn register(state: &AppState, hospitals: Vec<NewHospital>) -> Result<usize, 
             }
         }
         Ok(Effect::new(events, added))
-    })?;
+    })
+    .await?;
     Ok(match applied {
         crate::state::Applied::Done(n) => n,
         crate::state::Applied::Replayed(_) => 0,
@@ -96,12 +97,12 @@ pub fn register(state: &AppState, hospitals: Vec<NewHospital>) -> Result<usize, 
 
 /// The capable hospital a crew reaches soonest: `{"hospital": {...}, "eta_s": ..}`, or
 /// `{"hospital": null}` when none is reachable.
-pub fn nearest_for(
+pub async fn nearest_for(
     state: &AppState,
     crew_id: &str,
     capability: Capability,
 ) -> Result<Value, ApiError> {
-    let mut core = state.0.core.lock().unwrap_or_else(|e| e.into_inner());
+    let mut core = state.core().await;
     let best = core.hospital_for(crew_id, capability)?;
     Ok(match best {
         Some((id, eta_ms)) => serde_json::json!({

@@ -145,7 +145,7 @@ fn serve(
         let state =
             dispatch::state::AppState::open(std::sync::Arc::new(router), config, store).await?;
         {
-            let core = state.core();
+            let core = state.core().await;
             println!(
                 "store {} ready: {} events, {} crews, {} calls restored in {:.2?}",
                 dispatch::store::redact_url(&db),
@@ -157,10 +157,9 @@ fn serve(
         }
         let known = hospitals.len();
         let st = state.clone();
-        let added =
-            tokio::task::spawn_blocking(move || dispatch::hospitals::register(&st, hospitals))
-                .await?
-                .map_err(|e| anyhow::anyhow!("cannot add the hospitals: {}", e.message))?;
+        let added = dispatch::hospitals::register(&st, hospitals)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot add the hospitals: {}", e.message))?;
         println!("hospitals: {known} given, {added} new");
         let listener = tokio::net::TcpListener::bind(&listen)
             .await

@@ -70,9 +70,8 @@ pub async fn serve(
             let mut every = tokio::time::interval(Duration::from_secs(1));
             loop {
                 every.tick().await;
-                let st = state.clone();
                 // A failure is logged where it happens; the next tick tries again.
-                let _ = tokio::task::spawn_blocking(move || crate::closures::tick(&st)).await;
+                let _ = crate::closures::tick(&state).await;
             }
         })
     };

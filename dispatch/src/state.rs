@@ -9,12 +9,13 @@
 //! always in the store, and what is in memory never runs ahead of it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dispatch_core::{DispatchConfig, Dispatcher, Event};
 use router::Router;
 use serde_json::Value;
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::auth::{HasTokens, Tokens};
 use crate::error::ApiError;
@@ -68,8 +69,6 @@ pub struct Inner {
     /// Set when a commit failed and the core could not be rebuilt from the store yet: the
     /// next change rebuilds it first.
     stale: AtomicBool,
-    /// The runtime the store's futures run on (operations run on blocking threads).
-    runtime: tokio::runtime::Handle,
 }
 
 impl HasTokens for AppState {
@@ -160,37 +159,37 @@ impl AppState {
             tokens: config.tokens,
             dispatch: config.dispatch,
             stale: AtomicBool::new(false),
-            runtime: tokio::runtime::Handle::current(),
         })))
     }
 
-    /// The dispatch core, for reading.
-    pub fn core(&self) -> MutexGuard<'_, Dispatcher> {
-        self.0.core.lock().unwrap_or_else(|e| e.into_inner())
+    /// The dispatch core, for reading. Waiting for it never blocks a runtime thread (a
+    /// change holds it while its commit is in flight).
+    pub async fn core(&self) -> MutexGuard<'_, Dispatcher> {
+        self.0.core.lock().await
     }
 
     /// Runs one operation: decides and applies it in memory, commits its log entries (and
-    /// `idempotency_key`, if any) to the store, then publishes them. Blocks the calling
-    /// thread (call it from `spawn_blocking`). All under the core's lock, so the log keeps
-    /// the order of decisions.
+    /// `idempotency_key`, if any) to the store, then publishes them. All under the core's
+    /// lock (an async lock, held across the commit), so the log keeps the order of decisions.
     ///
     /// A key already used answers [`Applied::Replayed`] without running the operation. An
     /// error of the operation changes nothing; a failed commit rebuilds the core from the
     /// store and answers 503.
-    pub fn apply<T>(
+    pub async fn apply<T>(
         &self,
         idempotency_key: Option<String>,
         op: impl FnOnce(&mut Dispatcher, i64) -> Result<Effect<T>, ApiError>,
     ) -> Result<Applied<T>, ApiError> {
         let inner = &self.0;
-        let mut core = self.core();
+        let mut core = self.core().await;
         if inner.stale.load(Ordering::Acquire) {
-            self.rebuild(&mut core)?;
+            self.rebuild(&mut core).await?;
         }
         if let Some(key) = &idempotency_key {
             let stored = inner
-                .runtime
-                .block_on(inner.store.response_for(key))
+                .store
+                .response_for(key)
+                .await
                 .map_err(ApiError::unavailable)?;
             if let Some(response) = stored {
                 return Ok(Applied::Replayed(response));
@@ -216,7 +215,7 @@ impl AppState {
             deletes,
             response: effect.response,
         };
-        match inner.runtime.block_on(inner.store.commit(change)) {
+        match inner.store.commit(change).await {
             Ok(Committed::New { first_seq, .. }) => {
                 inner.hub.publish(
                     first_seq as u64,
@@ -227,7 +226,7 @@ impl AppState {
             Ok(Committed::Replayed { response }) => {
                 // Another writer stored the key between the check and the commit: the
                 // operation was not stored, so forget it.
-                self.rebuild(&mut core)?;
+                self.rebuild(&mut core).await?;
                 Ok(Applied::Replayed(response))
             }
             Err(e) => {
@@ -236,22 +235,17 @@ impl AppState {
                     undo();
                 }
                 inner.stale.store(true, Ordering::Release);
-                let _ = self.rebuild(&mut core);
+                let _ = self.rebuild(&mut core).await;
                 Err(ApiError::unavailable(e))
             }
         }
     }
 
     /// Replaces the core by the state the store's log gives.
-    fn rebuild(&self, core: &mut Dispatcher) -> Result<(), ApiError> {
+    async fn rebuild(&self, core: &mut Dispatcher) -> Result<(), ApiError> {
         let inner = &self.0;
-        let restored = inner.runtime.block_on(journal::restore(
-            &inner.store,
-            inner.router.clone(),
-            inner.dispatch,
-            0,
-            false,
-        ));
+        let restored =
+            journal::restore(&inner.store, inner.router.clone(), inner.dispatch, 0, false).await;
         match restored {
             Ok((fresh, _, _)) => {
                 *core = fresh;
@@ -260,11 +254,10 @@ impl AppState {
                 // A commit reported as failed may still have been written (the connection
                 // dropped after the database committed): publish what the store has beyond
                 // what clients were sent, so they see the log with no gap.
-                let missed = inner.runtime.block_on(
-                    inner
-                        .store
-                        .events_since(inner.hub.last_seq() as i64, i64::MAX),
-                );
+                let missed = inner
+                    .store
+                    .events_since(inner.hub.last_seq() as i64, i64::MAX)
+                    .await;
                 match missed {
                     Ok(missed) if !missed.is_empty() => {
                         tracing::warn!(

@@ -466,7 +466,7 @@ fn street_matches(g: &RoadGraph, needle: &str) -> Vec<Value> {
 }
 
 async fn hospitals(State(state): State<AppState>, Auth(_): Auth) -> Json<Value> {
-    let core = state.core();
+    let core = state.core().await;
     Json(json!(core
         .hospitals()
         .filter_map(|h| serde_json::to_value(h).ok())

@@ -48,7 +48,7 @@ async fn crew(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     role.require_crew(&id)?;
-    if state.core().crew(&id).is_none() {
+    if state.core().await.crew(&id).is_none() {
         return Err(ApiError::not_found(format!("no crew with id {id:?}")));
     }
     let since = q.since.unwrap_or_else(|| state.0.hub.last_seq());
@@ -128,7 +128,7 @@ async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option
     if let Some(id) = &crew {
         // The current assignment, so a tablet that (re)connects knows where to go.
         let current = {
-            let core = state.core();
+            let core = state.core().await;
             core.crew(id)
                 .and_then(|c| c.call)
                 .and_then(|call| assignment_message(&state.0.router, &core, id, call))
@@ -214,24 +214,17 @@ async fn tablet_message(state: &AppState, crew: &str, text: &str) -> Option<Stri
             )
         }
     };
-    let (st, id) = (state.clone(), crew.to_string());
-    let result = tokio::task::spawn_blocking(move || {
-        st.apply(None, |core, now| {
+    let result = state
+        .apply(None, |core, now| {
             let events = match msg {
-                TabletMessage::Position { lat, lon } => core.move_crew(&id, lat, lon, now)?,
-                TabletMessage::Status { status } => core.set_crew_status(&id, status, now)?,
+                TabletMessage::Position { lat, lon } => core.move_crew(crew, lat, lon, now)?,
+                TabletMessage::Status { status } => core.set_crew_status(crew, status, now)?,
             };
             Ok(Effect::new(events, ()))
         })
-    })
-    .await;
+        .await;
     match result {
-        Ok(Ok(_)) => None,
-        Ok(Err(e)) => {
-            Some(json!({"type": "error", "error": e.code, "message": e.message}).to_string())
-        }
-        Err(_) => Some(
-            json!({"type": "error", "error": "internal", "message": "internal error"}).to_string(),
-        ),
+        Ok(_) => None,
+        Err(e) => Some(json!({"type": "error", "error": e.code, "message": e.message}).to_string()),
     }
 }

@@ -479,6 +479,57 @@ async fn what_the_store_has_but_clients_were_not_sent_is_published_after_a_rebui
     assert_eq!(log[1]["crew_id"], "B7");
 }
 
+async fn concurrent_reads_and_writes_all_finish(db: TestDb) {
+    // Reads wait for the core while a write holds it across its commit; they must yield the
+    // runtime's threads, or the commit's I/O never runs (this deadlocked on PostgreSQL).
+    let s = start_with(shared_router("heidelberg"), db, |_| {}).await;
+    let c = client(DISPATCHER);
+    for i in 0..5 {
+        post(
+            &c,
+            format!("{}/api/crews", s.base),
+            json!({"id": format!("A{i}"), "lat": 49.40 + 0.002 * i as f64, "lon": 8.69}),
+        )
+        .await;
+    }
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let (c, base) = (c.clone(), s.base.clone());
+            tokio::spawn(async move {
+                let r = match i % 4 {
+                    0 => {
+                        c.put(format!("{base}/api/crews/A{}/position", i % 5))
+                            .json(&json!({"lat": 49.40 + 1e-5 * i as f64, "lon": 8.69}))
+                            .send()
+                            .await
+                    }
+                    1 => {
+                        c.post(format!("{base}/api/calls"))
+                            .json(&json!({"lat": 49.405, "lon": 8.685, "priority": "urgent"}))
+                            .send()
+                            .await
+                    }
+                    2 => c.get(format!("{base}/api/calls")).send().await,
+                    _ => c.get(format!("{base}/api/crews/A{}", i % 5)).send().await,
+                };
+                r.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    let all = tokio::time::timeout(
+        Duration::from_secs(60),
+        futures_util::future::join_all(tasks),
+    )
+    .await
+    .expect("200 concurrent requests finish within 60 s");
+    for code in all {
+        let code = code.unwrap();
+        assert!(code == 200 || code == 201, "{code}");
+    }
+    let log = console_log(&s.base, 0).await;
+    assert_gapless(&log, 1);
+}
+
 async fn a_console_far_behind_reads_the_older_entries_from_the_store(db: TestDb) {
     // Only 3 entries kept in memory.
     let s = start_with(shared_router("heidelberg"), db, |c| c.hub_window = 3).await;
@@ -517,6 +568,7 @@ async fn a_console_far_behind_reads_the_older_entries_from_the_store(db: TestDb)
 crate::on_both_stores!(
     kill_9_loses_nothing_acknowledged,
     a_failed_commit_changes_nothing,
+    concurrent_reads_and_writes_all_finish,
     what_the_store_has_but_clients_were_not_sent_is_published_after_a_rebuild,
     a_console_far_behind_reads_the_older_entries_from_the_store,
 );
