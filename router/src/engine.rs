@@ -484,6 +484,22 @@ impl Router {
 
     /// The fastest route from `s` to `t` with its geometry, `Ok(None)` if unreachable.
     pub fn route(&self, s: &Snapped, t: &Snapped) -> Result<Option<Route>, RouterError> {
+        self.route_with(s, t, true)
+    }
+
+    /// The same route as [`Router::route`] (time, length, pieces) without building its
+    /// geometry (`geometry` is empty), for callers that follow the pieces, such as a
+    /// simulator moving crews along them.
+    pub fn route_pieces(&self, s: &Snapped, t: &Snapped) -> Result<Option<Route>, RouterError> {
+        self.route_with(s, t, false)
+    }
+
+    fn route_with(
+        &self,
+        s: &Snapped,
+        t: &Snapped,
+        with_geometry: bool,
+    ) -> Result<Option<Route>, RouterError> {
         let live = self.live();
         let src = self.entries(&live, s, true);
         let dst = self.entries(&live, t, false);
@@ -566,17 +582,19 @@ impl Router {
             }
         };
         let mut geometry = Vec::new();
-        for pc in &pieces {
-            self.snap.subline(
-                g,
-                pc.segment,
-                pc.from_fraction,
-                pc.to_fraction,
-                &mut geometry,
-            );
-        }
-        if geometry.len() == 1 {
-            geometry.push(geometry[0]);
+        if with_geometry {
+            for pc in &pieces {
+                self.snap.subline(
+                    g,
+                    pc.segment,
+                    pc.from_fraction,
+                    pc.to_fraction,
+                    &mut geometry,
+                );
+            }
+            if geometry.len() == 1 {
+                geometry.push(geometry[0]);
+            }
         }
         Ok(Some(Route {
             duration_ms,

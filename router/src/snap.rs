@@ -95,6 +95,9 @@ impl SnapIndex {
     pub fn nearest_n(&self, c: Coord, n: usize, max_distance_m: f64) -> Vec<Snapped> {
         let q = self.project(c);
         let mut out: Vec<Snapped> = Vec::with_capacity(n);
+        if n == 0 {
+            return out;
+        }
         for piece in self.tree.nearest_neighbor_iter(&q) {
             let d = piece.distance_2(&q).sqrt();
             if d > max_distance_m || out.len() >= n {
@@ -128,6 +131,10 @@ impl SnapIndex {
                 distance_m: d,
                 input: c,
             });
+            // Done: no need to pull the next piece from the tree.
+            if out.len() >= n {
+                break;
+            }
         }
         out
     }

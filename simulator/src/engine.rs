@@ -824,7 +824,7 @@ impl<'a> Sim<'a> {
     ) -> bool {
         let now = self.now();
         let from = self.crews[c as usize].at;
-        let route = match self.router.route(&from, to) {
+        let route = match self.router.route_pieces(&from, to) {
             Ok(Some(r)) => r,
             _ => return false,
         };

@@ -131,11 +131,24 @@ impl Dispatcher {
         GeomWithData::new(self.project(crew.snapped.point), slot)
     }
 
-    /// Exact road ETAs (ms) of every crew slot to `at` (`None`: empty slot or unreachable).
+    /// Exact road ETAs (ms) of every available crew to `at`, by slot (`None`: empty slot,
+    /// busy crew or unreachable; see [`Dispatcher::crew_eta`] for any crew).
     pub(crate) fn crew_etas_to(&mut self, at: &Snapped) -> Vec<Option<u32>> {
         let mut etas = self.crew_etas.etas(&self.router, at);
         etas.resize(self.crews.len(), None);
         etas
+    }
+
+    /// The exact road ETA (ms) of the crew in `slot` to `at`: from `etas` (those of
+    /// [`Dispatcher::crew_etas_to`] for `at`) for an available crew, computed one to one for
+    /// a busy one. Both are the exact fastest time, so they are the same number.
+    pub(crate) fn crew_eta(&self, slot: u32, at: &Snapped, etas: &[Option<u32>]) -> Option<u32> {
+        let crew = self.crews.get(slot as usize)?.as_ref()?;
+        if crew.status == CrewStatus::Available {
+            etas.get(slot as usize).copied().flatten()
+        } else {
+            self.router.eta(&crew.snapped, at)
+        }
     }
 
     /// The available crews able to take `role`, as slots.

@@ -59,7 +59,10 @@ pub struct Dispatcher {
     pub(crate) crews: Vec<Option<Crew>>,
     pub(crate) crew_slot: BTreeMap<String, u32>,
     free_slots: BTreeSet<u32>,
-    /// Every crew's position, for many-to-one ETAs.
+    /// The available crews' positions, for many-to-one ETAs (only available crews are
+    /// candidates; the ETA of a busy crew is computed one to one, see
+    /// [`Dispatcher::crew_eta`]). Keeping busy crews out keeps the buckets small and spares
+    /// recomputing the search space of every responding crew that reports its position.
     pub(crate) crew_etas: EtaIndex,
     /// Positions of the available crews (projected snapped points).
     pub(crate) available: RTree<TreePoint>,
@@ -68,6 +71,13 @@ pub struct Dispatcher {
     /// The calls not closed (completed or cancelled), so that the queue and re-assignment
     /// rules look at open calls only, however many closed ones are kept.
     open: BTreeSet<CallId>,
+    /// The open calls with a need no crew fills (a superset of the queue: what a freed crew
+    /// looks at), kept by [`Dispatcher::replay`].
+    waiting: BTreeSet<CallId>,
+    /// The open emergencies that may have a responding crew (what re-assignment looks at):
+    /// an active assignment, and the status `assigned`/`en_route` or a second active
+    /// assignment; kept by [`Dispatcher::replay`].
+    contested: BTreeSet<CallId>,
     next_call_id: u64,
     hospitals: Vec<Hospital>,
     hospital_slot: BTreeMap<String, u32>,
@@ -139,6 +149,8 @@ impl Dispatcher {
             available: RTree::new(),
             calls: BTreeMap::new(),
             open: BTreeSet::new(),
+            waiting: BTreeSet::new(),
+            contested: BTreeSet::new(),
             next_call_id: 1,
             hospitals: Vec::new(),
             hospital_slot: BTreeMap::new(),
@@ -201,7 +213,9 @@ impl Dispatcher {
     /// The calls waiting for at least one crew, in queue order: priority, then age, then id.
     pub fn queue(&self) -> Vec<&Call> {
         let mut q: Vec<&Call> = self
-            .open_calls()
+            .waiting
+            .iter()
+            .filter_map(|id| self.calls.get(id))
             .filter(|c| !c.pending_needs().is_empty())
             .collect();
         q.sort_by_key(|c| c.queue_key());
@@ -443,7 +457,7 @@ impl Dispatcher {
         let need = call.needs[need_index];
         let at = call.snapped;
         let etas = self.crew_etas_to(&at);
-        let Some(eta) = etas[slot as usize] else {
+        let Some(eta) = self.crew_eta(slot, &at, &etas) else {
             return Err(DispatchError::Unreachable {
                 crew: crew_id.to_string(),
                 call: call_id,
@@ -562,6 +576,47 @@ impl Dispatcher {
     /// (an unknown crew or call, a duplicate, a status the crew is not in, ...) is an error
     /// and changes nothing.
     pub fn replay(&mut self, event: &Event) -> Result<(), DispatchError> {
+        // The call whose state the event may change, to keep the call indexes in step.
+        let touched = match event {
+            Event::CrewStatus { crew_id, .. } => self
+                .crew_slot
+                .get(crew_id.as_str())
+                .and_then(|&s| self.crews[s as usize].as_ref()?.call),
+            e => e.call_id(),
+        };
+        let applied = self.apply_event(event);
+        if let Some(id) = touched {
+            self.reindex(id);
+        }
+        applied
+    }
+
+    /// Brings the call indexes (`waiting`, `contested`) in line with a call's state.
+    fn reindex(&mut self, id: CallId) {
+        let (waiting, contested) = match self.calls.get(&id) {
+            Some(c) if !c.status.is_closed() => (
+                !(0..c.needs.len()).all(|i| c.need_filled(i)),
+                c.priority == Priority::Emergency
+                    && c.active_assignments().next().is_some()
+                    && (matches!(c.status, CallStatus::Assigned | CallStatus::EnRoute)
+                        || c.active_assignments().nth(1).is_some()),
+            ),
+            _ => (false, false),
+        };
+        if waiting {
+            self.waiting.insert(id);
+        } else {
+            self.waiting.remove(&id);
+        }
+        if contested {
+            self.contested.insert(id);
+        } else {
+            self.contested.remove(&id);
+        }
+    }
+
+    /// [`Dispatcher::replay`] without the call indexes.
+    fn apply_event(&mut self, event: &Event) -> Result<(), DispatchError> {
         match event {
             Event::CallCreated {
                 call_id,
@@ -736,8 +791,8 @@ impl Dispatcher {
                     self.available.remove(&old);
                     self.available
                         .insert(self.tree_point(slot, self.crew_at(slot)));
+                    self.crew_etas.set(&self.router, slot, snapped);
                 }
-                self.crew_etas.set(&self.router, slot, snapped);
             }
             Event::CrewReleased { crew_id, call_id } => {
                 let slot = self.slot_of(crew_id)?;
@@ -929,9 +984,12 @@ impl Dispatcher {
         let point = self.tree_point(slot, self.crew_at(slot));
         if from == CrewStatus::Available {
             self.available.remove(&point);
+            self.crew_etas.remove(slot);
         }
         if to == CrewStatus::Available {
             self.available.insert(point);
+            let snapped = self.crew_at(slot).snapped;
+            self.crew_etas.set(&self.router, slot, snapped);
         }
         self.crew_mut(slot).status = to;
         Ok(())
@@ -1149,9 +1207,7 @@ impl Dispatcher {
         let earliest = call
             .active_assignments()
             .map(|a| {
-                etas.get(self.crew_slot[&a.crew_id] as usize)
-                    .copied()
-                    .flatten()
+                self.crew_eta(self.crew_slot[&a.crew_id], &call.snapped, etas)
                     .unwrap_or(u32::MAX)
             })
             .min()
@@ -1207,7 +1263,9 @@ impl Dispatcher {
         let from = crew.snapped;
         // (call, need index, interim) for each servable queued call.
         let mut servable: Vec<(&Call, usize, bool)> = self
-            .open_calls()
+            .waiting
+            .iter()
+            .filter_map(|id| self.calls.get(id))
             .filter_map(|c| {
                 // Most open calls have every need filled: skip them without allocating.
                 if (0..c.needs.len()).all(|i| c.need_filled(i)) {
@@ -1282,7 +1340,9 @@ impl Dispatcher {
     fn try_reassign(&mut self, slot: u32, now: i64, events: &mut Vec<Event>) -> Option<u32> {
         let t = self.crew_at(slot).crew_type;
         let mut emergencies: Vec<(i64, CallId)> = self
-            .open_calls()
+            .contested
+            .iter()
+            .filter_map(|id| self.calls.get(id))
             .filter(|c| {
                 // A call's status is the furthest stage of its crews, so a call with one
                 // crew on scene or beyond has no responding crew: skipped without looking
