@@ -293,6 +293,31 @@ impl Router {
             })
     }
 
+    /// The same answer as [`Router::snap`], faster when the coordinate is known to lie on
+    /// (or very near) `segment`, e.g. a position along a route (see
+    /// [`SnapIndex::nearest_near`]). A wrong segment only costs the time.
+    pub fn snap_near(&self, lat: f64, lon: f64, segment: u32) -> Result<Snapped, RouterError> {
+        if !(lat.is_finite()
+            && lon.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lon))
+        {
+            return Err(RouterError::InvalidCoordinate { lat, lon });
+        }
+        self.snap
+            .nearest_near(
+                &self.graph,
+                Coord::from_degrees(lat, lon),
+                segment,
+                self.options.max_snap_distance_m,
+            )
+            .ok_or(RouterError::NoSegment {
+                lat,
+                lon,
+                max_distance_m: self.options.max_snap_distance_m,
+            })
+    }
+
     /// Up to `n` nearest drivable points on distinct segments, nearest first.
     pub fn snap_n(&self, lat: f64, lon: f64, n: usize) -> Result<Vec<Snapped>, RouterError> {
         if !(lat.is_finite()

@@ -103,40 +103,95 @@ impl SnapIndex {
             if d > max_distance_m || out.len() >= n {
                 break;
             }
-            let (seg, i) = piece.data;
-            if out.iter().any(|s| s.segment == seg) {
+            if out.iter().any(|s| s.segment == piece.data.0) {
                 continue;
             }
-            let (a, b) = (piece.geom().from, piece.geom().to);
-            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 {
-                (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let p = [a[0] + t * dx, a[1] + t * dy];
-            let base = self.first_piece[seg as usize] as usize;
-            let last = self.first_piece[seg as usize + 1] as usize - 1;
-            let total = self.piece_start_m[last];
-            let along = self.piece_start_m[base + i as usize] + t * len2.sqrt();
-            out.push(Snapped {
-                segment: seg,
-                fraction: if total > 0.0 {
-                    (along / total).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                },
-                point: self.unproject(p),
-                distance_m: d,
-                input: c,
-            });
+            out.push(self.snapped_on(piece, q, c, d));
             // Done: no need to pull the next piece from the tree.
             if out.len() >= n {
                 break;
             }
         }
         out
+    }
+
+    /// The point of `piece` nearest to `q` (the projection of `c`, `d` metres away).
+    fn snapped_on(&self, piece: &Piece, q: [f64; 2], c: Coord, d: f64) -> Snapped {
+        let (seg, i) = piece.data;
+        let (a, b) = (piece.geom().from, piece.geom().to);
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len2 = dx * dx + dy * dy;
+        let t = if len2 > 0.0 {
+            (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let p = [a[0] + t * dx, a[1] + t * dy];
+        let base = self.first_piece[seg as usize] as usize;
+        let last = self.first_piece[seg as usize + 1] as usize - 1;
+        let total = self.piece_start_m[last];
+        let along = self.piece_start_m[base + i as usize] + t * len2.sqrt();
+        Snapped {
+            segment: seg,
+            fraction: if total > 0.0 {
+                (along / total).clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
+            point: self.unproject(p),
+            distance_m: d,
+            input: c,
+        }
+    }
+
+    /// The same answer as [`SnapIndex::nearest`], found faster when `c` lies on or very near
+    /// `segment` (a position known to be on that road, such as a vehicle driving a route):
+    /// the pieces within the distance of `segment` are looked up by a small range query,
+    /// and when one of them is clearly nearer than all others (by a relative margin far
+    /// above rounding) it is the one the nearest-first search would return first.
+    /// Otherwise (ties, a wrong or unknown segment) this is [`SnapIndex::nearest`].
+    pub fn nearest_near(
+        &self,
+        graph: &RoadGraph,
+        c: Coord,
+        segment: u32,
+        max_distance_m: f64,
+    ) -> Option<Snapped> {
+        if segment as usize >= graph.segment_count() {
+            return self.nearest(c, max_distance_m);
+        }
+        let q = self.project(c);
+        let pts = graph.segment_points(segment);
+        let mut hint = f64::INFINITY;
+        for w in pts.windows(2) {
+            let line = Line::new(self.project(w[0]), self.project(w[1]));
+            hint = hint.min(line.distance_2(&q));
+        }
+        if !hint.is_finite() {
+            return self.nearest(c, max_distance_m);
+        }
+        let radius2 = hint * (1.0 + 1e-6) + 1e-9;
+        let mut best: Option<(&Piece, f64)> = None;
+        let mut second = f64::INFINITY;
+        for piece in self.tree.locate_within_distance(q, radius2) {
+            let d2 = piece.distance_2(&q);
+            match best {
+                Some((_, b)) if d2 >= b => second = second.min(d2),
+                _ => {
+                    if let Some((_, b)) = best {
+                        second = second.min(b);
+                    }
+                    best = Some((piece, d2));
+                }
+            }
+        }
+        match best {
+            Some((piece, b)) if second > b * (1.0 + 1e-6) + 1e-9 => {
+                let d = b.sqrt();
+                (d <= max_distance_m).then(|| self.snapped_on(piece, q, c, d))
+            }
+            _ => self.nearest(c, max_distance_m),
+        }
     }
 }
 

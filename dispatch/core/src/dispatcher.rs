@@ -78,6 +78,11 @@ pub struct Dispatcher {
     /// an active assignment, and the status `assigned`/`en_route` or a second active
     /// assignment; kept by [`Dispatcher::replay`].
     contested: BTreeSet<CallId>,
+    /// By crew slot: the ETA (ms, `u32::MAX` unreachable) of the crew to a call it
+    /// responds to, with the call and the weights version it was computed for; dropped by
+    /// any event of that crew (a move, a status change). Re-assignment compares it with a
+    /// free crew's each time a crew comes free, while responding crews report every so often.
+    responding_eta: Vec<Option<(CallId, u64, u32)>>,
     next_call_id: u64,
     hospitals: Vec<Hospital>,
     hospital_slot: BTreeMap<String, u32>,
@@ -151,6 +156,7 @@ impl Dispatcher {
             open: BTreeSet::new(),
             waiting: BTreeSet::new(),
             contested: BTreeSet::new(),
+            responding_eta: Vec::new(),
             next_call_id: 1,
             hospitals: Vec::new(),
             hospital_slot: BTreeMap::new(),
@@ -328,6 +334,26 @@ impl Dispatcher {
             lon,
         };
         self.replay(&event)?;
+        Ok(vec![event])
+    }
+
+    /// [`Dispatcher::move_crew`] for a position known to lie on road segment `segment` (a
+    /// crew driving a route): the same event and the same state, the position snapped
+    /// faster ([`Router::snap_near`]). A wrong segment only costs the time.
+    pub fn move_crew_near(
+        &mut self,
+        id: &str,
+        lat: f64,
+        lon: f64,
+        segment: u32,
+        _now: i64,
+    ) -> Outcome {
+        let event = Event::CrewMoved {
+            crew_id: id.to_string(),
+            lat,
+            lon,
+        };
+        self.replay_near(&event, Some(segment))?;
         Ok(vec![event])
     }
 
@@ -576,6 +602,12 @@ impl Dispatcher {
     /// (an unknown crew or call, a duplicate, a status the crew is not in, ...) is an error
     /// and changes nothing.
     pub fn replay(&mut self, event: &Event) -> Result<(), DispatchError> {
+        self.replay_near(event, None)
+    }
+
+    /// [`Dispatcher::replay`], a crew's new position snapped with the hint of its road
+    /// segment (same result).
+    fn replay_near(&mut self, event: &Event, near: Option<u32>) -> Result<(), DispatchError> {
         // The call whose state the event may change, to keep the call indexes in step.
         let touched = match event {
             Event::CrewStatus { crew_id, .. } => self
@@ -584,9 +616,22 @@ impl Dispatcher {
                 .and_then(|&s| self.crews[s as usize].as_ref()?.call),
             e => e.call_id(),
         };
-        let applied = self.apply_event(event);
+        let crew = match event {
+            Event::CrewAdded { crew_id, .. }
+            | Event::CrewRemoved { crew_id }
+            | Event::CrewStatus { crew_id, .. }
+            | Event::CrewMoved { crew_id, .. }
+            | Event::CrewReleased { crew_id, .. } => Some(crew_id.as_str()),
+            _ => None,
+        };
+        let applied = self.apply_event(event, near);
         if let Some(id) = touched {
             self.reindex(id);
+        }
+        if let Some(slot) = crew.and_then(|c| self.crew_slot.get(c)) {
+            if let Some(e) = self.responding_eta.get_mut(*slot as usize) {
+                *e = None;
+            }
         }
         applied
     }
@@ -616,7 +661,7 @@ impl Dispatcher {
     }
 
     /// [`Dispatcher::replay`] without the call indexes.
-    fn apply_event(&mut self, event: &Event) -> Result<(), DispatchError> {
+    fn apply_event(&mut self, event: &Event, near: Option<u32>) -> Result<(), DispatchError> {
         match event {
             Event::CallCreated {
                 call_id,
@@ -776,7 +821,13 @@ impl Dispatcher {
             } => self.replay_crew_status(crew_id, *from, *to, *at)?,
             Event::CrewMoved { crew_id, lat, lon } => {
                 let slot = self.slot_of(crew_id)?;
-                let snapped = self.snap(*lat, *lon)?;
+                let snapped = match near {
+                    Some(segment) => self
+                        .router
+                        .snap_near(*lat, *lon, segment)
+                        .map_err(DispatchError::OffMap)?,
+                    None => self.snap(*lat, *lon)?,
+                };
                 let old = self.tree_point(slot, self.crew_at(slot));
                 let available = self.crew_at(slot).status == CrewStatus::Available;
                 {
@@ -1375,6 +1426,9 @@ impl Dispatcher {
         self.speed.refresh(&self.router);
         let here = self.project(from.point);
         let needed = self.config.reassign_gain_ms.max(1);
+        let version = self.router.live().version;
+        let mut cache = std::mem::take(&mut self.responding_eta);
+        cache.resize(cache.len().max(self.crews.len()), None);
         for (_, call_id) in emergencies {
             let at = self.calls[&call_id].snapped;
             let call = &self.calls[&call_id];
@@ -1389,10 +1443,17 @@ impl Dispatcher {
                     continue;
                 }
                 let cur_slot = self.crew_slot[&a.crew_id];
-                let current = self
-                    .router
-                    .eta(&self.crew_at(cur_slot).snapped, &at)
-                    .unwrap_or(u32::MAX);
+                let current = match cache[cur_slot as usize] {
+                    Some((c, v, eta)) if c == call_id && v == version => eta,
+                    _ => {
+                        let eta = self
+                            .router
+                            .eta(&self.crew_at(cur_slot).snapped, &at)
+                            .unwrap_or(u32::MAX);
+                        cache[cur_slot as usize] = Some((call_id, version, eta));
+                        eta
+                    }
+                };
                 responding.push((a, role, cur_slot, current));
             }
             let there = self.project(at.point);
@@ -1428,6 +1489,7 @@ impl Dispatcher {
                 }
             }
         }
+        self.responding_eta = cache;
         let (mut best, role) = best?;
         let at = self.calls[&best.call_id].snapped;
         let etas = self.crew_etas_to(&at);

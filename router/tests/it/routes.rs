@@ -179,3 +179,76 @@ fn preprocessing_is_cached_next_to_the_graph_and_damage_only_costs_a_rebuild() {
     let c = router::Router::open(&path).unwrap();
     assert_eq!(a.topology().order(), c.topology().order());
 }
+
+#[test]
+fn snapping_near_a_known_segment_gives_the_same_point_as_snapping() {
+    // Points on the roads (snapped points, shape points where segments meet, so ties),
+    // near them, and far off, each with its own segment, a neighbour's and a random one.
+    let mut rng = StdRng::seed_from_u64(seed("snap_near"));
+    for name in ["monaco", "heidelberg"] {
+        let r = router(name);
+        let g = r.graph().clone();
+        let bb = g.bounding_box().unwrap();
+        let mut fast = 0;
+        for i in 0..2_000 {
+            let c = osm_data::Coord::from_degrees(
+                rng.gen_range(bb.min_lat..bb.max_lat),
+                rng.gen_range(bb.min_lon..bb.max_lon),
+            );
+            let Ok(s) = r.snap(c.lat(), c.lon()) else {
+                continue;
+            };
+            let pts = g.segment_points(s.segment);
+            let vertex = pts[rng.gen_range(0..pts.len())];
+            let random = rng.gen_range(0..g.segment_count() as u32);
+            for (p, hint) in [
+                (s.point, s.segment),
+                (s.point, random),
+                (c, s.segment),
+                (vertex, s.segment),
+                (vertex, random),
+                (s.point, u32::MAX),
+            ] {
+                let exact = r.snap(p.lat(), p.lon());
+                let near = r.snap_near(p.lat(), p.lon(), hint);
+                match (&exact, &near) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{name} case {i}: {p:?} near {hint}"),
+                    (Err(_), Err(_)) => {}
+                    _ => panic!("{name} case {i}: {exact:?} vs {near:?}"),
+                }
+                fast += usize::from(hint == s.segment);
+            }
+        }
+        assert!(fast > 0);
+        assert!(r.snap_near(91.0, 7.42, 0).is_err());
+        println!("{name}: snap_near equals snap");
+    }
+}
+
+#[test]
+fn route_pieces_is_the_route_without_its_geometry() {
+    let mut rng = StdRng::seed_from_u64(seed("route_pieces"));
+    let r = router("monaco");
+    let bb = r.graph().bounding_box().unwrap();
+    let point = |rng: &mut StdRng| loop {
+        if let Ok(p) = r.snap(
+            rng.gen_range(bb.min_lat..bb.max_lat),
+            rng.gen_range(bb.min_lon..bb.max_lon),
+        ) {
+            return p;
+        }
+    };
+    for _ in 0..200 {
+        let (a, b) = (point(&mut rng), point(&mut rng));
+        let full = r.route(&a, &b).unwrap();
+        let pieces = r.route_pieces(&a, &b).unwrap();
+        match (full, pieces) {
+            (Some(mut f), Some(p)) => {
+                assert!(p.geometry.is_empty());
+                f.geometry.clear();
+                assert_eq!(f, p);
+            }
+            (f, p) => assert_eq!(f.is_none(), p.is_none()),
+        }
+    }
+}
