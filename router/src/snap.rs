@@ -204,20 +204,7 @@ impl SnapIndex {
         let base = self.first_piece[seg as usize] as usize;
         let cum = &self.piece_start_m[base..base + pts.len()]; // one entry per point
         let total = cum[pts.len() - 1];
-        let point_at = |d: f64| -> Coord {
-            let i = cum.partition_point(|&c| c <= d).clamp(1, pts.len() - 1) - 1;
-            let len = cum[i + 1] - cum[i];
-            let t = if len > 0.0 {
-                ((d - cum[i]) / len).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let (a, b) = (pts[i], pts[i + 1]);
-            Coord::from_degrees(
-                a.lat() + t * (b.lat() - a.lat()),
-                a.lon() + t * (b.lon() - a.lon()),
-            )
-        };
+        let point_at = |d: f64| point_along(pts, cum, d);
         let (d0, d1) = (from * total, to * total);
         let mut push = |c: Coord| {
             if out.last() != Some(&c) {
@@ -239,6 +226,33 @@ impl SnapIndex {
             }
         }
         push(point_at(d1));
+    }
+}
+
+/// The point `d` projected metres along a shape whose points are at cumulative lengths `cum`.
+fn point_along(pts: &[Coord], cum: &[f64], d: f64) -> Coord {
+    let i = cum.partition_point(|&c| c <= d).clamp(1, pts.len() - 1) - 1;
+    let len = cum[i + 1] - cum[i];
+    let t = if len > 0.0 {
+        ((d - cum[i]) / len).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (a, b) = (pts[i], pts[i + 1]);
+    Coord::from_degrees(
+        a.lat() + t * (b.lat() - a.lat()),
+        a.lon() + t * (b.lon() - a.lon()),
+    )
+}
+
+impl SnapIndex {
+    /// The point at `fraction` of segment `seg`'s geometry: the first point of
+    /// [`SnapIndex::subline`] from `fraction` to `fraction`, without building a line.
+    pub fn point_at(&self, graph: &RoadGraph, seg: u32, fraction: f64) -> Coord {
+        let pts = graph.segment_points(seg);
+        let base = self.first_piece[seg as usize] as usize;
+        let cum = &self.piece_start_m[base..base + pts.len()];
+        point_along(pts, cum, fraction * cum[pts.len() - 1])
     }
 }
 

@@ -53,11 +53,7 @@ fn seg_midpoint(router: &Router, seg: u32) -> Coord {
 
 /// The coordinate at a fraction of a segment's geometry.
 pub fn point_on_segment(router: &Router, seg: u32, fraction: f64) -> Coord {
-    let mut out = Vec::with_capacity(1);
-    router
-        .snap_index()
-        .subline(router.graph(), seg, fraction, fraction, &mut out);
-    out[0]
+    router.snap_index().point_at(router.graph(), seg, fraction)
 }
 
 impl Demand {

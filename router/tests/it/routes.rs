@@ -252,3 +252,22 @@ fn route_pieces_is_the_route_without_its_geometry() {
         }
     }
 }
+
+#[test]
+fn point_at_is_the_first_point_of_the_subline() {
+    let mut rng = StdRng::seed_from_u64(seed("point_at"));
+    let r = router("monaco");
+    let g = r.graph().clone();
+    let idx = r.snap_index();
+    for _ in 0..2_000 {
+        let seg = rng.gen_range(0..g.segment_count() as u32);
+        let f = match rng.gen_range(0..4) {
+            0 => 0.0,
+            1 => 1.0,
+            _ => rng.gen_range(0.0..1.0),
+        };
+        let mut line = Vec::new();
+        idx.subline(&g, seg, f, f, &mut line);
+        assert_eq!(idx.point_at(&g, seg, f), line[0], "segment {seg} at {f}");
+    }
+}
