@@ -452,6 +452,12 @@ struct Sim<'a> {
     busy_by_hour_ms: Vec<i64>,
     result_counts: (u64, u64, u64, u64),
     interval: i64,
+    /// The calls that come in, in time order (stable); each is scheduled when the one
+    /// before it comes in, which keeps the event queue small. Calls are the last rank of
+    /// an instant, so this runs the same events in the same order as scheduling them all
+    /// at the start.
+    call_order: Vec<usize>,
+    next_call: usize,
 }
 
 fn unix(t: SimTime) -> i64 {
@@ -602,6 +608,8 @@ impl<'a> Sim<'a> {
             busy_by_hour_ms: vec![0; (end / HOUR_MS + 1) as usize],
             result_counts: (0, 0, 0, 0),
             interval: (opts.position_interval_s * 1000.0).round() as i64,
+            call_order: Vec::new(),
+            next_call: 0,
         };
         if let Some(cv) = sim.coverage.as_mut() {
             for c in &mut sim.crews {
@@ -609,11 +617,11 @@ impl<'a> Sim<'a> {
                 c.counted = Some(c.base);
             }
         }
-        for (i, c) in calls.iter().enumerate() {
-            if c.t < calls_end {
-                sim.q.at(c.t, Rank::Call, Ev::Call(i));
-            }
-        }
+        sim.call_order = (0..calls.len())
+            .filter(|&i| calls[i].t < calls_end)
+            .collect();
+        sim.call_order.sort_by_key(|&i| calls[i].t);
+        sim.schedule_next_call();
         for c in &opts.closures {
             sim.q.at(
                 (c.from_s * 1000.0).round() as i64,
@@ -630,6 +638,14 @@ impl<'a> Sim<'a> {
 
     fn now(&self) -> SimTime {
         self.q.now()
+    }
+
+    /// Schedules the next call of `call_order`.
+    fn schedule_next_call(&mut self) {
+        if let Some(&i) = self.call_order.get(self.next_call) {
+            self.next_call += 1;
+            self.q.at(self.calls[i].t, Rank::Call, Ev::Call(i));
+        }
     }
 
     fn fail(&self, cause: DispatchError) -> SimError {
@@ -649,6 +665,7 @@ impl<'a> Sim<'a> {
             self.result_counts.0 += 1;
             match ev {
                 Ev::Call(i) => {
+                    self.schedule_next_call();
                     self.on_call(i)?;
                     entered += 1;
                     if entered % 256 == 0 {
