@@ -1,5 +1,5 @@
 //! Finding the best crew for a need: exact road ETAs for every crew at once (bucket
-//! many-to-one), a straight-line nearest search over the available crews, and
+//! many-to-one), a straight-line nearest search over an R-tree of the available crews, and
 //! a pruned exact search that walks crews in straight-line order and stops early.
 //!
 //! Which crews qualify: `available` ones whose type can serve the need
@@ -18,10 +18,15 @@
 use osm_data::Coord;
 use router::cch::INF;
 use router::{Router, Snapped};
+use rstar::primitives::GeomWithData;
+use rstar::PointDistance;
 
 use crate::crew::{Crew, CrewStatus, CrewType};
 use crate::dispatcher::Dispatcher;
 use crate::policy::{top_k, Candidate, Choice, Policy, CANDIDATES};
+
+/// A crew position in the R-tree: projected metres, with the crew's slot.
+pub(crate) type TreePoint = GeomWithData<[f64; 2], u32>;
 
 /// The role a crew is sought for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,18 +126,9 @@ impl Dispatcher {
         self.router.snap_index().project(c)
     }
 
-    /// The available crews (any type) with their straight-line distance (projected
-    /// metres, as `sqrt(dx² + dy²)`) to the projected point `q`.
-    fn available_by_line(&self, q: [f64; 2]) -> impl Iterator<Item = (u32, &Crew, f64)> {
-        self.crews.iter().enumerate().filter_map(move |(s, c)| {
-            let c = c.as_ref()?;
-            if c.status != CrewStatus::Available {
-                return None;
-            }
-            let p = self.crew_xy[s];
-            let (dx, dy) = (p[0] - q[0], p[1] - q[1]);
-            Some((s as u32, c, (dx * dx + dy * dy).sqrt()))
-        })
+    /// The R-tree entry of a crew.
+    pub(crate) fn tree_point(&self, slot: u32, crew: &Crew) -> TreePoint {
+        GeomWithData::new(self.project(crew.snapped.point), slot)
     }
 
     /// Exact road ETAs (ms) of every available crew to `at`, by slot (`None`: empty slot,
@@ -193,20 +189,27 @@ impl Dispatcher {
         accept: impl Fn(u32) -> bool,
     ) -> Option<(u32, f64)> {
         let q = self.project(at.point);
-        let mut best: Option<(u32, &str, f64)> = None;
-        for (slot, crew, d) in self.available_by_line(q) {
+        let mut best: Option<(u32, f64)> = None;
+        for p in self.available.nearest_neighbor_iter(&q) {
+            let d = p.distance_2(&q).sqrt();
+            if let Some((_, bd)) = best {
+                if d > bd {
+                    break;
+                }
+            }
+            let slot = p.data;
+            let Some(crew) = self.crews[slot as usize].as_ref() else {
+                continue;
+            };
             if !role.admits(crew.crew_type) || !accept(slot) {
                 continue;
             }
-            let better = match best {
-                None => true,
-                Some((_, id, bd)) => d < bd || (d == bd && crew.id.as_str() < id),
+            best = match best {
+                Some((b, _)) if self.crew_id_of(b) <= crew.id.as_str() => best,
+                _ => Some((slot, d)),
             };
-            if better {
-                best = Some((slot, crew.id.as_str(), d));
-            }
         }
-        best.map(|(slot, _, d)| (slot, d))
+        best
     }
 
     pub(crate) fn crew_id_of(&self, slot: u32) -> &str {
@@ -271,16 +274,14 @@ impl Dispatcher {
         let mut evaluated = 0;
         let q = self.project(at.point);
         let mut found: Vec<Candidate> = Vec::with_capacity(k + 1);
-        let mut by_line: Vec<(f64, &Crew)> = self
-            .available_by_line(q)
-            .map(|(_, crew, d)| (d, crew))
-            .collect();
-        by_line.sort_by(|a, b| a.0.total_cmp(&b.0));
-        for (d, crew) in by_line {
-            let lb = self.speed.lower_bound_ms(d);
+        for p in self.available.nearest_neighbor_iter(&q) {
+            let lb = self.speed.lower_bound_ms(p.distance_2(&q).sqrt());
             if found.len() >= k && lb > found[k - 1].eta_ms {
                 break;
             }
+            let Some(crew) = self.crews[p.data as usize].as_ref() else {
+                continue;
+            };
             if !role.admits(crew.crew_type) {
                 continue;
             }

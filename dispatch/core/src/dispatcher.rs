@@ -37,8 +37,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use router::{EtaIndex, Router, Snapped};
+use rstar::RTree;
 
-use crate::assign::{Role, SpeedBound};
+use crate::assign::{Role, SpeedBound, TreePoint};
 use crate::call::{Assignment, Call, CallId, CallStatus, CallTimes, NewCall, Priority};
 use crate::crew::{can_transition, Crew, CrewStatus, CrewType, NewCrew, Position};
 use crate::error::DispatchError;
@@ -63,10 +64,8 @@ pub struct Dispatcher {
     /// [`Dispatcher::crew_eta`]). Keeping busy crews out keeps the buckets small and spares
     /// recomputing the search space of every responding crew that reports its position.
     pub(crate) crew_etas: EtaIndex,
-    /// Every crew's snapped point projected into the plane of straight-line distances, by
-    /// slot (the straight-line searches scan the available crews: a few hundred distances
-    /// cost less than keeping a spatial index in step with every move).
-    pub(crate) crew_xy: Vec<[f64; 2]>,
+    /// Positions of the available crews (projected snapped points).
+    pub(crate) available: RTree<TreePoint>,
     pub(crate) speed: SpeedBound,
     calls: BTreeMap<CallId, Call>,
     /// The calls not closed (completed or cancelled), so that the queue and re-assignment
@@ -152,7 +151,7 @@ impl Dispatcher {
             crews: Vec::new(),
             crew_slot: BTreeMap::new(),
             free_slots: BTreeSet::new(),
-            crew_xy: Vec::new(),
+            available: RTree::new(),
             calls: BTreeMap::new(),
             open: BTreeSet::new(),
             waiting: BTreeSet::new(),
@@ -795,10 +794,7 @@ impl Dispatcher {
                     status: CrewStatus::Available,
                     call: None,
                 };
-                if self.crew_xy.len() <= slot as usize {
-                    self.crew_xy.resize(slot as usize + 1, [0.0; 2]);
-                }
-                self.crew_xy[slot as usize] = self.project(snapped.point);
+                self.available.insert(self.tree_point(slot, &crew));
                 self.crews[slot as usize] = Some(crew);
                 self.crew_slot.insert(crew_id.clone(), slot);
                 self.crew_etas.set(&self.router, slot, snapped);
@@ -832,6 +828,7 @@ impl Dispatcher {
                         .map_err(DispatchError::OffMap)?,
                     None => self.snap(*lat, *lon)?,
                 };
+                let old = self.tree_point(slot, self.crew_at(slot));
                 let available = self.crew_at(slot).status == CrewStatus::Available;
                 {
                     let crew = self.crew_mut(slot);
@@ -841,8 +838,10 @@ impl Dispatcher {
                     };
                     crew.snapped = snapped;
                 }
-                self.crew_xy[slot as usize] = self.project(snapped.point);
                 if available {
+                    self.available.remove(&old);
+                    self.available
+                        .insert(self.tree_point(slot, self.crew_at(slot)));
                     self.crew_etas.set(&self.router, slot, snapped);
                 }
             }
@@ -1033,10 +1032,13 @@ impl Dispatcher {
                 }
             }
         }
+        let point = self.tree_point(slot, self.crew_at(slot));
         if from == CrewStatus::Available {
+            self.available.remove(&point);
             self.crew_etas.remove(slot);
         }
         if to == CrewStatus::Available {
+            self.available.insert(point);
             let snapped = self.crew_at(slot).snapped;
             self.crew_etas.set(&self.router, slot, snapped);
         }
