@@ -875,12 +875,7 @@ impl<'a> Sim<'a> {
         let Some(call) = self.crews[c as usize].call else {
             return Ok(());
         };
-        let id = self.crews[c as usize].id.clone();
-        let events = self
-            .d
-            .set_crew_status(&id, CrewStatus::EnRoute, unix(self.now()))
-            .map_err(|e| self.fail(e))?;
-        self.absorb(events)?;
+        self.set_status(c, CrewStatus::EnRoute)?;
         let target = match self.d.call(CallId(call as u64 + 1)) {
             Some(k) => k.snapped,
             None => return Ok(()),
@@ -892,11 +887,7 @@ impl<'a> Sim<'a> {
             self.report_position(c)?;
             self.crews[c as usize].phase = Phase::Idle;
             self.crews[c as usize].token += 1;
-            let events = self
-                .d
-                .set_crew_status(&id, CrewStatus::Available, unix(self.now()))
-                .map_err(|e| self.fail(e))?;
-            self.absorb(events)?;
+            self.set_status(c, CrewStatus::Available)?;
         }
         Ok(())
     }
@@ -909,26 +900,49 @@ impl<'a> Sim<'a> {
     }
 
     fn on_scene(&mut self, c: u32) -> Result<(), SimError> {
+        self.stay(
+            c,
+            CrewStatus::OnScene,
+            Phase::OnScene,
+            |k| k.on_scene_ms,
+            Rank::SceneDone,
+            Ev::SceneDone,
+        )
+    }
+
+    /// A crew arrived where it stays for a while (on scene, at the hospital): its position is
+    /// reported, its status set, and the end of its stay (`dur` of its call) scheduled.
+    fn stay(
+        &mut self,
+        c: u32,
+        status: CrewStatus,
+        phase: Phase,
+        dur: fn(&CallSpec) -> i64,
+        rank: Rank,
+        done: fn(u32, u32) -> Ev,
+    ) -> Result<(), SimError> {
         self.arrive(c);
         let Some(call) = self.crews[c as usize].call else {
             return Ok(());
         };
         self.report_position(c)?;
+        self.set_status(c, status)?;
+        let crew = &mut self.crews[c as usize];
+        crew.phase = phase;
+        let tok = crew.token;
+        self.q
+            .at(self.now() + dur(&self.calls[call]), rank, done(c, tok));
+        Ok(())
+    }
+
+    /// Sets a crew's status in the core now and takes in what followed.
+    fn set_status(&mut self, c: u32, to: CrewStatus) -> Result<(), SimError> {
         let id = self.crews[c as usize].id.clone();
         let events = self
             .d
-            .set_crew_status(&id, CrewStatus::OnScene, unix(self.now()))
+            .set_crew_status(&id, to, unix(self.now()))
             .map_err(|e| self.fail(e))?;
-        self.absorb(events)?;
-        let crew = &mut self.crews[c as usize];
-        crew.phase = Phase::OnScene;
-        let tok = crew.token;
-        self.q.at(
-            self.now() + self.calls[call].on_scene_ms,
-            Rank::SceneDone,
-            Ev::SceneDone(c, tok),
-        );
-        Ok(())
+        self.absorb(events)
     }
 
     fn on_scene_done(&mut self, c: u32) -> Result<(), SimError> {
@@ -936,7 +950,6 @@ impl<'a> Sim<'a> {
             return Ok(());
         };
         let id = self.crews[c as usize].id.clone();
-        let now = unix(self.now());
         if self.calls[call].transport && !self.world.hospitals.is_empty() {
             let found = self
                 .d
@@ -946,11 +959,7 @@ impl<'a> Sim<'a> {
                 let h = self.world.hospitals.iter().position(|h| h.id == hid);
                 let target = self.d.hospital(&hid).map(|h| h.snapped);
                 if let (Some(h), Some(target)) = (h, target) {
-                    let events = self
-                        .d
-                        .set_crew_status(&id, CrewStatus::Transporting, now)
-                        .map_err(|e| self.fail(e))?;
-                    self.absorb(events)?;
+                    self.set_status(c, CrewStatus::Transporting)?;
                     if self.start_drive(
                         c,
                         &target,
@@ -973,52 +982,31 @@ impl<'a> Sim<'a> {
             }
         }
         self.crews[c as usize].call = None;
-        let events = self
-            .d
-            .set_crew_status(&id, CrewStatus::Available, now)
-            .map_err(|e| self.fail(e))?;
-        self.absorb(events)
+        self.set_status(c, CrewStatus::Available)
     }
 
     fn on_at_hospital(&mut self, c: u32) -> Result<(), SimError> {
-        self.arrive(c);
-        let Some(call) = self.crews[c as usize].call else {
-            return Ok(());
-        };
-        self.report_position(c)?;
-        let id = self.crews[c as usize].id.clone();
-        let events = self
-            .d
-            .set_crew_status(&id, CrewStatus::AtHospital, unix(self.now()))
-            .map_err(|e| self.fail(e))?;
-        self.absorb(events)?;
-        let crew = &mut self.crews[c as usize];
-        crew.phase = Phase::Handover;
-        let tok = crew.token;
-        self.q.at(
-            self.now() + self.calls[call].handover_ms,
+        self.stay(
+            c,
+            CrewStatus::AtHospital,
+            Phase::Handover,
+            |k| k.handover_ms,
             Rank::Handover,
-            Ev::Handover(c, tok),
-        );
-        Ok(())
+            Ev::Handover,
+        )
     }
 
     fn on_handover(&mut self, c: u32) -> Result<(), SimError> {
         let Some(call) = self.crews[c as usize].call.take() else {
             return Ok(());
         };
-        let id = self.crews[c as usize].id.clone();
         let now = unix(self.now());
         let events = self
             .d
             .handover_recorded(CallId(call as u64 + 1), now)
             .map_err(|e| self.fail(e))?;
         drop(events);
-        let events = self
-            .d
-            .set_crew_status(&id, CrewStatus::Available, now)
-            .map_err(|e| self.fail(e))?;
-        self.absorb(events)
+        self.set_status(c, CrewStatus::Available)
     }
 
     /// A crew became available: it heads for its station (or the best one for coverage).
