@@ -109,8 +109,10 @@ fn call_value(core: &Dispatcher, id: CallId) -> Option<Value> {
     Some(v)
 }
 
-async fn call_json(state: &AppState, id: CallId) -> Option<Value> {
+/// A call as the API shows it, or 404.
+async fn call_json(state: &AppState, id: CallId) -> Result<Value, ApiError> {
     call_value(&*state.core().await, id)
+        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
 }
 
 async fn create_call(
@@ -187,9 +189,7 @@ async fn get_call(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_call_id(&id)?;
-    let v = call_json(&state, id)
-        .await
-        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))?;
+    let v = call_json(&state, id).await?;
     if let Role::Crew(own) = &role {
         let mine = v["assignments"]
             .as_array()
@@ -220,10 +220,7 @@ async fn assign_call(
         core.assign_override(id, &req.crew_id, now)
     })
     .await?;
-    call_json(&state, id)
-        .await
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
+    call_json(&state, id).await.map(Json)
 }
 
 async fn cancel_call(
@@ -234,10 +231,7 @@ async fn cancel_call(
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     run_op(&state, move |core, now| core.cancel_call(id, now)).await?;
-    call_json(&state, id)
-        .await
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
+    call_json(&state, id).await.map(Json)
 }
 
 /// A new crew; `crew_type` defaults to `general`.
@@ -257,12 +251,14 @@ fn general() -> CrewType {
     CrewType::General
 }
 
-async fn crew_json(state: &AppState, id: &str) -> Option<Value> {
+/// A crew as the API shows it, or 404.
+async fn crew_json(state: &AppState, id: &str) -> Result<Value, ApiError> {
     state
         .core()
         .await
         .crew(id)
         .and_then(|c| serde_json::to_value(c).ok())
+        .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
 }
 
 async fn create_crew(
@@ -287,7 +283,7 @@ async fn create_crew(
     run_op(&state, move |core, now| core.add_crew(new, now)).await?;
     let v = crew_json(&state, &id)
         .await
-        .ok_or_else(|| ApiError::internal("crew vanished"))?;
+        .map_err(|_| ApiError::internal("crew vanished"))?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -306,10 +302,7 @@ async fn get_crew(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     role.require_crew(&id)?;
-    crew_json(&state, &id)
-        .await
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+    crew_json(&state, &id).await.map(Json)
 }
 
 #[derive(Deserialize)]
@@ -328,15 +321,11 @@ async fn move_crew(
     role.require_crew(&id)?;
     let req = body(req)?;
     check_coordinates(req.lat, req.lon)?;
-    let cid = id.clone();
-    run_op(&state, move |core, now| {
-        core.move_crew(&cid, req.lat, req.lon, now)
+    run_op(&state, |core, now| {
+        core.move_crew(&id, req.lat, req.lon, now)
     })
     .await?;
-    crew_json(&state, &id)
-        .await
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+    crew_json(&state, &id).await.map(Json)
 }
 
 #[derive(Deserialize)]
@@ -353,15 +342,11 @@ async fn crew_status(
 ) -> Result<Json<Value>, ApiError> {
     role.require_crew(&id)?;
     let req = body(req)?;
-    let cid = id.clone();
-    run_op(&state, move |core, now| {
-        core.set_crew_status(&cid, req.status, now)
+    run_op(&state, |core, now| {
+        core.set_crew_status(&id, req.status, now)
     })
     .await?;
-    crew_json(&state, &id)
-        .await
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no crew with id {id:?}")))
+    crew_json(&state, &id).await.map(Json)
 }
 
 #[derive(Deserialize)]
