@@ -208,11 +208,10 @@ impl Comparison {
             .collect()
     }
 
-    /// The table as an HTML table (for `report.html`).
-    pub fn html(&self) -> String {
-        let mut s = String::from(
-            "<table><tr><th>variant</th><th>figure</th><th>value ± 95 %</th><th>difference to baseline ± 95 %</th><th>relative</th></tr>\n",
-        );
+    /// The table's rows as text cells: variant, figure, value ± 95 %, difference to the
+    /// baseline ± 95 % (signed), relative difference. Shares and utilization in percent.
+    fn cells(&self) -> Vec<[String; 5]> {
+        let mut out = Vec::new();
         for (label, rows) in self.table() {
             for (name, r) in rows {
                 let pct = name.ends_with("share") || name == "utilization";
@@ -224,16 +223,28 @@ impl Comparison {
                     }
                 };
                 let sign = if r.diff.mean >= 0.0 { "+" } else { "" };
-                let _ = writeln!(
-                    s,
-                    "<tr><td>{label}</td><td>{name}</td><td>{} ± {}</td><td>{sign}{} ± {}</td><td>{:+.1} %</td></tr>",
-                    f(r.value.mean),
-                    f(r.value.ci95),
-                    f(r.diff.mean),
-                    f(r.diff.ci95),
-                    r.relative * 100.0
-                );
+                out.push([
+                    label.clone(),
+                    name.to_string(),
+                    format!("{} ± {}", f(r.value.mean), f(r.value.ci95)),
+                    format!("{sign}{} ± {}", f(r.diff.mean), f(r.diff.ci95)),
+                    format!("{:+.1} %", r.relative * 100.0),
+                ]);
             }
+        }
+        out
+    }
+
+    /// The table as an HTML table (for `report.html`).
+    pub fn html(&self) -> String {
+        let mut s = String::from(
+            "<table><tr><th>variant</th><th>figure</th><th>value ± 95 %</th><th>difference to baseline ± 95 %</th><th>relative</th></tr>\n",
+        );
+        for [label, name, value, diff, relative] in self.cells() {
+            let _ = writeln!(
+                s,
+                "<tr><td>{label}</td><td>{name}</td><td>{value}</td><td>{diff}</td><td>{relative}</td></tr>",
+            );
         }
         s.push_str("</table>\n");
         s
@@ -256,27 +267,8 @@ impl Comparison {
             s,
             "| variant | figure | value | difference to baseline | relative |\n|---|---|---:|---:|---:|"
         );
-        for (label, rows) in self.table() {
-            for (name, r) in rows {
-                let pct = name.ends_with("share") || name == "utilization";
-                let f = |x: f64| {
-                    if pct {
-                        format!("{:.2} %", x * 100.0)
-                    } else {
-                        format!("{x:.1}")
-                    }
-                };
-                let sign = if r.diff.mean >= 0.0 { "+" } else { "" };
-                let _ = writeln!(
-                    s,
-                    "| {label} | {name} | {} ± {} | {sign}{} ± {} | {:+.1} % |",
-                    f(r.value.mean),
-                    f(r.value.ci95),
-                    f(r.diff.mean),
-                    f(r.diff.ci95),
-                    r.relative * 100.0
-                );
-            }
+        for [label, name, value, diff, relative] in self.cells() {
+            let _ = writeln!(s, "| {label} | {name} | {value} | {diff} | {relative} |");
         }
         s
     }
