@@ -25,6 +25,20 @@ use crate::crew::{Crew, CrewStatus, CrewType};
 use crate::dispatcher::Dispatcher;
 use crate::policy::{top_k, Candidate, Choice, Policy, CANDIDATES};
 
+/// Road ETAs (ms) of crews to one point, as `(slot, eta)` ascending by slot: every
+/// available crew's ([`Dispatcher::crew_etas_to`]) or only what a decision needs
+/// ([`Dispatcher::best_crew_etas_to`]). A crew not listed has no ETA here.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CrewEtas(Vec<(u32, u32)>);
+
+impl CrewEtas {
+    /// The ETA of the crew in `slot`, if listed.
+    pub(crate) fn get(&self, slot: u32) -> Option<u32> {
+        let i = self.0.binary_search_by_key(&slot, |&(s, _)| s).ok()?;
+        Some(self.0[i].1)
+    }
+}
+
 /// A crew position in the R-tree: projected metres, with the crew's slot.
 pub(crate) type TreePoint = GeomWithData<[f64; 2], u32>;
 
@@ -133,19 +147,42 @@ impl Dispatcher {
 
     /// Exact road ETAs (ms) of every available crew to `at`, by slot (`None`: empty slot,
     /// busy crew or unreachable; see [`Dispatcher::crew_eta`] for any crew).
-    pub(crate) fn crew_etas_to(&mut self, at: &Snapped) -> Vec<Option<u32>> {
-        let mut etas = self.crew_etas.etas(&self.router, at);
-        etas.resize(self.crews.len(), None);
-        etas
+    pub(crate) fn crew_etas_to(&mut self, at: &Snapped) -> CrewEtas {
+        let etas = self.crew_etas.etas(&self.router, at);
+        CrewEtas(
+            etas.into_iter()
+                .enumerate()
+                .filter_map(|(slot, eta)| Some((slot as u32, eta?)))
+                .collect(),
+        )
+    }
+
+    /// What [`Dispatcher::candidates`] for `role` needs and no more: the exact road ETAs (ms)
+    /// of the five best available crews able to take `role` (ties at the fifth included)
+    /// and of the crews in `also` (by slot), `None` for every other crew. The buckets that
+    /// cannot hold one of these are not scanned (`EtaIndex::best_etas`), so this costs a
+    /// fraction of [`Dispatcher::crew_etas_to`] when many crews are free.
+    pub(crate) fn best_crew_etas_to(&mut self, at: &Snapped, role: Role, also: &[u32]) -> CrewEtas {
+        let crews = &self.crews;
+        let able = |slot: u32| {
+            crews
+                .get(slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|c| c.status == CrewStatus::Available && role.admits(c.crew_type))
+        };
+        CrewEtas(
+            self.crew_etas
+                .best_etas(&self.router, at, CANDIDATES, able, also),
+        )
     }
 
     /// The exact road ETA (ms) of the crew in `slot` to `at`: from `etas` (those of
     /// [`Dispatcher::crew_etas_to`] for `at`) for an available crew, computed one to one for
     /// a busy one. Both are the exact fastest time, so they are the same number.
-    pub(crate) fn crew_eta(&self, slot: u32, at: &Snapped, etas: &[Option<u32>]) -> Option<u32> {
+    pub(crate) fn crew_eta(&self, slot: u32, at: &Snapped, etas: &CrewEtas) -> Option<u32> {
         let crew = self.crews.get(slot as usize)?.as_ref()?;
         if crew.status == CrewStatus::Available {
-            etas.get(slot as usize).copied().flatten()
+            etas.get(slot)
         } else {
             self.router.eta(&crew.snapped, at)
         }
@@ -162,10 +199,15 @@ impl Dispatcher {
     /// The five best candidates for `role` by road ETA, from ETAs indexed by slot. The
     /// order is [`crate::policy::candidate_order`]; the five are selected before any crew
     /// id is copied (this runs for every call over every crew).
-    pub(crate) fn candidates(&self, etas: &[Option<u32>], role: Role) -> Vec<Candidate> {
-        let mut all: Vec<(u32, &str)> = self
-            .able_slots(role)
-            .filter_map(|(s, c)| Some((etas.get(s as usize).copied().flatten()?, c.id.as_str())))
+    pub(crate) fn candidates(&self, etas: &CrewEtas, role: Role) -> Vec<Candidate> {
+        let mut all: Vec<(u32, &str)> = etas
+            .0
+            .iter()
+            .filter_map(|&(s, eta)| {
+                let c = self.crews.get(s as usize)?.as_ref()?;
+                (c.status == CrewStatus::Available && role.admits(c.crew_type))
+                    .then_some((eta, c.id.as_str()))
+            })
             .collect();
         if all.len() > CANDIDATES {
             all.select_nth_unstable(CANDIDATES - 1);
@@ -223,7 +265,7 @@ impl Dispatcher {
     pub(crate) fn choose(
         &self,
         at: &Snapped,
-        etas: &[Option<u32>],
+        etas: &CrewEtas,
         role: Role,
     ) -> Option<(u32, u32, Vec<Candidate>)> {
         let candidates = self.candidates(etas, role);
@@ -234,7 +276,7 @@ impl Dispatcher {
                 Some((slot, best.eta_ms, candidates))
             }
             Policy::StraightLine => {
-                let eta = |s: u32| etas.get(s as usize).copied().flatten();
+                let eta = |s: u32| etas.get(s);
                 let (slot, _) = self.nearest_slot_by_line(at, role, |s| eta(s).is_some())?;
                 Some((slot, eta(slot)?, candidates))
             }

@@ -39,7 +39,7 @@ use std::sync::Arc;
 use router::{EtaIndex, Router, Snapped};
 use rstar::RTree;
 
-use crate::assign::{Role, SpeedBound, TreePoint};
+use crate::assign::{CrewEtas, Role, SpeedBound, TreePoint};
 use crate::call::{Assignment, Call, CallId, CallStatus, CallTimes, NewCall, Priority};
 use crate::crew::{can_transition, Crew, CrewStatus, CrewType, NewCrew, Position};
 use crate::error::DispatchError;
@@ -482,7 +482,7 @@ impl Dispatcher {
         };
         let need = call.needs[need_index];
         let at = call.snapped;
-        let etas = self.crew_etas_to(&at);
+        let etas = self.best_crew_etas_to(&at, Role::Need(need), &[slot]);
         let Some(eta) = self.crew_eta(slot, &at, &etas) else {
             return Err(DispatchError::Unreachable {
                 crew: crew_id.to_string(),
@@ -1182,7 +1182,17 @@ impl Dispatcher {
         }
         let order = fill_order(call, &pending);
         let at = call.snapped;
-        let etas = self.crew_etas_to(&at);
+        // One general need under the road-ETA policy (nearly every call) needs only the
+        // five best crews; several needs, an interim crew for a specialist, or the
+        // straight-line policy (whose pick may be any crew) look at every crew's ETA.
+        let etas = if self.config.policy == Policy::RoadEta
+            && pending.len() == 1
+            && !call.needs.iter().any(|n| n.is_specialist())
+        {
+            self.best_crew_etas_to(&at, Role::Need(call.needs[pending[0]]), &[])
+        } else {
+            self.crew_etas_to(&at)
+        };
         for i in order {
             let need = self.calls[&call_id].needs[i];
             if let Some((slot, eta, candidates)) = self.choose(&at, &etas, Role::Need(need)) {
@@ -1228,7 +1238,7 @@ impl Dispatcher {
     fn maybe_interim(
         &mut self,
         call_id: CallId,
-        etas: &[Option<u32>],
+        etas: &CrewEtas,
         now: i64,
         events: &mut Vec<Event>,
     ) {
@@ -1357,14 +1367,14 @@ impl Dispatcher {
         let call = &self.calls[&call_id];
         let need = call.needs[need_index];
         let at = call.snapped;
-        let etas = self.crew_etas_to(&at);
         let role = if interim {
             Role::Interim
         } else {
             Role::Need(need)
         };
+        let etas = self.best_crew_etas_to(&at, role, &[slot]);
         let candidates = self.candidates(&etas, role);
-        let Some(eta) = etas[slot as usize] else {
+        let Some(eta) = etas.get(slot) else {
             return false;
         };
         let decision = Decision {
@@ -1492,7 +1502,7 @@ impl Dispatcher {
         self.responding_eta = cache;
         let (mut best, role) = best?;
         let at = self.calls[&best.call_id].snapped;
-        let etas = self.crew_etas_to(&at);
+        let etas = self.best_crew_etas_to(&at, role, &[]);
         best.candidates = self.candidates(&etas, role);
         let Takeover {
             gain,

@@ -110,6 +110,19 @@ struct Entry {
     dist: u32,
 }
 
+/// Reusable space of a pruned query ([`SourceBuckets::best_distances_to`],
+/// [`TargetBuckets::best_distances_from`]), which also keeps its last walk for
+/// `distance_via`.
+#[derive(Debug, Clone, Default)]
+pub struct BestScratch {
+    /// Tentative distance per slot; all [`INF`] between queries.
+    dist: Vec<u32>,
+    /// The slots whose `dist` a query lowered.
+    touched: Vec<u32>,
+    /// The walk's settled `(rank, distance)`, ascending.
+    log: Vec<(u32, u32)>,
+}
+
 /// Per-slot bookkeeping.
 #[derive(Debug, Clone, Default)]
 struct Slot {
@@ -129,6 +142,9 @@ struct Buckets {
     /// `true`: cached spaces are forward (upward weights), queries backward.
     forward: bool,
     buckets: Vec<Vec<Entry>>,
+    /// A lower bound on the distances in each bucket (exact after a pruned query scanned
+    /// it; removals may leave it lower than the true minimum, which stays a lower bound).
+    bucket_min: Vec<u32>,
     slots: Vec<Slot>,
     dirty: Vec<u32>,
     /// Metric version the entries were computed with (0: none yet).
@@ -141,6 +157,7 @@ impl Buckets {
         Buckets {
             forward,
             buckets: vec![Vec::new(); t.node_count()],
+            bucket_min: vec![INF; t.node_count()],
             slots: Vec::new(),
             dirty: Vec::new(),
             version: 0,
@@ -206,8 +223,11 @@ impl Buckets {
         let s = &mut self.slots[slot as usize];
         debug_assert!(s.nodes.is_empty());
         let buckets = &mut self.buckets;
+        let bucket_min = &mut self.bucket_min;
         self.walk.run(t, weights, &s.points, |x, d| {
             let bucket = &mut buckets[x as usize];
+            let m = &mut bucket_min[x as usize];
+            *m = (*m).min(d);
             s.nodes.push(x);
             s.pos.push(bucket.len() as u32);
             bucket.push(Entry { slot, dist: d });
@@ -232,6 +252,7 @@ impl Buckets {
         for b in &mut self.buckets {
             b.clear();
         }
+        self.bucket_min.fill(INF);
         for s in &mut self.slots {
             s.nodes.clear();
             s.pos.clear();
@@ -286,6 +307,142 @@ impl Buckets {
         });
     }
 
+    /// The `k` smallest distances among the slots `admit` accepts, exactly, without
+    /// scanning the buckets that cannot hold one of them; into `found` as `(slot,
+    /// distance)`, ascending by slot.
+    ///
+    /// `known` are distances known before the walk (along the same road). The walk keeps
+    /// the `k` best admitted slots found so far; their `k`-th distance `T` only falls, and
+    /// bounds the final `k`-th from above. A bucket at `x` whose smallest entry plus the
+    /// walk's distance to `x` exceeds `T` is skipped: every slot it could improve ends
+    /// above the final `k`-th. So every slot whose distance is at most the final `k`-th
+    /// ends exact (ties included), and exactly those admitted slots are `found`. The work
+    /// is the walk and the buckets scanned, whatever the number of slots.
+    #[allow(clippy::too_many_arguments)]
+    fn query_best(
+        &mut self,
+        t: &CchTopology,
+        metric: &CchMetric,
+        points: &[(u32, u32)],
+        k: usize,
+        admit: impl Fn(u32) -> bool,
+        known: &[(u32, u32)],
+        scratch: &mut BestScratch,
+        found: &mut Vec<(u32, u32)>,
+    ) {
+        self.refresh(t, metric);
+        found.clear();
+        let weights = if self.forward {
+            &metric.down_weight
+        } else {
+            &metric.up_weight
+        };
+        let BestScratch { dist, touched, log } = scratch;
+        if dist.len() < self.slots.len() {
+            dist.resize(self.slots.len(), INF);
+        }
+        // The k best admitted slots so far, ascending by distance.
+        let mut best: Vec<(u32, u32)> = Vec::with_capacity(k + 1);
+        let offer = |best: &mut Vec<(u32, u32)>, slot: u32, c: u32| {
+            if let Some(i) = best.iter().position(|&(_, s)| s == slot) {
+                if c < best[i].0 {
+                    best[i].0 = c;
+                    best.sort_unstable();
+                }
+            } else if best.len() < k {
+                best.push((c, slot));
+                best.sort_unstable();
+            } else if best.last().is_some_and(|&(d, _)| c < d) {
+                best.pop();
+                best.push((c, slot));
+                best.sort_unstable();
+            }
+        };
+        // With k = 0 nothing is wanted from the buckets (only the walk, for `log`).
+        let threshold = |best: &Vec<(u32, u32)>| {
+            if k == 0 {
+                0
+            } else if best.len() < k {
+                INF
+            } else {
+                best[k - 1].0
+            }
+        };
+        for &(slot, c) in known {
+            let Some(o) = dist.get_mut(slot as usize) else {
+                continue;
+            };
+            if c < *o {
+                if *o == INF {
+                    touched.push(slot);
+                }
+                *o = c;
+                if admit(slot) {
+                    offer(&mut best, slot, c);
+                }
+            }
+        }
+        log.clear();
+        let buckets = &self.buckets;
+        let bucket_min = &mut self.bucket_min;
+        self.walk.run(t, weights, points, |x, d| {
+            log.push((x, d));
+            let m = &mut bucket_min[x as usize];
+            let limit = threshold(&best);
+            if limit != INF && add(*m, d) > limit {
+                return;
+            }
+            let mut min = INF;
+            for entry in &buckets[x as usize] {
+                min = min.min(entry.dist);
+                let c = add(entry.dist, d);
+                let o = &mut dist[entry.slot as usize];
+                if c < *o {
+                    if *o == INF {
+                        touched.push(entry.slot);
+                    }
+                    *o = c;
+                    if c <= threshold(&best) && admit(entry.slot) {
+                        offer(&mut best, entry.slot, c);
+                    }
+                }
+            }
+            *m = min;
+        });
+        let kth = (k > 0).then(|| threshold(&best));
+        for &slot in touched.iter() {
+            let c = std::mem::replace(&mut dist[slot as usize], INF);
+            if c != INF && kth.is_some_and(|t| c <= t) && admit(slot) {
+                found.push((slot, c));
+            }
+        }
+        touched.clear();
+        found.sort_unstable();
+    }
+
+    /// The exact bucket distance of one slot through the walk of the last
+    /// [`Buckets::query_best`] (kept in `scratch`).
+    fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
+        let Some(s) = self.slots.get(slot as usize) else {
+            return INF;
+        };
+        let log = &scratch.log;
+        let mut best = INF;
+        let mut j = 0;
+        for (&x, &p) in s.nodes.iter().zip(&s.pos) {
+            while j < log.len() && log[j].0 < x {
+                j += 1;
+            }
+            if j == log.len() {
+                break;
+            }
+            if log[j].0 == x {
+                best = best.min(add(self.buckets[x as usize][p as usize].dist, log[j].1));
+            }
+        }
+        best
+    }
+
     fn entry_count(&self) -> usize {
         self.slots.iter().map(|s| s.nodes.len()).sum()
     }
@@ -334,6 +491,36 @@ impl SourceBuckets {
         out: &mut Vec<u32>,
     ) {
         self.0.query(topology, metric, targets, out);
+    }
+
+    /// The exact distances of the `k` best sources that `admit` accepts to the best of
+    /// `targets` into `found`, as `(slot, distance)` ascending by slot (ties at the `k`-th
+    /// included), without scanning the buckets that cannot hold one of them. `known` are
+    /// distances known without the buckets (along the same road), which count as
+    /// candidates. `scratch` keeps the walk for [`SourceBuckets::distance_via`].
+    ///
+    /// # Panics
+    /// If the buckets, topology and metric do not belong together.
+    #[allow(clippy::too_many_arguments)]
+    pub fn best_distances_to(
+        &mut self,
+        topology: &CchTopology,
+        metric: &CchMetric,
+        targets: &[(u32, u32)],
+        k: usize,
+        admit: impl Fn(u32) -> bool,
+        known: &[(u32, u32)],
+        scratch: &mut BestScratch,
+        found: &mut Vec<(u32, u32)>,
+    ) {
+        self.0
+            .query_best(topology, metric, targets, k, admit, known, scratch, found);
+    }
+
+    /// The exact bucket distance of one slot through the walk of the last
+    /// [`SourceBuckets::best_distances_to`] with `scratch` (which applied pending changes).
+    pub fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
+        self.0.distance_via(slot, scratch)
     }
 
     /// Recomputes every search space with `metric` (after a customization).
@@ -404,6 +591,36 @@ impl TargetBuckets {
         out: &mut Vec<u32>,
     ) {
         self.0.query(topology, metric, sources, out);
+    }
+
+    /// The exact distances of the `k` best targets that `admit` accepts from the best of
+    /// `sources` into `found`, as `(slot, distance)` ascending by slot (ties at the `k`-th
+    /// included), without scanning the buckets that cannot hold one of them. `known` are
+    /// distances known without the buckets (along the same road), which count as
+    /// candidates. `scratch` keeps the walk for [`TargetBuckets::distance_via`].
+    ///
+    /// # Panics
+    /// If the buckets, topology and metric do not belong together.
+    #[allow(clippy::too_many_arguments)]
+    pub fn best_distances_from(
+        &mut self,
+        topology: &CchTopology,
+        metric: &CchMetric,
+        sources: &[(u32, u32)],
+        k: usize,
+        admit: impl Fn(u32) -> bool,
+        known: &[(u32, u32)],
+        scratch: &mut BestScratch,
+        found: &mut Vec<(u32, u32)>,
+    ) {
+        self.0
+            .query_best(topology, metric, sources, k, admit, known, scratch, found);
+    }
+
+    /// The exact bucket distance of one slot through the walk of the last
+    /// [`TargetBuckets::best_distances_from`] with `scratch` (which applied pending changes).
+    pub fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
+        self.0.distance_via(slot, scratch)
     }
 
     /// Recomputes every search space with `metric` (after a customization).

@@ -173,3 +173,97 @@ fn many_to_one_and_one_to_many_equal_dijkstra() {
         println!("{name}: many-to-one and one-to-many exact for 200 points x 10 calls");
     }
 }
+
+/// What [`EtaIndex::best_etas`] must return, from the full answer of [`EtaIndex::etas`]: the
+/// exact time of every admitted slot at or below the `k`-th best admitted time and of every
+/// slot in `also`, by slot.
+fn expected_best(
+    full: &[Option<u32>],
+    k: usize,
+    admit: impl Fn(u32) -> bool,
+    also: &[u32],
+) -> Vec<(u32, u32)> {
+    let mut admitted: Vec<u32> = (0..full.len() as u32)
+        .filter(|&s| admit(s))
+        .filter_map(|s| full[s as usize])
+        .collect();
+    admitted.sort_unstable();
+    let kth = if k == 0 {
+        None
+    } else {
+        Some(admitted.get(k - 1).copied().unwrap_or(u32::MAX))
+    };
+    (0..full.len() as u32)
+        .filter_map(|s| {
+            let e = full[s as usize];
+            let best = admit(s) && kth.is_some_and(|t| e.is_some_and(|e| e <= t));
+            if also.contains(&s) || best { e } else { None }.map(|e| (s, e))
+        })
+        .collect()
+}
+
+#[test]
+fn best_etas_equal_the_full_answer_for_the_best_and_the_asked() {
+    let mut rng = StdRng::seed_from_u64(seed("best_etas"));
+    let mut skipped_total = 0usize;
+    for name in MAPS {
+        let r = router(name);
+        let bb = r.graph().bounding_box().unwrap();
+        let random_point = |rng: &mut StdRng| loop {
+            let lat = rng.gen_range(bb.min_lat..bb.max_lat);
+            let lon = rng.gen_range(bb.min_lon..bb.max_lon);
+            if let Ok(p) = r.snap(lat, lon) {
+                return p;
+            }
+        };
+        let mut many = EtaIndex::many_to_one(&r);
+        let mut one = EtaIndex::one_to_many(&r);
+        let n = 300u32;
+        let mut points: Vec<_> = (0..n).map(|_| random_point(&mut rng)).collect();
+        // A few points share a road with the next call (the direct times seed the walk).
+        for (slot, p) in points.iter().enumerate() {
+            many.set(&r, slot as u32, *p);
+            one.set(&r, slot as u32, *p);
+        }
+        for round in 0..200 {
+            let call = random_point(&mut rng);
+            if round % 10 == 0 {
+                for slot in 0..3u32 {
+                    let mut p = call;
+                    p.fraction = rng.gen_range(0.0..1.0);
+                    many.set(&r, slot, p);
+                    one.set(&r, slot, p);
+                    points[slot as usize] = p;
+                }
+            }
+            let k = rng.gen_range(0..8usize);
+            let modulus = rng.gen_range(1..4u32);
+            let admit = |s: u32| s % modulus != 1 || modulus == 1;
+            let also: Vec<u32> = (0..rng.gen_range(0..3))
+                .map(|_| rng.gen_range(0..n))
+                .collect();
+            for index in [&mut many, &mut one] {
+                let full = index.etas(&r, &call);
+                let best = index.best_etas(&r, &call, k, admit, &also);
+                let want = expected_best(&full, k, admit, &also);
+                assert_eq!(best, want, "{name} round {round} k {k} mod {modulus}");
+                skipped_total += full.iter().flatten().count() - best.len();
+            }
+            // Points move and leave between calls.
+            for _ in 0..10 {
+                let slot = rng.gen_range(0..n);
+                let p = random_point(&mut rng);
+                many.set(&r, slot, p);
+                one.set(&r, slot, p);
+            }
+            let gone = rng.gen_range(0..n);
+            many.remove(gone);
+            one.remove(gone);
+            let back = rng.gen_range(0..n);
+            many.set(&r, back, points[back as usize]);
+            one.set(&r, back, points[back as usize]);
+        }
+    }
+    println!("best_etas: {skipped_total} times left out as not among the best");
+    assert!(skipped_total > 0);
+}
