@@ -55,6 +55,9 @@ pub struct LiveMetric {
     pub metric: CchMetric,
     /// Increases with every change.
     pub version: u64,
+    /// How many drivable arcs are closed now (searches from a point skip looking for
+    /// closed roads around it when there are none).
+    pub closed_arcs: usize,
 }
 
 #[derive(Debug, Default)]
@@ -228,6 +231,7 @@ impl Router {
                 weights: base_weights.clone(),
                 metric,
                 version: 0,
+                closed_arcs: 0,
             })),
             graph: Arc::new(graph),
             topology: Arc::new(topology),
@@ -388,6 +392,9 @@ impl Router {
     /// Dijkstra from the entries through closed arcs only (at their normal time), so that a
     /// point inside a closed area connects to the open roads around it.
     fn expand_through_closed(&self, live: &LiveMetric, entries: &mut Vec<Entry>, forward: bool) {
+        if live.closed_arcs == 0 {
+            return;
+        }
         let g = &self.graph;
         let has_closed = |v: u32| {
             if forward {
@@ -787,15 +794,29 @@ impl Router {
             return false;
         }
         let mut weights = current.weights.clone();
+        let mut closed_arcs = current.closed_arcs;
         for (&a, &w) in arcs.iter().zip(&fresh) {
-            weights[a as usize] = w;
+            let old = std::mem::replace(&mut weights[a as usize], w);
+            if self.base_weights[a as usize] != INF {
+                closed_arcs += usize::from(w == INF);
+                closed_arcs -= usize::from(old == INF);
+            }
         }
+        debug_assert_eq!(
+            closed_arcs,
+            weights
+                .iter()
+                .zip(&self.base_weights)
+                .filter(|&(&w, &b)| w == INF && b != INF)
+                .count()
+        );
         let mut metric = current.metric.clone();
         metric.update(&self.topology, &weights, &changed);
         let next = Arc::new(LiveMetric {
             weights,
             metric,
             version: current.version + 1,
+            closed_arcs,
         });
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = next;
         true

@@ -783,8 +783,8 @@ impl<'a> Sim<'a> {
     }
 
     /// Tells the core where a crew is, unless that is where it last said (a crew freed
-    /// where it arrived has nothing new to report). The crew is on the road it drives, which
-    /// the core's snapping is given as a hint (same result, faster).
+    /// where it arrived has nothing new to report). The crew is on the road it drives, at a
+    /// known segment and fraction, so the core takes that point as it is (no snapping).
     fn report(&mut self, c: u32, at: &Snapped) -> Result<(), SimError> {
         let crew = &self.crews[c as usize];
         let p = at.point;
@@ -793,7 +793,7 @@ impl<'a> Sim<'a> {
         }
         let id = crew.id.clone();
         self.d
-            .move_crew_near(&id, p.lat(), p.lon(), at.segment, unix(self.now()))
+            .move_crew_on_road(&id, at, unix(self.now()))
             .map_err(|e| self.fail(e))?;
         self.crews[c as usize].reported = Some(p);
         Ok(())

@@ -33,7 +33,7 @@
 //!   scene has finished its part; when no crew works on a call any more, it is completed
 //!   (needs still unfilled are dropped: the crews on scene judged them unneeded).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use router::{EtaIndex, Router, Snapped};
@@ -57,7 +57,8 @@ pub struct Dispatcher {
     pub(crate) config: DispatchConfig,
     /// Crews by slot (the slot is their index in `crew_etas`).
     pub(crate) crews: Vec<Option<Crew>>,
-    pub(crate) crew_slot: BTreeMap<String, u32>,
+    /// Slot of each crew id (hashed: looked up by every crew operation).
+    pub(crate) crew_slot: HashMap<String, u32>,
     free_slots: BTreeSet<u32>,
     /// The available crews' positions, for many-to-one ETAs (only available crews are
     /// candidates; the ETA of a busy crew is computed one to one, see
@@ -149,7 +150,7 @@ impl Dispatcher {
             router,
             config,
             crews: Vec::new(),
-            crew_slot: BTreeMap::new(),
+            crew_slot: HashMap::new(),
             free_slots: BTreeSet::new(),
             available: RTree::new(),
             calls: BTreeMap::new(),
@@ -183,9 +184,9 @@ impl Dispatcher {
 
     /// Every crew, by id.
     pub fn crews(&self) -> impl Iterator<Item = &Crew> + '_ {
-        self.crew_slot
-            .values()
-            .filter_map(|&s| self.crews[s as usize].as_ref())
+        let mut all: Vec<&Crew> = self.crews.iter().flatten().collect();
+        all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        all.into_iter()
     }
 
     /// A call.
@@ -337,23 +338,16 @@ impl Dispatcher {
         Ok(vec![event])
     }
 
-    /// [`Dispatcher::move_crew`] for a position known to lie on road segment `segment` (a
-    /// crew driving a route): the same event and the same state, the position snapped
-    /// faster ([`Router::snap_near`]). A wrong segment only costs the time.
-    pub fn move_crew_near(
-        &mut self,
-        id: &str,
-        lat: f64,
-        lon: f64,
-        segment: u32,
-        _now: i64,
-    ) -> Outcome {
+    /// [`Dispatcher::move_crew`] for a position already on the road (a simulated crew on its
+    /// route knows its segment and fraction exactly): the same event, at the point's
+    /// coordinates, with no snapping.
+    pub fn move_crew_on_road(&mut self, id: &str, at: &Snapped, _now: i64) -> Outcome {
         let event = Event::CrewMoved {
             crew_id: id.to_string(),
-            lat,
-            lon,
+            lat: at.point.lat(),
+            lon: at.point.lon(),
         };
-        self.replay_near(&event, Some(segment))?;
+        self.replay_near(&event, Some(at))?;
         Ok(vec![event])
     }
 
@@ -605,9 +599,9 @@ impl Dispatcher {
         self.replay_near(event, None)
     }
 
-    /// [`Dispatcher::replay`], a crew's new position snapped with the hint of its road
-    /// segment (same result).
-    fn replay_near(&mut self, event: &Event, near: Option<u32>) -> Result<(), DispatchError> {
+    /// [`Dispatcher::replay`], with a crew's new position given on the road instead of
+    /// snapped.
+    fn replay_near(&mut self, event: &Event, near: Option<&Snapped>) -> Result<(), DispatchError> {
         // The call whose state the event may change, to keep the call indexes in step.
         let touched = match event {
             Event::CrewStatus { crew_id, .. } => self
@@ -661,7 +655,7 @@ impl Dispatcher {
     }
 
     /// [`Dispatcher::replay`] without the call indexes.
-    fn apply_event(&mut self, event: &Event, near: Option<u32>) -> Result<(), DispatchError> {
+    fn apply_event(&mut self, event: &Event, near: Option<&Snapped>) -> Result<(), DispatchError> {
         match event {
             Event::CallCreated {
                 call_id,
@@ -822,10 +816,7 @@ impl Dispatcher {
             Event::CrewMoved { crew_id, lat, lon } => {
                 let slot = self.slot_of(crew_id)?;
                 let snapped = match near {
-                    Some(segment) => self
-                        .router
-                        .snap_near(*lat, *lon, segment)
-                        .map_err(DispatchError::OffMap)?,
+                    Some(at) => *at,
                     None => self.snap(*lat, *lon)?,
                 };
                 let old = self.tree_point(slot, self.crew_at(slot));

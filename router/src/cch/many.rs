@@ -150,6 +150,8 @@ struct Buckets {
     /// Metric version the entries were computed with (0: none yet).
     version: u64,
     walk: EtreeWalk,
+    /// A new search space while it replaces the old one.
+    fresh: Vec<(u32, u32)>,
 }
 
 impl Buckets {
@@ -162,6 +164,7 @@ impl Buckets {
             dirty: Vec::new(),
             version: 0,
             walk: EtreeWalk::new(t.node_count()),
+            fresh: Vec::new(),
         }
     }
 
@@ -194,16 +197,8 @@ impl Buckets {
         let nodes = std::mem::take(&mut self.slots[slot as usize].nodes);
         let pos = std::mem::take(&mut self.slots[slot as usize].pos);
         for (&x, &p) in nodes.iter().zip(&pos) {
-            let bucket = &mut self.buckets[x as usize];
-            debug_assert_eq!(bucket[p as usize].slot, slot);
-            bucket.swap_remove(p as usize);
-            if let Some(moved) = bucket.get(p as usize) {
-                let other = &mut self.slots[moved.slot as usize];
-                match other.nodes.binary_search(&x) {
-                    Ok(j) => other.pos[j] = p,
-                    Err(_) => debug_assert!(false, "bucket entry without slot record"),
-                }
-            }
+            debug_assert_eq!(self.buckets[x as usize][p as usize].slot, slot);
+            self.take_entry(x, p);
         }
         // Keep the allocations for the next insertion.
         let s = &mut self.slots[slot as usize];
@@ -232,6 +227,70 @@ impl Buckets {
             s.pos.push(bucket.len() as u32);
             bucket.push(Entry { slot, dist: d });
         });
+    }
+
+    /// Recomputes the search space of `slot` and replaces its stored one: entries at nodes
+    /// in both are updated in place, so a point that moved a little (its search space
+    /// mostly the same ancestors) costs little more than its walk.
+    fn replace_entries(&mut self, t: &CchTopology, metric: &CchMetric, slot: u32) {
+        let weights = if self.forward {
+            &metric.up_weight
+        } else {
+            &metric.down_weight
+        };
+        let mut fresh = std::mem::take(&mut self.fresh);
+        fresh.clear();
+        self.walk
+            .run(t, weights, &self.slots[slot as usize].points, |x, d| {
+                fresh.push((x, d))
+            });
+        let s = &mut self.slots[slot as usize];
+        let old_nodes = std::mem::take(&mut s.nodes);
+        let old_pos = std::mem::take(&mut s.pos);
+        let mut nodes = Vec::with_capacity(fresh.len());
+        let mut pos = Vec::with_capacity(fresh.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old_nodes.len() || j < fresh.len() {
+            let old = old_nodes.get(i).copied().unwrap_or(INVALID);
+            let (x, d) = fresh.get(j).copied().unwrap_or((INVALID, INF));
+            if old < x {
+                // Gone from the search space.
+                self.take_entry(old, old_pos[i]);
+                i += 1;
+                continue;
+            }
+            let m = &mut self.bucket_min[x as usize];
+            *m = (*m).min(d);
+            let bucket = &mut self.buckets[x as usize];
+            if old == x {
+                bucket[old_pos[i] as usize].dist = d;
+                pos.push(old_pos[i]);
+                i += 1;
+            } else {
+                pos.push(bucket.len() as u32);
+                bucket.push(Entry { slot, dist: d });
+            }
+            nodes.push(x);
+            j += 1;
+        }
+        let s = &mut self.slots[slot as usize];
+        s.nodes = nodes;
+        s.pos = pos;
+        self.fresh = fresh;
+    }
+
+    /// Deletes the entry at `p` of the bucket at `x` (of a slot whose bookkeeping the caller
+    /// holds), fixing the position of the entry moved into its place.
+    fn take_entry(&mut self, x: u32, p: u32) {
+        let bucket = &mut self.buckets[x as usize];
+        bucket.swap_remove(p as usize);
+        if let Some(moved) = bucket.get(p as usize) {
+            let other = &mut self.slots[moved.slot as usize];
+            match other.nodes.binary_search(&x) {
+                Ok(j) => other.pos[j] = p,
+                Err(_) => debug_assert!(false, "bucket entry without slot record"),
+            }
+        }
     }
 
     fn is_stale(&self, metric: &CchMetric) -> bool {
@@ -273,8 +332,7 @@ impl Buckets {
         let dirty = std::mem::take(&mut self.dirty);
         for &slot in &dirty {
             self.slots[slot as usize].dirty = false;
-            self.remove_entries(slot);
-            self.insert_entries(t, metric, slot);
+            self.replace_entries(t, metric, slot);
         }
         self.dirty = dirty;
         self.dirty.clear();
