@@ -18,6 +18,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use foldhash::fast::FixedState;
 use osm_data::{Coord, RoadGraph};
 
 use crate::cch::{
@@ -855,7 +856,7 @@ pub struct EtaIndex {
     /// Space of [`EtaIndex::best_etas`].
     scratch: BestScratch,
     /// The slots on each segment (for the direct times along one road).
-    on_segment: HashMap<u32, Vec<u32>>,
+    on_segment: HashMap<u32, Vec<u32>, FixedState>,
 }
 
 #[derive(Debug)]
@@ -873,7 +874,7 @@ impl EtaIndex {
             version: router.live().version,
             out: Vec::new(),
             scratch: BestScratch::default(),
-            on_segment: HashMap::new(),
+            on_segment: HashMap::default(),
         }
     }
 
@@ -885,7 +886,7 @@ impl EtaIndex {
             version: router.live().version,
             out: Vec::new(),
             scratch: BestScratch::default(),
-            on_segment: HashMap::new(),
+            on_segment: HashMap::default(),
         }
     }
 

@@ -30,6 +30,7 @@ use dispatch_core::{
     Call, CallId, CallStatus, Capability, CrewStatus, CrewType, DispatchConfig, DispatchError,
     Dispatcher, Event, NewCall, NewCrew, NewHospital, Policy, Priority,
 };
+use foldhash::fast::FixedState;
 use router::{ClosureArea, ClosureSpec, EtaIndex, Route, Router, Snapped};
 use serde::{Deserialize, Serialize};
 
@@ -353,11 +354,40 @@ struct Piece {
 struct Drive {
     start: SimTime,
     pieces: Vec<Piece>,
+    /// Where the drive started.
+    from: Snapped,
     target: Snapped,
     end: SimTime,
+    /// Only the time is known yet (a drive whose positions no decision uses); the pieces
+    /// are routed if the crew is stopped on the way or before the weights change.
+    lazy: bool,
 }
 
 impl Drive {
+    /// A drive of `duration_ms` whose pieces are routed only when needed.
+    fn lazy(from: Snapped, target: Snapped, start: SimTime, duration_ms: u32) -> Drive {
+        Drive {
+            start,
+            pieces: Vec::new(),
+            from,
+            target,
+            end: start + i64::from(duration_ms),
+            lazy: true,
+        }
+    }
+
+    /// Routes the pieces of a lazy drive (the same route: the weights have not changed
+    /// since it started).
+    fn materialize(&mut self, router: &Router) {
+        if self.lazy {
+            self.lazy = false;
+            if let Ok(Some(route)) = router.route_pieces(&self.from, &self.target) {
+                debug_assert_eq!(self.start + i64::from(route.duration_ms), self.end);
+                self.pieces = Drive::new(&route, self.start).pieces;
+            }
+        }
+    }
+
     fn new(route: &Route, start: SimTime) -> Drive {
         let mut t0 = 0;
         let pieces = route
@@ -378,8 +408,10 @@ impl Drive {
         Drive {
             start,
             pieces,
+            from: route.source,
             target: route.target,
             end: start + i64::from(route.duration_ms),
+            lazy: false,
         }
     }
 
@@ -439,7 +471,7 @@ struct Sim<'a> {
     d: Dispatcher,
     q: Scheduler<Ev>,
     crews: Vec<SimCrew>,
-    by_id: HashMap<String, u32>,
+    by_id: HashMap<String, u32, FixedState>,
     hospital_of: Vec<Option<usize>>,
     /// Records of the calls completed (and archived from the core) so far.
     records: Vec<Option<CallRecord>>,
@@ -552,7 +584,7 @@ impl<'a> Sim<'a> {
         }
         let n = world.crew_station.len();
         let mut crews = Vec::with_capacity(n);
-        let mut by_id = HashMap::with_capacity(n);
+        let mut by_id = HashMap::with_capacity_and_hasher(n, FixedState::default());
         for (i, &s) in world.crew_station.iter().enumerate() {
             let st = &world.stations[s];
             let id = crew_id(i, n);
@@ -680,7 +712,14 @@ impl<'a> Sim<'a> {
                 Ev::AtStation(c, tok) if self.live(c, tok) => self.on_at_station(c)?,
                 Ev::Position(c, tok) if self.live(c, tok) => self.on_position(c)?,
                 Ev::Closure => {
-                    self.router.refresh(unix(self.now()));
+                    // Drives routed lazily keep the route of the weights they started with.
+                    let now = self.now();
+                    for crew in &mut self.crews {
+                        if let Some(d) = crew.drive.as_mut().filter(|d| now < d.end) {
+                            d.materialize(&self.router);
+                        }
+                    }
+                    self.router.refresh(unix(now));
                 }
                 Ev::Retry => {
                     self.retry_due = false;
@@ -771,7 +810,10 @@ impl<'a> Sim<'a> {
         let now = self.now();
         let router = self.router.clone();
         let crew = &mut self.crews[c as usize];
-        if let Some(drive) = crew.drive.take() {
+        if let Some(mut drive) = crew.drive.take() {
+            if now < drive.end {
+                drive.materialize(&router);
+            }
             crew.at = drive.at(&router, now);
         }
         crew.token = crew.token.wrapping_add(1);
@@ -843,27 +885,34 @@ impl<'a> Sim<'a> {
     ) -> bool {
         let now = self.now();
         let from = self.crews[c as usize].at;
-        let route = match self.router.route_pieces(&from, to) {
-            Ok(Some(r)) => r,
-            _ => return false,
+        // The core uses the positions of free crews (to dispatch them) and of crews on
+        // their way to an emergency (re-assignment only takes emergencies over); the
+        // positions of the others change no decision, so they are not reported, and their
+        // drives are routed only if they are stopped on the way (which then routes them).
+        let matters = match phase {
+            Phase::Returning => true,
+            Phase::ToScene => self.crews[c as usize]
+                .call
+                .is_some_and(|i| self.calls[i].priority == Priority::Emergency),
+            _ => false,
         };
-        let drive = Drive::new(&route, now);
+        let drive = if matters {
+            match self.router.route_pieces(&from, to) {
+                Ok(Some(route)) => Drive::new(&route, now),
+                _ => return false,
+            }
+        } else {
+            match self.router.eta(&from, to) {
+                Some(ms) => Drive::lazy(from, *to, now, ms),
+                None => return false,
+            }
+        };
         let end = drive.end;
         let crew = &mut self.crews[c as usize];
         crew.drive = Some(drive);
         crew.phase = phase;
         let tok = crew.token;
         self.q.at(end, rank, arrive(c, tok));
-        // The core uses the positions of free crews (to dispatch them) and of crews on
-        // their way to an emergency (re-assignment only takes emergencies over); the
-        // positions of the others change no decision, so they are not reported.
-        let matters = match phase {
-            Phase::Returning => true,
-            Phase::ToScene => crew
-                .call
-                .is_some_and(|i| self.calls[i].priority == Priority::Emergency),
-            _ => false,
-        };
         if matters && now + self.interval < end {
             self.q
                 .at(now + self.interval, Rank::Position, Ev::Position(c, tok));

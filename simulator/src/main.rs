@@ -15,6 +15,11 @@ use simulator::engine::{self, RunOptions, SimPolicy};
 use simulator::scenario::{self, WorldSpec};
 use simulator::SimError;
 
+/// mimalloc instead of the system allocator: a run makes millions of small, short-lived
+/// allocations (events, crew ids, routes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Ambulance call simulator: the dispatch core over simulated time.
 #[derive(Parser)]
 #[command(version, about)]

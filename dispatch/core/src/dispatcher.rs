@@ -36,6 +36,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
+use foldhash::fast::FixedState;
 use router::{EtaIndex, Router, Snapped};
 use rstar::RTree;
 
@@ -58,7 +59,7 @@ pub struct Dispatcher {
     /// Crews by slot (the slot is their index in `crew_etas`).
     pub(crate) crews: Vec<Option<Crew>>,
     /// Slot of each crew id (hashed: looked up by every crew operation).
-    pub(crate) crew_slot: HashMap<String, u32>,
+    pub(crate) crew_slot: HashMap<String, u32, FixedState>,
     free_slots: BTreeSet<u32>,
     /// The available crews' positions, for many-to-one ETAs (only available crews are
     /// candidates; the ETA of a busy crew is computed one to one, see
@@ -150,7 +151,7 @@ impl Dispatcher {
             router,
             config,
             crews: Vec::new(),
-            crew_slot: HashMap::new(),
+            crew_slot: HashMap::default(),
             free_slots: BTreeSet::new(),
             available: RTree::new(),
             calls: BTreeMap::new(),
