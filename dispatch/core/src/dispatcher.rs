@@ -255,13 +255,15 @@ impl Dispatcher {
         let Some(from) = from else {
             return Err(DispatchError::UnknownCrew(crew_id.to_string()));
         };
-        let etas = self.hospital_etas.etas(&self.router, &from);
-        Ok(self
-            .hospitals
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h.can(capability))
-            .filter_map(|(i, h)| Some((etas.get(i).copied().flatten()?, &h.id)))
+        // The capable hospitals at the best ETA (all of them when several tie).
+        let hospitals = &self.hospitals;
+        let capable = |i: u32| hospitals.get(i as usize).is_some_and(|h| h.can(capability));
+        let etas = self
+            .hospital_etas
+            .best_etas(&self.router, &from, 1, capable, &[]);
+        Ok(etas
+            .into_iter()
+            .map(|(i, eta)| (eta, &self.hospitals[i as usize].id))
             .min()
             .map(|(eta, id)| (id.clone(), eta)))
     }
