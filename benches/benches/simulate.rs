@@ -2,8 +2,9 @@
 //!
 //! * `simulate/heidelberg_day_20000_calls_1000_crews/simulator`: one day of 20,000 generated
 //!   calls with 1,000 crews on the Heidelberg map through [`simulator::engine::run`]: the
-//!   dispatch core decides every assignment with exact road ETAs of every crew, crews drive
-//!   routed paths, report their positions every 30 s and can be sent while driving back.
+//!   dispatch core decides every assignment with the exact road ETAs of the best crews (the
+//!   pruned many-to-one search), crews drive routed paths, report their positions every
+//!   30 s and can be sent while driving back.
 //! * `.../table_model`: the peer a planner would write first (the "plain SimPy model"): the
 //!   same calls, travel times looked up in station × call and call × hospital tables
 //!   precomputed before timing, crews sent only from their stations, a FIFO queue.
@@ -12,7 +13,8 @@
 //! build the world, generate the calls, simulate, summarise) is printed to stderr.
 //! `SIM_DAYS=N` also times one N-day run (calls/s) for scaling.
 //!
-//! Run: `cargo bench -p benches --bench simulate` (about 2 minutes on 2 shared cores).
+//! Run: `cargo bench -p benches --bench simulate` (about 3 minutes on 2 shared cores, after a
+//! build of several minutes: release builds use fat LTO).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -26,6 +28,10 @@ use simulator::calls::{CallModel, CallSpec};
 use simulator::engine::{self, RunOptions, World};
 use simulator::scenario::{self, WorldSpec};
 use simulator::stats::Summary;
+
+/// The allocator the `simulator` binary runs with, so the bench times what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CREWS: usize = 1_000;
 const CALLS_PER_DAY: f64 = 20_000.0;
