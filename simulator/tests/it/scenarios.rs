@@ -47,16 +47,7 @@ fn one_crew_two_calls_times_are_router_etas_plus_turnout_and_service() {
             0.0,
         ),
     ];
-    let res = engine::run(
-        &w,
-        &calls,
-        &RunOptions {
-            hours: 1.0,
-            ..Default::default()
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    let res = run_for(&w, &calls, 1.0);
     let station = r.snap(STATION.0, STATION.1).unwrap();
     let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
     let b = r.snap(CALL_B.0, CALL_B.1).unwrap();
@@ -119,16 +110,7 @@ fn transport_goes_to_the_hospital_reached_soonest_and_hands_over() {
         true,
         1200.0,
     )];
-    let res = engine::run(
-        &w,
-        &calls,
-        &RunOptions {
-            hours: 1.0,
-            ..Default::default()
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    let res = run_for(&w, &calls, 1.0);
     let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
     let h1 = r.snap(HOSPITAL.0, HOSPITAL.1).unwrap();
     let h2 = r.snap(43.7480, 7.4370).unwrap();
@@ -168,17 +150,26 @@ fn the_nearest_crew_by_road_goes_and_equal_etas_go_to_the_lowest_id() {
         false,
         0.0,
     )];
-    let res = engine::run(
-        &w,
-        &calls,
+    let res = run_for(&w, &calls, 1.0);
+    assert_eq!(res.calls[0].crew.as_deref(), Some("C002"));
+}
+
+/// Runs `calls` for `hours` with the default options.
+fn run_for(
+    w: &engine::World,
+    calls: &[simulator::calls::CallSpec],
+    hours: f64,
+) -> engine::RunResult {
+    engine::run(
+        w,
+        calls,
         &RunOptions {
-            hours: 1.0,
+            hours,
             ..Default::default()
         },
         &mut |_| {},
     )
-    .unwrap();
-    assert_eq!(res.calls[0].crew.as_deref(), Some("C002"));
+    .unwrap()
 }
 
 fn generated_run(seed: u64, policy: SimPolicy) -> (String, String) {
@@ -365,16 +356,7 @@ fn a_csv_of_calls_is_replayed_and_calls_off_the_map_are_counted() {
         calls.iter().map(|c| c.t).collect::<Vec<_>>(),
         [330_000, 600_000, 900_000]
     );
-    let res = engine::run(
-        &w,
-        &calls,
-        &RunOptions {
-            hours: 2.0,
-            ..Default::default()
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    let res = run_for(&w, &calls, 2.0);
     let outcomes: Vec<CallOutcome> = res.calls.iter().map(|c| c.outcome).collect();
     assert_eq!(
         outcomes,
@@ -455,16 +437,7 @@ fn traffic_covers_every_road_and_slows_every_response() {
         false,
         0.0,
     )];
-    let free = engine::run(
-        &w,
-        &calls,
-        &RunOptions {
-            hours: 1.0,
-            ..Default::default()
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    let free = run_for(&w, &calls, 1.0);
     let own = crate::helpers::own_router("monaco");
     let w2 = world(
         own.clone(),
