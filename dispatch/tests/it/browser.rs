@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{client, shared_router, start, ADMIN, CREW_A1, DISPATCHER};
+use crate::helpers::{client, get, shared_router, start, ADMIN, CREW_A1, DISPATCHER};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -188,34 +188,17 @@ async fn pages_assets_and_map_apis_are_served() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
 
-    let map: Value = crew
-        .get(format!("{}/api/map", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let map = get(&crew, format!("{}/api/map", s.base)).await;
     let (b, v) = (&map["bounds"], &map["view"]);
     assert!(b[0][0].as_f64() <= v[0][0].as_f64() && v[1][1].as_f64() <= b[1][1].as_f64());
-    let me: Value = crew
-        .get(format!("{}/api/me", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = get(&crew, format!("{}/api/me", s.base)).await;
     assert_eq!(me["role"], "crew");
     assert_eq!(me["crew_id"], "A1");
-    let streets: Value = client(DISPATCHER)
-        .get(format!("{}/api/map/streets?q=hauptstr", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let streets = get(
+        &client(DISPATCHER),
+        format!("{}/api/map/streets?q=hauptstr", s.base),
+    )
+    .await;
     let first = &streets[0];
     assert_eq!(first["name"], "Hauptstraße", "{streets}");
     assert!(first["lat"].as_f64().unwrap() > 49.3 && first["lon"].as_f64().unwrap() > 8.5);

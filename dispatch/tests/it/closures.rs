@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    client, next_json, own_router, post, start_on, ws, TestDb, CREW_A1, DISPATCHER,
+    client, get, next_json, own_router, post, start_on, ws, TestDb, CREW_A1, DISPATCHER,
 };
 
 /// Distance in metres between two `[lon, lat]` points (equirectangular; fine for metres).
@@ -111,14 +111,7 @@ async fn a_closure_on_the_route_reroutes_the_crew_at_once(db: TestDb) {
     assert_eq!(code, 422, "{v}");
     let (code, v) = post(&c, format!("{}/api/closures", s.base), json!({"colour": 1})).await;
     assert_eq!(code, 400, "{v}");
-    let list: Value = c
-        .get(format!("{}/api/closures", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = get(&c, format!("{}/api/closures", s.base)).await;
     assert_eq!(list, json!([]));
 }
 

@@ -274,6 +274,13 @@ pub fn test_database_url() -> Option<String> {
     url
 }
 
+/// GETs `url`, which must answer 200, and returns its JSON.
+pub async fn get(c: &reqwest::Client, url: String) -> Value {
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.json().await.unwrap()
+}
+
 /// POSTs JSON; the status and the JSON answer (`null` when there is none).
 pub async fn post(c: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
     let r = c.post(url).json(&body).send().await.unwrap();

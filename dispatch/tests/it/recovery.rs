@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    client, data, next_json, post, shared_router, start_with, ws, TestDb, ADMIN, CREW_A1,
+    client, data, get, next_json, post, shared_router, start_with, ws, TestDb, ADMIN, CREW_A1,
     DISPATCHER,
 };
 
@@ -70,12 +70,6 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-async fn get(c: &reqwest::Client, url: String) -> Value {
-    let r = c.get(url).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    r.json().await.unwrap()
 }
 
 /// Every console entry from `since` on, until none comes for a while.
