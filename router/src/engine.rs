@@ -962,7 +962,7 @@ impl EtaIndex {
     /// one-to-many); `None` for empty slots and unreachable pairs. Indexed by slot.
     pub fn etas(&mut self, router: &Router, other: &Snapped) -> Vec<Option<u32>> {
         let live = router.live();
-        let (forward, pts) = self.prepare(router, &live, other);
+        let pts = self.prepare(router, &live, other);
         match &mut self.buckets {
             Buckets::Sources(b) => {
                 b.distances_to(&router.topology, &live.metric, &pts, &mut self.out)
@@ -976,28 +976,15 @@ impl EtaIndex {
             .enumerate()
             .map(|(slot, p)| {
                 let p = p.as_ref()?;
-                let via = self.out.get(slot).copied().filter(|&d| d != INF);
-                let direct = if forward {
-                    router.direct(&live, p, other)
-                } else {
-                    router.direct(&live, other, p)
-                }
-                .map(|(d, _)| d);
-                match (via, direct) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                let via = self.out.get(slot).copied().unwrap_or(INF);
+                let d = via.min(self.direct(router, &live, p, other));
+                (d != INF).then_some(d)
             })
             .collect()
     }
 
     /// Reloads every point after a change of weights; the search points of `other`.
-    fn prepare(
-        &mut self,
-        router: &Router,
-        live: &LiveMetric,
-        other: &Snapped,
-    ) -> (bool, Vec<(u32, u32)>) {
+    fn prepare(&mut self, router: &Router, live: &LiveMetric, other: &Snapped) -> Vec<(u32, u32)> {
         if live.version != self.version {
             self.version = live.version;
             for slot in 0..self.points.len() as u32 {
@@ -1005,12 +992,11 @@ impl EtaIndex {
             }
         }
         let forward = matches!(self.buckets, Buckets::Sources(_));
-        let pts = router
+        router
             .entries(live, other, !forward)
             .iter()
             .map(|e| (e.node, e.dist))
-            .collect();
-        (forward, pts)
+            .collect()
     }
 
     /// The travel time on the same road between the point in `slot` and `other`.
@@ -1036,7 +1022,7 @@ impl EtaIndex {
         also: &[u32],
     ) -> Vec<(u32, u32)> {
         let live = router.live();
-        let (_, pts) = self.prepare(router, &live, other);
+        let pts = self.prepare(router, &live, other);
         // Points on the same road as `other` may reach it directly.
         let known: Vec<(u32, u32)> = self
             .on_segment

@@ -208,30 +208,9 @@ impl Buckets {
         s.pos.clear();
     }
 
-    /// Computes and stores the search space of `slot`.
-    fn insert_entries(&mut self, t: &CchTopology, metric: &CchMetric, slot: u32) {
-        let weights = if self.forward {
-            &metric.up_weight
-        } else {
-            &metric.down_weight
-        };
-        let s = &mut self.slots[slot as usize];
-        debug_assert!(s.nodes.is_empty());
-        let buckets = &mut self.buckets;
-        let bucket_min = &mut self.bucket_min;
-        self.walk.run(t, weights, &s.points, |x, d| {
-            let bucket = &mut buckets[x as usize];
-            let m = &mut bucket_min[x as usize];
-            *m = (*m).min(d);
-            s.nodes.push(x);
-            s.pos.push(bucket.len() as u32);
-            bucket.push(Entry { slot, dist: d });
-        });
-    }
-
-    /// Recomputes the search space of `slot` and replaces its stored one: entries at nodes
-    /// in both are updated in place, so a point that moved a little (its search space
-    /// mostly the same ancestors) costs little more than its walk.
+    /// Computes the search space of `slot` and stores it in place of the stored one (if
+    /// any): entries at nodes in both are updated in place, so a point that moved a little
+    /// (its search space mostly the same ancestors) costs little more than its walk.
     fn replace_entries(&mut self, t: &CchTopology, metric: &CchMetric, slot: u32) {
         let weights = if self.forward {
             &metric.up_weight
@@ -319,7 +298,7 @@ impl Buckets {
         }
         self.dirty.clear();
         for slot in 0..self.slots.len() as u32 {
-            self.insert_entries(t, metric, slot);
+            self.replace_entries(t, metric, slot);
         }
         self.version = metric.version();
     }
