@@ -61,7 +61,7 @@ pub struct LiveMetric {
     pub closed_arcs: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct ClosureBook {
     list: Vec<Closure>,
     /// Whether each closure of `list` is in force in the live weights.
@@ -250,6 +250,32 @@ impl Router {
             scratch: Mutex::new(Vec::new()),
             options,
         })
+    }
+
+    /// An independent router over the same graph and hierarchy, starting with this one's
+    /// closures and live weights: closures added to or removed from either later do not
+    /// affect the other. The graph, the hierarchy and the current metric are shared, not
+    /// copied (a metric is copied only when one of them changes its weights). For work in
+    /// parallel that needs its own closures, such as simulations of separate periods.
+    pub fn fork(&self) -> Router {
+        // The book is held while the weights are read, so the two agree.
+        let book = self.book.lock().unwrap_or_else(|e| e.into_inner());
+        Router {
+            graph: Arc::clone(&self.graph),
+            topology: Arc::clone(&self.topology),
+            snap: self.snap.clone(),
+            base_weights: self.base_weights.clone(),
+            arc_tail: self.arc_tail.clone(),
+            seg_first_arc: self.seg_first_arc.clone(),
+            seg_arcs: self.seg_arcs.clone(),
+            way_segments: self.way_segments.clone(),
+            in_first: self.in_first.clone(),
+            in_arcs: self.in_arcs.clone(),
+            live: RwLock::new(self.live()),
+            book: Mutex::new(book.clone()),
+            scratch: Mutex::new(Vec::new()),
+            options: self.options,
+        }
     }
 
     /// The road graph.

@@ -28,7 +28,7 @@ pub struct Snapped {
 type Piece = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
 
 /// An R-tree of segment pieces.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SnapIndex {
     tree: RTree<Piece>,
     /// Reference latitude of the projection, radians.

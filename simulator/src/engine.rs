@@ -116,6 +116,14 @@ pub struct RunOptions {
     pub closures: Vec<ClosureWindow>,
     /// Settings of the coverage policy.
     pub coverage: CoverageOptions,
+    /// Runs longer than this are simulated in segments of this many hours, in parallel;
+    /// 0 runs every length in one piece (see [`crate::segments`]).
+    pub segment_hours: f64,
+    /// Each segment also simulates this many hours before its own (to warm up from crews
+    /// at their stations) and after (so its last calls compete with the next ones).
+    pub segment_overlap_hours: f64,
+    /// Threads for the segments (0: one per core). The result does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for RunOptions {
@@ -128,6 +136,9 @@ impl Default for RunOptions {
             reassign_gain_s: 120.0,
             closures: Vec::new(),
             coverage: CoverageOptions::default(),
+            segment_hours: 168.0,
+            segment_overlap_hours: 3.0,
+            threads: 0,
         }
     }
 }
@@ -159,6 +170,24 @@ impl RunOptions {
                 format!(
                     "must be a non-negative number, not {}",
                     self.reassign_gain_s
+                ),
+            ));
+        }
+        if !(self.segment_hours.is_finite() && self.segment_hours >= 0.0) {
+            return Err(SimError::setting(
+                "--segment-hours",
+                format!(
+                    "must be a non-negative number of hours (0: one piece), not {}",
+                    self.segment_hours
+                ),
+            ));
+        }
+        if !(self.segment_overlap_hours.is_finite() && self.segment_overlap_hours >= 0.0) {
+            return Err(SimError::setting(
+                "--segment-overlap-hours",
+                format!(
+                    "must be a non-negative number of hours, not {}",
+                    self.segment_overlap_hours
                 ),
             ));
         }
@@ -480,7 +509,9 @@ struct Sim<'a> {
     held: VecDeque<usize>,
     retry_due: bool,
     end: SimTime,
-    calls_end: SimTime,
+    window: Window,
+    /// The id of `calls[0]` (ids are consecutive).
+    first_id: u64,
     busy_by_hour_ms: Vec<i64>,
     result_counts: (u64, u64, u64, u64),
     interval: i64,
@@ -497,6 +528,9 @@ fn unix(t: SimTime) -> i64 {
 }
 
 /// Runs a simulation. `progress` is called with the number of calls entered so far.
+///
+/// A run longer than [`RunOptions::segment_hours`] is simulated in segments, in parallel
+/// (see [`crate::segments`]); the result does not depend on the number of threads.
 pub fn run(
     world: &World,
     calls: &[CallSpec],
@@ -505,10 +539,26 @@ pub fn run(
 ) -> Result<RunResult, SimError> {
     world.validate()?;
     opts.validate()?;
-    let router = world.router.clone();
-    // Closures: added with their windows, refreshed at each boundary, removed at the end
-    // (the router may be shared with later runs).
+    let windows = crate::segments::plan(calls, opts);
+    if windows.len() > 1 {
+        return crate::segments::run(world, calls, opts, &windows, progress);
+    }
+    with_closures(&world.router, opts, || {
+        let coverage = coverage_for(world, calls, opts)?;
+        run_window(world, calls, opts, coverage, windows[0], progress)
+    })
+}
+
+/// Runs `f` with the run's closures added to `router` (in force in their time windows,
+/// refreshed at each boundary by the run), and removes them afterwards: the router may be
+/// shared with later runs.
+pub(crate) fn with_closures<T>(
+    router: &Router,
+    opts: &RunOptions,
+    f: impl FnOnce() -> Result<T, SimError>,
+) -> Result<T, SimError> {
     let mut closure_ids = Vec::new();
+    let mut out = Ok(());
     for (i, c) in opts.closures.iter().enumerate() {
         let spec = ClosureSpec {
             area: c.area.clone(),
@@ -519,20 +569,15 @@ pub fn run(
         match router.add_closure(spec, unix(0)) {
             Ok(added) => closure_ids.push(added.id),
             Err(cause) => {
-                for id in closure_ids {
-                    let _ = router.remove_closure(id, unix(0));
-                }
-                return Err(SimError::Closure {
+                out = Err(SimError::Closure {
                     index: i + 1,
                     cause,
                 });
+                break;
             }
         }
     }
-    let out = Sim::new(world, calls, opts).and_then(|mut sim| {
-        sim.run(progress)?;
-        Ok(sim.finish())
-    });
+    let out = out.and_then(|()| f());
     for id in closure_ids {
         let _ = router.remove_closure(id, unix(0));
     }
@@ -540,11 +585,59 @@ pub fn run(
     out
 }
 
+/// The stretch of time one simulation covers: a whole run, or one segment of a long run
+/// (see [`crate::segments`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// Calls received in `[admit_from, admit_until)` are entered; after `admit_until` the
+    /// crews finish for the drain hours.
+    pub admit_from: SimTime,
+    pub admit_until: SimTime,
+    /// Calls received in `[report_from, report_until)` are this window's to report, with
+    /// the crews' busy time and the relocations, holds and cut-offs in that stretch.
+    pub report_from: SimTime,
+    pub report_until: SimTime,
+    /// The last window: busy time and counts after `report_until` (the drain) are its own.
+    pub last: bool,
+}
+
+/// The coverage tables of the coverage policy (`None` for the others), for the router's
+/// weights now.
+pub(crate) fn coverage_for(
+    world: &World,
+    calls: &[CallSpec],
+    opts: &RunOptions,
+) -> Result<Option<Coverage>, SimError> {
+    match opts.policy {
+        SimPolicy::Coverage => Ok(Some(build_coverage(world, calls, opts)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Simulates one window. `calls` holds at least the calls the window admits, sorted by time
+/// with consecutive ids; the world's router carries the run's closures.
+pub(crate) fn run_window(
+    world: &World,
+    calls: &[CallSpec],
+    opts: &RunOptions,
+    coverage: Option<Coverage>,
+    window: Window,
+    progress: &mut dyn FnMut(usize),
+) -> Result<RunResult, SimError> {
+    // The closures in force when the window opens (the crews' ETAs are indexed with them).
+    world.router.refresh(unix(window.admit_from));
+    let mut sim = Sim::new(world, calls, opts, coverage, window)?;
+    sim.run(progress)?;
+    Ok(sim.finish())
+}
+
 impl<'a> Sim<'a> {
     fn new(
         world: &'a World,
         calls: &'a [CallSpec],
         opts: &'a RunOptions,
+        coverage: Option<Coverage>,
+        window: Window,
     ) -> Result<Sim<'a>, SimError> {
         let router = world.router.clone();
         let config = DispatchConfig {
@@ -614,12 +707,7 @@ impl<'a> Sim<'a> {
                 reported: None,
             });
         }
-        let calls_end = (opts.hours * HOUR_MS as f64).round() as i64;
-        let end = calls_end + (opts.drain_hours * HOUR_MS as f64).round() as i64;
-        let coverage = match opts.policy {
-            SimPolicy::Coverage => Some(build_coverage(world, calls, opts)?),
-            _ => None,
-        };
+        let end = window.admit_until + (opts.drain_hours * HOUR_MS as f64).round() as i64;
         let mut sim = Sim {
             world,
             calls,
@@ -636,7 +724,8 @@ impl<'a> Sim<'a> {
             held: VecDeque::new(),
             retry_due: false,
             end,
-            calls_end,
+            window,
+            first_id: calls.first().map_or(1, |c| c.id),
             busy_by_hour_ms: vec![0; (end / HOUR_MS + 1) as usize],
             result_counts: (0, 0, 0, 0),
             interval: (opts.position_interval_s * 1000.0).round() as i64,
@@ -650,26 +739,44 @@ impl<'a> Sim<'a> {
             }
         }
         sim.call_order = (0..calls.len())
-            .filter(|&i| calls[i].t < calls_end)
+            .filter(|&i| (window.admit_from..window.admit_until).contains(&calls[i].t))
             .collect();
         sim.call_order.sort_by_key(|&i| calls[i].t);
         sim.schedule_next_call();
-        for c in &opts.closures {
-            sim.q.at(
-                (c.from_s * 1000.0).round() as i64,
-                Rank::Closure,
-                Ev::Closure,
-            );
-            if let Some(u) = c.until_s {
-                sim.q
-                    .at((u * 1000.0).round() as i64, Rank::Closure, Ev::Closure);
-            }
+        // The weights change at each closure's start and end (those before a later
+        // window's start are in force already).
+        let boundaries = opts
+            .closures
+            .iter()
+            .flat_map(|c| std::iter::once(c.from_s).chain(c.until_s))
+            .map(|s| (s * 1000.0).round() as i64)
+            .filter(|&t| window.admit_from == 0 || t >= window.admit_from);
+        for t in boundaries {
+            sim.q.at(t, Rank::Closure, Ev::Closure);
         }
         Ok(sim)
     }
 
     fn now(&self) -> SimTime {
         self.q.now()
+    }
+
+    /// The index in `calls` of the call with this id.
+    fn index_of(&self, id: CallId) -> usize {
+        (id.0 - self.first_id) as usize
+    }
+
+    /// Whether what happens at `t` is this window's to report.
+    fn reports(&self, t: SimTime) -> bool {
+        t >= self.window.report_from && (self.window.last || t < self.window.report_until)
+    }
+
+    /// Counts one relocation, hold or cut-off (`which` of `result_counts`) now, if it is
+    /// this window's to report.
+    fn count(&mut self, which: fn(&mut (u64, u64, u64, u64)) -> &mut u64) {
+        if self.reports(self.now()) {
+            *which(&mut self.result_counts) += 1;
+        }
     }
 
     /// Schedules the next call of `call_order`.
@@ -699,9 +806,11 @@ impl<'a> Sim<'a> {
                 Ev::Call(i) => {
                     self.schedule_next_call();
                     self.on_call(i)?;
-                    entered += 1;
-                    if entered % 256 == 0 {
-                        progress(entered);
+                    if self.reports(self.calls[i].t) {
+                        entered += 1;
+                        if entered % 256 == 0 {
+                            progress(entered);
+                        }
                     }
                 }
                 Ev::Turnout(c, tok) if self.live(c, tok) => self.on_turnout(c)?,
@@ -744,7 +853,7 @@ impl<'a> Sim<'a> {
             match e {
                 Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
                     let c = self.crew_index(&decision.crew_id);
-                    let call = (decision.call_id.0 - 1) as usize;
+                    let call = self.index_of(decision.call_id);
                     self.on_assigned(c, call);
                 }
                 Event::CallStatus {
@@ -755,7 +864,7 @@ impl<'a> Sim<'a> {
                     // Done: keep its record and let the core forget it (memory and the
                     // core's per-operation work stay flat over long runs).
                     if let Some(call) = self.d.take_closed_call(call_id) {
-                        let i = (call_id.0 - 1) as usize;
+                        let i = self.index_of(call_id);
                         self.records[i] = Some(self.record(i, Some(&call)));
                     }
                 }
@@ -789,12 +898,16 @@ impl<'a> Sim<'a> {
         self.by_id[id]
     }
 
+    /// Adds a crew's busy time: its busy time within the window's reported hours, and every
+    /// hour's busy time that is this window's to report.
     fn add_busy(&mut self, c: u32, from: SimTime, to: SimTime) {
-        let clip_to = to.min(self.calls_end);
-        if clip_to > from {
-            self.crews[c as usize].busy_ms += clip_to - from;
+        let w = self.window;
+        let (lo, hi) = (from.max(w.report_from), to.min(w.report_until));
+        if hi > lo {
+            self.crews[c as usize].busy_ms += hi - lo;
         }
-        let mut t = from;
+        let to = if w.last { to } else { hi };
+        let mut t = lo;
         while t < to {
             let h = t / HOUR_MS;
             let next = ((h + 1) * HOUR_MS).min(to);
@@ -925,14 +1038,14 @@ impl<'a> Sim<'a> {
             return Ok(());
         };
         self.set_status(c, CrewStatus::EnRoute)?;
-        let target = match self.d.call(CallId(call as u64 + 1)) {
+        let target = match self.d.call(CallId(self.calls[call].id)) {
             Some(k) => k.snapped,
             None => return Ok(()),
         };
         if !self.start_drive(c, &target, Phase::ToScene, Ev::OnScene, Rank::OnScene) {
             // Cut off (a closure): tell the core where the crew really is and stand it down;
             // the core sends another crew.
-            self.result_counts.3 += 1;
+            self.count(|r| &mut r.3);
             self.report_position(c)?;
             self.crews[c as usize].phase = Phase::Idle;
             self.crews[c as usize].token += 1;
@@ -1052,7 +1165,7 @@ impl<'a> Sim<'a> {
         let now = unix(self.now());
         let events = self
             .d
-            .handover_recorded(CallId(call as u64 + 1), now)
+            .handover_recorded(CallId(self.calls[call].id), now)
             .map_err(|e| self.fail(e))?;
         drop(events);
         self.set_status(c, CrewStatus::Available)
@@ -1068,7 +1181,7 @@ impl<'a> Sim<'a> {
             None => self.crews[c as usize].base,
         };
         if base != self.crews[c as usize].base {
-            self.result_counts.1 += 1;
+            self.count(|r| &mut r.1);
         }
         self.send_to_station(c, base);
         if !self.held.is_empty() && !self.retry_due {
@@ -1126,7 +1239,7 @@ impl<'a> Sim<'a> {
         {
             match self.reserve_check(i) {
                 Reserve::Hold => {
-                    self.result_counts.2 += 1;
+                    self.count(|r| &mut r.2);
                     self.held.push_back(i);
                     let until =
                         self.calls[i].t + (self.opts.coverage.max_hold_s * 1000.0).round() as i64;
@@ -1249,7 +1362,7 @@ impl<'a> Sim<'a> {
         else {
             return;
         };
-        self.result_counts.1 += 1;
+        self.count(|r| &mut r.1);
         self.stop(c as u32);
         self.send_to_station(c as u32, to);
     }
@@ -1304,7 +1417,7 @@ impl<'a> Sim<'a> {
 
     fn finish(mut self) -> RunResult {
         // Crews still busy at the end.
-        let end = self.now().max(self.calls_end);
+        let end = self.now().max(self.window.admit_until);
         for c in 0..self.crews.len() {
             if let Some(since) = self.crews[c].busy_since.take() {
                 self.add_busy(c as u32, since, end);
@@ -1312,8 +1425,9 @@ impl<'a> Sim<'a> {
         }
         let hours = self.opts.hours;
         let mut records = Vec::with_capacity(self.calls.len());
+        let w = self.window;
         for (i, spec) in self.calls.iter().enumerate() {
-            if spec.t >= self.calls_end {
+            if !(w.report_from..w.report_until).contains(&spec.t) {
                 continue;
             }
             let rec = match self.records[i].take() {

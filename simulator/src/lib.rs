@@ -7,6 +7,7 @@
 //! * [`scheduler`]: the event queue, [`scheduler::SimTime`] and the tie rule;
 //! * [`engine`]: the run: calls, crews driving their routes, the core's decisions,
 //!   policies ([`engine::SimPolicy`]), closures in time windows;
+//! * [`segments`]: long runs cut into segments simulated in parallel;
 //! * [`calls`]: generated (Poisson, hourly profile, priorities by share) and replayed (CSV)
 //!   call streams;
 //! * [`demand`]: where people live (road density, or a population file);
@@ -55,6 +56,7 @@ pub mod places;
 pub mod report;
 pub mod scenario;
 pub mod scheduler;
+pub mod segments;
 pub mod stats;
 
 pub use error::SimError;

@@ -146,6 +146,16 @@ struct CommonArgs {
     /// Traffic: every road's free-flow driving time multiplied by this (1 = free flow).
     #[arg(long, default_value_t = 1.0)]
     traffic_factor: f64,
+    /// Runs longer than this are simulated in segments of this many hours, in parallel, each
+    /// warmed up from crews at their stations (0 = always in one piece).
+    #[arg(long, default_value_t = 168.0)]
+    segment_hours: f64,
+    /// Each segment also simulates this many hours before and after its own.
+    #[arg(long, default_value_t = 3.0)]
+    segment_overlap_hours: f64,
+    /// Threads for the segments (0 = one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Print no progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -284,6 +294,9 @@ fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::
             move_up_min_share: a.move_up_min_share,
             ..Default::default()
         },
+        segment_hours: a.segment_hours,
+        segment_overlap_hours: a.segment_overlap_hours,
+        threads: a.threads,
         ..RunOptions::default()
     })
 }

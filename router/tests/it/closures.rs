@@ -144,3 +144,40 @@ fn a_call_inside_a_closed_area_is_still_reached() {
     index.set(&r, 0, s);
     assert_eq!(index.etas(&r, &t), vec![Some(route.duration_ms)]);
 }
+
+#[test]
+fn a_fork_starts_with_the_closures_and_then_goes_its_own_way() {
+    let r = router("heidelberg");
+    let (s, t) = heidelberg_trip(&r);
+    let base = r.eta(&s, &t).unwrap();
+    let slow = |from_ms| ClosureSpec {
+        area: ClosureArea::Near {
+            lat: 49.41,
+            lon: 8.69,
+            radius_m: 50_000.0,
+        },
+        factor: Some(2.0),
+        from_ms: Some(from_ms),
+        until_ms: None,
+    };
+    let first = r.add_closure(slow(0), 0).unwrap();
+    let fork = r.fork();
+    assert_eq!(fork.closures(), r.closures());
+    let slowed = fork.eta(&s, &t).unwrap();
+    assert!(slowed > base, "{slowed} vs {base}");
+    assert_eq!(r.eta(&s, &t), Some(slowed));
+
+    // The fork reopens its roads: the original keeps the slow-down.
+    fork.remove_closure(first.id, 0).unwrap();
+    assert_eq!(fork.eta(&s, &t), Some(base));
+    assert_eq!(r.eta(&s, &t), Some(slowed));
+
+    // A closure the original adds later and its time windows stay out of the fork.
+    r.add_closure(slow(1_000), 0).unwrap();
+    r.refresh(5_000);
+    let slower = r.eta(&s, &t).unwrap();
+    assert!(slower > slowed, "{slower} vs {slowed}");
+    fork.refresh(5_000);
+    assert_eq!(fork.eta(&s, &t), Some(base));
+    assert!(fork.closures().is_empty());
+}

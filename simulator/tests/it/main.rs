@@ -5,3 +5,4 @@ mod helpers;
 mod inputs;
 mod policies;
 mod scenarios;
+mod segments;
