@@ -988,6 +988,8 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Starts a crew's drive to `to`; `known_ms` is the drive's time if the caller already
+    /// has it from where the crew is. Returns false if `to` cannot be reached.
     fn start_drive(
         &mut self,
         c: u32,
@@ -995,6 +997,7 @@ impl<'a> Sim<'a> {
         phase: Phase,
         arrive: fn(u32, u32) -> Ev,
         rank: Rank,
+        known_ms: Option<u32>,
     ) -> bool {
         let now = self.now();
         let from = self.crews[c as usize].at;
@@ -1015,7 +1018,7 @@ impl<'a> Sim<'a> {
                 _ => return false,
             }
         } else {
-            match self.router.eta(&from, to) {
+            match known_ms.or_else(|| self.router.eta(&from, to)) {
                 Some(ms) => Drive::lazy(from, *to, now, ms),
                 None => return false,
             }
@@ -1042,7 +1045,7 @@ impl<'a> Sim<'a> {
             Some(k) => k.snapped,
             None => return Ok(()),
         };
-        if !self.start_drive(c, &target, Phase::ToScene, Ev::OnScene, Rank::OnScene) {
+        if !self.start_drive(c, &target, Phase::ToScene, Ev::OnScene, Rank::OnScene, None) {
             // Cut off (a closure): tell the core where the crew really is and stand it down;
             // the core sends another crew.
             self.count(|r| &mut r.3);
@@ -1117,9 +1120,19 @@ impl<'a> Sim<'a> {
                 .d
                 .hospital_for(&id, Capability::General)
                 .map_err(|e| self.fail(e))?;
-            if let Some((hid, _eta)) = found {
+            if let Some((hid, eta)) = found {
                 let h = self.world.hospitals.iter().position(|h| h.id == hid);
                 let target = self.d.hospital(&hid).map(|h| h.snapped);
+                // The core's ETA is the drive's time if it was taken from where the crew
+                // is (the core holds the position the crew reported).
+                let here = self.crews[c as usize].at;
+                let known = self
+                    .d
+                    .crew(&id)
+                    .is_some_and(|k| {
+                        k.snapped.segment == here.segment && k.snapped.fraction == here.fraction
+                    })
+                    .then_some(eta);
                 if let (Some(h), Some(target)) = (h, target) {
                     self.set_status(c, CrewStatus::Transporting)?;
                     if self.start_drive(
@@ -1128,6 +1141,7 @@ impl<'a> Sim<'a> {
                         Phase::ToHospital,
                         Ev::AtHospital,
                         Rank::AtHospital,
+                        known,
                     ) {
                         self.hospital_of[call] = Some(h);
                         return Ok(());
@@ -1204,7 +1218,14 @@ impl<'a> Sim<'a> {
             self.crews[c as usize].phase = Phase::Idle;
             return;
         }
-        if !self.start_drive(c, &target, Phase::Returning, Ev::AtStation, Rank::AtStation) {
+        if !self.start_drive(
+            c,
+            &target,
+            Phase::Returning,
+            Ev::AtStation,
+            Rank::AtStation,
+            None,
+        ) {
             // Cut off from the station: it waits where it is.
             self.crews[c as usize].phase = Phase::Idle;
         }

@@ -19,7 +19,7 @@ use osm_data::Coord;
 use router::cch::INF;
 use router::{Router, Snapped};
 use rstar::primitives::GeomWithData;
-use rstar::PointDistance;
+use rstar::{PointDistance, RTree};
 
 use crate::crew::{Crew, CrewStatus, CrewType};
 use crate::dispatcher::Dispatcher;
@@ -41,6 +41,50 @@ impl CrewEtas {
 
 /// A crew position in the R-tree: projected metres, with the crew's slot.
 pub(crate) type TreePoint = GeomWithData<[f64; 2], u32>;
+
+/// The R-tree of the available crews' positions. The straight-line policy asks it on every
+/// decision, so there it follows every change. Under the road-ETA policy (the buckets
+/// answer) only the pruned search asks it, so there changes only mark it stale and it is
+/// rebuilt when next asked: moving crews report every few seconds, and each report would
+/// otherwise cost a removal and an insertion.
+#[derive(Debug)]
+pub(crate) struct CrewTree {
+    tree: RTree<TreePoint>,
+    /// Follow every change (else mark stale).
+    eager: bool,
+    stale: bool,
+}
+
+impl CrewTree {
+    pub(crate) fn new(eager: bool) -> CrewTree {
+        CrewTree {
+            tree: RTree::new(),
+            eager,
+            stale: false,
+        }
+    }
+
+    pub(crate) fn insert(&mut self, p: TreePoint) {
+        if self.eager {
+            self.tree.insert(p);
+        } else {
+            self.stale = true;
+        }
+    }
+
+    pub(crate) fn remove(&mut self, p: &TreePoint) {
+        if self.eager {
+            self.tree.remove(p);
+        } else {
+            self.stale = true;
+        }
+    }
+
+    /// The tree, if it is current.
+    pub(crate) fn current(&self) -> Option<&RTree<TreePoint>> {
+        (!self.stale).then_some(&self.tree)
+    }
+}
 
 /// The role a crew is sought for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +189,27 @@ impl Dispatcher {
         GeomWithData::new(self.project(crew.snapped.point), slot)
     }
 
+    /// The R-tree of the available crews, rebuilt first if it is stale.
+    pub(crate) fn available_tree(&mut self) -> &RTree<TreePoint> {
+        if self.available.current().is_none() {
+            let points: Vec<TreePoint> = self
+                .crews
+                .iter()
+                .enumerate()
+                .filter_map(|(slot, c)| {
+                    let c = c.as_ref()?;
+                    (c.status == CrewStatus::Available).then(|| self.tree_point(slot as u32, c))
+                })
+                .collect();
+            self.available = CrewTree {
+                tree: RTree::bulk_load(points),
+                eager: self.available.eager,
+                stale: false,
+            };
+        }
+        &self.available.tree
+    }
+
     /// Exact road ETAs (ms) of every available crew to `at`, by slot (`None`: empty slot,
     /// busy crew or unreachable; see [`Dispatcher::crew_eta`] for any crew).
     pub(crate) fn crew_etas_to(&mut self, at: &Snapped) -> CrewEtas {
@@ -232,7 +297,10 @@ impl Dispatcher {
     ) -> Option<(u32, f64)> {
         let q = self.project(at.point);
         let mut best: Option<(u32, f64)> = None;
-        for p in self.available.nearest_neighbor_iter(&q) {
+        // Current under the straight-line policy; the others call this after
+        // `available_tree`.
+        let tree = self.available.current()?;
+        for p in tree.nearest_neighbor_iter(&q) {
             let d = p.distance_2(&q).sqrt();
             if let Some((_, bd)) = best {
                 if d > bd {
@@ -316,7 +384,11 @@ impl Dispatcher {
         let mut evaluated = 0;
         let q = self.project(at.point);
         let mut found: Vec<Candidate> = Vec::with_capacity(k + 1);
-        for p in self.available.nearest_neighbor_iter(&q) {
+        self.available_tree();
+        let Some(tree) = self.available.current() else {
+            return (None, 0);
+        };
+        for p in tree.nearest_neighbor_iter(&q) {
             let lb = self.speed.lower_bound_ms(p.distance_2(&q).sqrt());
             if found.len() >= k && lb > found[k - 1].eta_ms {
                 break;
@@ -341,7 +413,12 @@ impl Dispatcher {
 
     /// The available crew able to serve `need` nearest to `at` in a straight line (between
     /// snapped points; ties: lowest crew id), with the distance in metres.
-    pub fn nearest_by_straight_line(&self, at: &Snapped, need: CrewType) -> Option<(String, f64)> {
+    pub fn nearest_by_straight_line(
+        &mut self,
+        at: &Snapped,
+        need: CrewType,
+    ) -> Option<(String, f64)> {
+        self.available_tree();
         let (slot, d) = self.nearest_slot_by_line(at, Role::Need(need), |_| true)?;
         Some((self.crew_id_of(slot).to_string(), d))
     }

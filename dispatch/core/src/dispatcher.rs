@@ -38,9 +38,8 @@ use std::sync::Arc;
 
 use foldhash::fast::FixedState;
 use router::{EtaIndex, Router, Snapped};
-use rstar::RTree;
 
-use crate::assign::{CrewEtas, Role, SpeedBound, TreePoint};
+use crate::assign::{CrewEtas, CrewTree, Role, SpeedBound};
 use crate::call::{Assignment, Call, CallId, CallStatus, CallTimes, NewCall, Priority};
 use crate::crew::{can_transition, Crew, CrewStatus, CrewType, NewCrew, Position};
 use crate::error::DispatchError;
@@ -67,7 +66,7 @@ pub struct Dispatcher {
     /// recomputing the search space of every responding crew that reports its position.
     pub(crate) crew_etas: EtaIndex,
     /// Positions of the available crews (projected snapped points).
-    pub(crate) available: RTree<TreePoint>,
+    pub(crate) available: CrewTree,
     pub(crate) speed: SpeedBound,
     calls: BTreeMap<CallId, Call>,
     /// The calls not closed (completed or cancelled), so that the queue and re-assignment
@@ -153,7 +152,7 @@ impl Dispatcher {
             crews: Vec::new(),
             crew_slot: HashMap::default(),
             free_slots: BTreeSet::new(),
-            available: RTree::new(),
+            available: CrewTree::new(config.policy == Policy::StraightLine),
             calls: BTreeMap::new(),
             open: BTreeSet::new(),
             waiting: BTreeSet::new(),

@@ -131,7 +131,7 @@ fn the_fastest_by_road_is_chosen_even_when_another_crew_is_nearer_in_a_straight_
         }
         d
     };
-    let d = setup(Policy::RoadEta);
+    let mut d = setup(Policy::RoadEta);
     // Search the map for a place where the two differ.
     let found = pts.iter().find_map(|&p| {
         let at = snap(p);
