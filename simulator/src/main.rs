@@ -315,6 +315,18 @@ fn bar(total: usize, quiet: bool, what: &str) -> ProgressBar {
     pb
 }
 
+/// "day", "3 days" or "36 h".
+fn span(hours: f64) -> String {
+    let days = hours / 24.0;
+    if days == 1.0 {
+        "day".to_string()
+    } else if days.fract() == 0.0 {
+        format!("{days} days")
+    } else {
+        format!("{hours} h")
+    }
+}
+
 fn run(a: RunArgs) -> anyhow::Result<()> {
     let policy = SimPolicy::parse(&a.policy)?;
     let p = prepare(&a.common)?;
@@ -326,14 +338,16 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     })?;
     pb.finish_and_clear();
     let wall = t.elapsed().as_secs_f64();
-    let summary = simulator::output::write_run(&a.out, &result)?;
-    let page = simulator::report::html(
-        &[&result],
-        &p.world,
-        &format!("Simulated day: {}", a.common.map.display()),
-        "",
-    )?;
-    simulator::output::write(&a.out.join("report.html"), &page)?;
+    // The page is drawn while the CSV is written (a year's outputs take seconds each).
+    let title = format!("Simulated {}: {}", span(a.common.hours), a.common.map.display());
+    let (summary, page) = std::thread::scope(|s| {
+        let page = s.spawn(|| simulator::report::html(&[&result], &p.world, &title, ""));
+        let summary = simulator::output::write_run(&a.out, &result);
+        let page = page.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (summary, page)
+    });
+    let summary = summary?;
+    simulator::output::write(&a.out.join("report.html"), &page?)?;
     let r = &summary.all.response_s;
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a panic.

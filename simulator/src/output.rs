@@ -4,24 +4,63 @@
 //! seed: fields in a fixed order, numbers formatted without the wall clock or locale.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
-use crate::engine::{CallOutcome, RunResult};
+use crate::engine::{CallOutcome, CallRecord, RunResult};
 use crate::error::SimError;
 use crate::stats::Summary;
 
 /// The header of `calls.csv`.
 pub const CALLS_HEADER: &str = "id,priority,lat,lon,received_s,assigned_s,en_route_s,on_scene_s,left_scene_s,at_hospital_s,handover_s,available_s,response_s,queue_s,crew,hospital,outcome,dispatches";
 
-fn secs(ms: Option<i64>) -> String {
-    match ms {
-        None => String::new(),
-        Some(ms) => {
-            let sign = if ms < 0 { "-" } else { "" };
-            let a = ms.unsigned_abs();
-            format!("{sign}{}.{:03}", a / 1000, a % 1000)
-        }
+/// Appends a time in seconds with milliseconds (nothing for `None`).
+fn push_secs(s: &mut String, ms: Option<i64>) {
+    if let Some(ms) = ms {
+        let sign = if ms < 0 { "-" } else { "" };
+        let a = ms.unsigned_abs();
+        let _ = write!(s, "{sign}{}.{:03}", a / 1000, a % 1000);
     }
+}
+
+/// Appends one row of `calls.csv` (with its newline).
+fn push_row(s: &mut String, c: &CallRecord) {
+    let outcome = match c.outcome {
+        CallOutcome::Served => "served",
+        CallOutcome::NeverServed => "never_served",
+        CallOutcome::OffMap => "off_map",
+    };
+    let _ = write!(
+        s,
+        "{},{},{:.6},{:.6},",
+        c.id,
+        c.priority.as_str(),
+        c.lat,
+        c.lon
+    );
+    for t in [
+        Some(c.received),
+        c.assigned,
+        c.en_route,
+        c.on_scene,
+        c.left_scene,
+        c.at_hospital,
+        c.handover,
+        c.available,
+        c.response_ms(),
+        c.queue_ms(),
+    ] {
+        push_secs(s, t);
+        s.push(',');
+    }
+    let _ = writeln!(
+        s,
+        "{},{},{},{}",
+        c.crew.as_deref().unwrap_or(""),
+        c.hospital.as_deref().unwrap_or(""),
+        outcome,
+        c.decisions,
+    );
 }
 
 /// `calls.csv` as text.
@@ -30,35 +69,31 @@ pub fn calls_csv(r: &RunResult) -> String {
     s.push_str(CALLS_HEADER);
     s.push('\n');
     for c in &r.calls {
-        let outcome = match c.outcome {
-            CallOutcome::Served => "served",
-            CallOutcome::NeverServed => "never_served",
-            CallOutcome::OffMap => "off_map",
-        };
-        let _ = writeln!(
-            s,
-            "{},{},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            c.id,
-            c.priority.as_str(),
-            c.lat,
-            c.lon,
-            secs(Some(c.received)),
-            secs(c.assigned),
-            secs(c.en_route),
-            secs(c.on_scene),
-            secs(c.left_scene),
-            secs(c.at_hospital),
-            secs(c.handover),
-            secs(c.available),
-            secs(c.response_ms()),
-            secs(c.queue_ms()),
-            c.crew.as_deref().unwrap_or(""),
-            c.hospital.as_deref().unwrap_or(""),
-            outcome,
-            c.decisions,
-        );
+        push_row(&mut s, c);
     }
     s
+}
+
+/// Writes `calls.csv` to `path` a block of rows at a time (a year of calls is most of a
+/// gigabyte of text).
+pub fn write_calls_csv(path: &Path, r: &RunResult) -> Result<(), SimError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| SimError::io("create", dir, e))?;
+    }
+    let io = |e| SimError::io("write", path, e);
+    let mut file = std::fs::File::create(path).map_err(io)?;
+    let mut block = String::with_capacity(1 << 20);
+    block.push_str(CALLS_HEADER);
+    block.push('\n');
+    for c in &r.calls {
+        push_row(&mut block, c);
+        if block.len() >= (1 << 20) - 512 {
+            file.write_all(block.as_bytes()).map_err(io)?;
+            block.clear();
+        }
+    }
+    file.write_all(block.as_bytes()).map_err(io)?;
+    file.flush().map_err(io)
 }
 
 /// Writes a file, creating its directory.
@@ -86,7 +121,7 @@ pub fn summary_json(summary: &Summary) -> Result<String, SimError> {
 pub fn write_run(dir: &Path, r: &RunResult) -> Result<Summary, SimError> {
     let summary = Summary::of(r);
     write(&dir.join("summary.json"), &summary_json(&summary)?)?;
-    write(&dir.join("calls.csv"), &calls_csv(r))?;
+    write_calls_csv(&dir.join("calls.csv"), r)?;
     Ok(summary)
 }
 
@@ -96,6 +131,11 @@ mod tests {
 
     #[test]
     fn seconds_keep_milliseconds() {
+        let secs = |ms| {
+            let mut s = String::new();
+            push_secs(&mut s, ms);
+            s
+        };
         assert_eq!(secs(Some(61_005)), "61.005");
         assert_eq!(secs(Some(-1_500)), "-1.500");
         assert_eq!(secs(None), "");

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
-use crate::engine::{RunResult, World};
+use crate::engine::{CallOutcome, RunResult, World};
 use crate::error::SimError;
 use crate::stats::{percentile, Summary};
 
@@ -266,8 +266,41 @@ fn response_color(ms: i64) -> RGBColor {
     }
 }
 
+/// Runs with more calls than this are mapped as cells (a mark per call would make the page
+/// hundreds of megabytes for a year).
+const MAP_MARKS: usize = 20_000;
+
+/// Cells across the map of a large run.
+const MAP_CELLS: usize = 160;
+
+/// Call counts and response times of the calls in each cell of a `nx` by `ny` grid over
+/// `[lo0, lo1] x [la0, la1]`: `(calls, never served, sum of response ms)`, row by row.
+fn cells(
+    run: &RunResult,
+    (lo0, lo1, la0, la1): (f64, f64, f64, f64),
+    nx: usize,
+    ny: usize,
+) -> Vec<(u64, u64, i64)> {
+    let mut grid = vec![(0u64, 0u64, 0i64); nx * ny];
+    let at =
+        |v: f64, a: f64, b: f64, n: usize| (((v - a) / (b - a) * n as f64) as usize).min(n - 1);
+    for c in &run.calls {
+        if c.outcome == CallOutcome::OffMap {
+            continue;
+        }
+        let cell = &mut grid[at(c.lat, la0, la1, ny) * nx + at(c.lon, lo0, lo1, nx)];
+        cell.0 += 1;
+        match c.response_ms() {
+            Some(ms) => cell.2 += ms,
+            None => cell.1 += 1,
+        }
+    }
+    grid
+}
+
 /// A map of the calls coloured by response time (never served: black), stations (blue
-/// squares) and hospitals (red crosses).
+/// squares) and hospitals (red crosses). A run of more than [`MAP_MARKS`] calls is drawn
+/// as cells coloured by their mean response (black where most calls were never served).
 fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
     let e = plot_err("the map of response times");
     let lats = run
@@ -304,7 +337,11 @@ fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
         root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                format!("Response times by place ({}): green within 8 min, red 20 min or more, black never", run.policy.as_str()),
+                if run.calls.len() <= MAP_MARKS {
+                    format!("Response times by place ({}): green within 8 min, red 20 min or more, black never", run.policy.as_str())
+                } else {
+                    format!("Mean response time by place ({}, {} calls): green within 8 min, red 20 min or more, black mostly never", run.policy.as_str(), run.calls.len())
+                },
                 ("sans-serif", 16),
             )
             .margin(12)
@@ -319,15 +356,42 @@ fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
             .disable_mesh()
             .draw()
             .map_err(|x| e(x.to_string()))?;
-        chart
-            .draw_series(run.calls.iter().map(|c| {
-                let color = match c.response_ms() {
-                    Some(ms) => response_color(ms),
-                    None => BLACK,
-                };
-                Circle::new((c.lon, c.lat), 2, color.mix(0.75).filled())
-            }))
-            .map_err(|x| e(x.to_string()))?;
+        if run.calls.len() <= MAP_MARKS {
+            chart
+                .draw_series(run.calls.iter().map(|c| {
+                    let color = match c.response_ms() {
+                        Some(ms) => response_color(ms),
+                        None => BLACK,
+                    };
+                    Circle::new((c.lon, c.lat), 2, color.mix(0.75).filled())
+                }))
+                .map_err(|x| e(x.to_string()))?;
+        } else {
+            let nx = MAP_CELLS;
+            let ny = ((MAP_CELLS as f64 / aspect).round() as usize).clamp(1, 4 * MAP_CELLS);
+            let grid = cells(run, (lo0, lo1, la0, la1), nx, ny);
+            let (dx, dy) = ((lo1 - lo0) / nx as f64, (la1 - la0) / ny as f64);
+            chart
+                .draw_series(grid.iter().enumerate().filter(|(_, g)| g.0 > 0).map(
+                    |(i, &(n, never, sum_ms))| {
+                        let served = n - never;
+                        let color = if 2 * never >= n {
+                            BLACK
+                        } else {
+                            response_color(sum_ms / served as i64)
+                        };
+                        let (x, y) = ((i % nx) as f64, (i / nx) as f64);
+                        Rectangle::new(
+                            [
+                                (lo0 + x * dx, la0 + y * dy),
+                                (lo0 + (x + 1.0) * dx, la0 + (y + 1.0) * dy),
+                            ],
+                            color.mix(0.8).filled(),
+                        )
+                    },
+                ))
+                .map_err(|x| e(x.to_string()))?;
+        }
         chart
             .draw_series(world.stations.iter().map(|s| {
                 EmptyElement::at((s.lon, s.lat)) + Rectangle::new([(-4, -4), (4, 4)], BLUE.filled())

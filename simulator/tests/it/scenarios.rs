@@ -413,6 +413,27 @@ fn the_report_is_one_self_contained_page_with_its_plots() {
         "nothing loaded from elsewhere"
     );
     assert!(page.contains("road-eta (5 crews)") && page.contains("straight-line (5 crews)"));
+    assert!(page.contains("<circle"), "a small run maps each call");
+
+    // A large run (a year has millions of calls) is mapped in cells: the page stays small.
+    let mut large = runs[0].clone();
+    let one = large.calls.clone();
+    while large.calls.len() <= 25_000 {
+        large.calls.extend(one.iter().cloned());
+    }
+    for (i, c) in large.calls.iter_mut().enumerate() {
+        c.id = i as u64 + 1;
+    }
+    let page = simulator::report::html(&[&large], &w, "large", "").unwrap();
+    println!(
+        "{} calls: a page of {} bytes, {} cells",
+        large.calls.len(),
+        page.len(),
+        page.matches("<rect").count()
+    );
+    assert!(page.contains("Mean response time by place"));
+    assert!(!page.contains("<circle"), "no mark per call");
+    assert!(page.len() < 1_000_000, "{} bytes", page.len());
 }
 
 #[test]
