@@ -24,7 +24,8 @@
 //! core's rule), and crew ids are zero-padded so that string order is number order.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use dispatch_core::{
     Call, CallId, CallStatus, Capability, CrewStatus, CrewType, DispatchConfig, DispatchError,
@@ -495,6 +496,8 @@ struct SimCrew {
 struct Sim<'a> {
     world: &'a World,
     calls: &'a [CallSpec],
+    /// Each call's point on the road (`None`: off the map), filled ahead by another thread.
+    snapped: &'a [OnceLock<Option<Snapped>>],
     opts: &'a RunOptions,
     router: Arc<Router>,
     d: Dispatcher,
@@ -626,15 +629,33 @@ pub(crate) fn run_window(
 ) -> Result<RunResult, SimError> {
     // The closures in force when the window opens (the crews' ETAs are indexed with them).
     world.router.refresh(unix(window.admit_from));
-    let mut sim = Sim::new(world, calls, opts, coverage, window)?;
-    sim.run(progress)?;
-    Ok(sim.finish())
+    // Calls are snapped to the roads ahead, on another thread, while the run goes on (the
+    // run snaps a call itself if it gets there first; the answer is the same).
+    let snapped: Vec<OnceLock<Option<Snapped>>> = calls.iter().map(|_| OnceLock::new()).collect();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for (c, at) in calls.iter().zip(&snapped) {
+                if done.load(Ordering::Relaxed) {
+                    break;
+                }
+                at.get_or_init(|| world.router.snap(c.lat, c.lon).ok());
+            }
+        });
+        let out = Sim::new(world, calls, &snapped, opts, coverage, window).and_then(|mut sim| {
+            sim.run(progress)?;
+            Ok(sim.finish())
+        });
+        done.store(true, Ordering::Relaxed);
+        out
+    })
 }
 
 impl<'a> Sim<'a> {
     fn new(
         world: &'a World,
         calls: &'a [CallSpec],
+        snapped: &'a [OnceLock<Option<Snapped>>],
         opts: &'a RunOptions,
         coverage: Option<Coverage>,
         window: Window,
@@ -711,6 +732,7 @@ impl<'a> Sim<'a> {
         let mut sim = Sim {
             world,
             calls,
+            snapped,
             opts,
             router,
             d,
@@ -764,6 +786,12 @@ impl<'a> Sim<'a> {
     /// The index in `calls` of the call with this id.
     fn index_of(&self, id: CallId) -> usize {
         (id.0 - self.first_id) as usize
+    }
+
+    /// Call `i`'s point on the road (`None`: off the map).
+    fn snapped(&self, i: usize) -> Option<Snapped> {
+        let c = &self.calls[i];
+        *self.snapped[i].get_or_init(|| self.router.snap(c.lat, c.lon).ok())
     }
 
     /// Whether what happens at `t` is this window's to report.
@@ -1290,7 +1318,12 @@ impl<'a> Sim<'a> {
             received: Some(unix(spec.t)),
         };
         let now = unix(self.now());
-        match self.d.new_call(nc, now) {
+        let entered = match self.snapped(i) {
+            Some(at) => self.d.new_call_on_road(nc, &at, now),
+            // Off the map: the core says so.
+            None => self.d.new_call(nc, now),
+        };
+        match entered {
             Ok(events) => self.absorb(events)?,
             Err(DispatchError::OffMap(_)) => {
                 self.outcome_off_map[i] = true;
@@ -1309,8 +1342,7 @@ impl<'a> Sim<'a> {
     }
 
     fn reserve_check(&mut self, i: usize) -> Reserve {
-        let spec = &self.calls[i];
-        let Ok(at) = self.router.snap(spec.lat, spec.lon) else {
+        let Some(at) = self.snapped(i) else {
             return Reserve::Go;
         };
         let Some(choice) = self.d.best_by_road(&at, CrewType::General) else {

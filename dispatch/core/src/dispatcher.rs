@@ -400,6 +400,17 @@ impl Dispatcher {
     /// Enters a call: snaps its position (off the map is an error), then assigns crews or
     /// queues it. Its id is in the first event ([`Event::CallCreated`]).
     pub fn new_call(&mut self, nc: NewCall, now: i64) -> Outcome {
+        self.new_call_near(nc, None, now)
+    }
+
+    /// [`Dispatcher::new_call`] with the call's point on the road already known: `at` must
+    /// be what the router's `snap` returns for the call's coordinates (a simulator snaps
+    /// its calls ahead, on another thread).
+    pub fn new_call_on_road(&mut self, nc: NewCall, at: &Snapped, now: i64) -> Outcome {
+        self.new_call_near(nc, Some(at), now)
+    }
+
+    fn new_call_near(&mut self, nc: NewCall, near: Option<&Snapped>, now: i64) -> Outcome {
         let id = nc.id.unwrap_or(CallId(self.next_call_id));
         let needs = if nc.needs.is_empty() {
             vec![CrewType::General]
@@ -417,7 +428,7 @@ impl Dispatcher {
             phone: nc.phone,
             received: nc.received.unwrap_or(now),
         };
-        self.replay(&event)?;
+        self.replay_near(&event, near)?;
         let mut events = vec![event];
         self.dispatch_pending(id, now, &mut events);
         Ok(events)
@@ -601,8 +612,8 @@ impl Dispatcher {
         self.replay_near(event, None)
     }
 
-    /// [`Dispatcher::replay`], with a crew's new position given on the road instead of
-    /// snapped.
+    /// [`Dispatcher::replay`], with the point on the road of a new call or of a crew's new
+    /// position given instead of snapped.
     fn replay_near(&mut self, event: &Event, near: Option<&Snapped>) -> Result<(), DispatchError> {
         // The call whose state the event may change, to keep the call indexes in step.
         let touched = match event {
@@ -674,7 +685,10 @@ impl Dispatcher {
                 if self.calls.contains_key(&id) {
                     return Err(DispatchError::DuplicateCall(id));
                 }
-                let snapped = self.snap(*lat, *lon)?;
+                let snapped = match near {
+                    Some(at) => *at,
+                    None => self.snap(*lat, *lon)?,
+                };
                 let needs = if needs.is_empty() {
                     vec![CrewType::General]
                 } else {
