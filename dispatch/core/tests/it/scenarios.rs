@@ -637,3 +637,26 @@ fn status_following_without_transport_and_out_of_service_on_the_way() {
     assert_eq!(d.crews().count(), 3);
     check_invariants(&d);
 }
+
+#[test]
+fn a_call_entered_with_its_point_on_the_road_is_decided_as_one_snapped_by_the_core() {
+    let pts = points();
+    let mut by_core = dispatcher(DispatchConfig::default());
+    let mut on_road = dispatcher(DispatchConfig::default());
+    for (i, k) in [0, 150, 300].into_iter().enumerate() {
+        let c = general(&format!("A{i}"), pts[k]);
+        by_core.add_crew(c.clone(), T0).unwrap();
+        on_road.add_crew(c, T0).unwrap();
+    }
+    for (j, k) in [40, 220, 360].into_iter().enumerate() {
+        let t = T0 + j as i64 * MIN;
+        let a = by_core
+            .new_call(call_at(pts[k], Priority::Urgent), t)
+            .unwrap();
+        let b = on_road
+            .new_call_on_road(call_at(pts[k], Priority::Urgent), &snap(pts[k]), t)
+            .unwrap();
+        assert_eq!(a, b, "call {j}");
+        assert_eq!(decisions(&a).len(), 1, "call {j} gets a crew");
+    }
+}
