@@ -103,12 +103,14 @@ pub(crate) fn run(
     let failed = AtomicBool::new(false);
     let results: Vec<Mutex<Option<Result<RunResult, SimError>>>> =
         windows.iter().map(|_| Mutex::new(None)).collect();
+    // A thread that cannot set its router up (a closure refused) stops the others.
+    let setup: Mutex<Option<SimError>> = Mutex::new(None);
     let work = || {
         let own = World {
             router: Arc::new(world.router.fork()),
             ..world.clone()
         };
-        let _ = with_closures(&own.router, opts, || {
+        let ready = with_closures(&own.router, opts, || {
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 if k >= windows.len() || failed.load(Ordering::Relaxed) {
@@ -135,6 +137,13 @@ pub(crate) fn run(
             }
             Ok(())
         });
+        if let Err(e) = ready {
+            failed.store(true, Ordering::Relaxed);
+            setup
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+        }
     };
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
@@ -144,6 +153,9 @@ pub(crate) fn run(
         }
     });
     progress(entered.load(Ordering::Relaxed));
+    if let Some(e) = setup.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
     let mut parts = Vec::with_capacity(windows.len());
     for slot in results {
         match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {

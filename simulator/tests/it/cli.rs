@@ -61,6 +61,8 @@ fn bad_input_is_a_clear_error() {
     assert!(run(&["--crews", "0"]).contains("--crews"));
     assert!(run(&["--calls-per-day=-3"]).contains("--calls-per-day"));
     assert!(run(&["--policy", "fastest"]).contains("unknown policy"));
+    assert!(run(&["--segment-hours=-1"]).contains("--segment-hours"));
+    assert!(run(&["--segment-overlap-hours", "inf"]).contains("--segment-overlap-hours"));
     let csv = dir.path().join("calls.csv");
     std::fs::write(
         &csv,

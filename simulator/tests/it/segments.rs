@@ -143,3 +143,28 @@ fn closures_keep_their_time_window_in_every_segment_and_leave_the_router_clean()
     };
     assert_eq!(first_day(&cut), first_day(&whole));
 }
+
+#[test]
+fn a_closure_the_router_refuses_is_an_error_in_segments_too() {
+    let (w, calls) = monaco(8, 300.0, 72.0, 9);
+    let bad = ClosureWindow {
+        area: router::ClosureArea::Ways(vec![]),
+        factor: None,
+        from_s: 0.0,
+        until_s: None,
+    };
+    for segment_hours in [0.0, 24.0] {
+        let opts = RunOptions {
+            hours: 72.0,
+            segment_hours,
+            closures: vec![bad.clone()],
+            ..Default::default()
+        };
+        let err = engine::run(&w, &calls, &opts, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(err, simulator::SimError::Closure { index: 1, .. }),
+            "segments of {segment_hours} h: {err}"
+        );
+    }
+    assert!(router("monaco").closures().is_empty());
+}
