@@ -548,7 +548,8 @@ pub fn run(
     }
     with_closures(&world.router, opts, || {
         let coverage = coverage_for(world, calls, opts)?;
-        run_window(world, calls, opts, coverage, windows[0], progress)
+        let spare = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        run_window(world, calls, opts, coverage, windows[0], spare, progress)
     })
 }
 
@@ -618,13 +619,15 @@ pub(crate) fn coverage_for(
 }
 
 /// Simulates one window. `calls` holds at least the calls the window admits, sorted by time
-/// with consecutive ids; the world's router carries the run's closures.
+/// with consecutive ids; the world's router carries the run's closures. With `snap_ahead`
+/// (a core to spare), calls are snapped to the roads on another thread as the run goes.
 pub(crate) fn run_window(
     world: &World,
     calls: &[CallSpec],
     opts: &RunOptions,
     coverage: Option<Coverage>,
     window: Window,
+    snap_ahead: bool,
     progress: &mut dyn FnMut(usize),
 ) -> Result<RunResult, SimError> {
     // The closures in force when the window opens (the crews' ETAs are indexed with them).
@@ -635,6 +638,9 @@ pub(crate) fn run_window(
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {
+            if !snap_ahead {
+                return;
+            }
             for (c, at) in calls.iter().zip(&snapped) {
                 if done.load(Ordering::Relaxed) {
                     break;

@@ -339,7 +339,11 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
     pb.finish_and_clear();
     let wall = t.elapsed().as_secs_f64();
     // The page is drawn while the CSV is written (a year's outputs take seconds each).
-    let title = format!("Simulated {}: {}", span(a.common.hours), a.common.map.display());
+    let title = format!(
+        "Simulated {}: {}",
+        span(a.common.hours),
+        a.common.map.display()
+    );
     let (summary, page) = std::thread::scope(|s| {
         let page = s.spawn(|| simulator::report::html(&[&result], &p.world, &title, ""));
         let summary = simulator::output::write_run(&a.out, &result);

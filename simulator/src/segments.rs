@@ -93,11 +93,14 @@ pub(crate) fn run(
         }
         _ => None,
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        0 => cores,
         n => n,
     }
     .clamp(1, windows.len());
+    // Calls are snapped ahead on extra threads only if cores are left over.
+    let spare = threads < cores;
     let next = AtomicUsize::new(0);
     let entered = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -128,6 +131,7 @@ pub(crate) fn run(
                     opts,
                     coverage.clone(),
                     w,
+                    spare,
                     &mut count,
                 );
                 if r.is_err() {
