@@ -153,43 +153,25 @@ impl RunOptions {
                 format!("must be a positive number of hours, not {}", self.hours),
             ));
         }
-        if !(self.drain_hours.is_finite() && self.drain_hours >= 0.0) {
-            return Err(SimError::setting(
-                "--drain-hours",
-                format!("must be a non-negative number, not {}", self.drain_hours),
-            ));
-        }
+        // Options that must be finite and not negative.
+        let non_negative = |value: f64, option: &'static str| {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err(SimError::setting(
+                    option,
+                    format!("must be a non-negative number, not {value}"),
+                ))
+            }
+        };
+        non_negative(self.drain_hours, "--drain-hours")?;
+        non_negative(self.reassign_gain_s, "--reassign-gain-s")?;
+        non_negative(self.segment_hours, "--segment-hours")?;
+        non_negative(self.segment_overlap_hours, "--segment-overlap-hours")?;
         if !(self.position_interval_s.is_finite() && self.position_interval_s >= 1.0) {
             return Err(SimError::setting(
                 "--position-interval-s",
                 format!("must be at least 1 s, not {}", self.position_interval_s),
-            ));
-        }
-        if !(self.reassign_gain_s.is_finite() && self.reassign_gain_s >= 0.0) {
-            return Err(SimError::setting(
-                "--reassign-gain-s",
-                format!(
-                    "must be a non-negative number, not {}",
-                    self.reassign_gain_s
-                ),
-            ));
-        }
-        if !(self.segment_hours.is_finite() && self.segment_hours >= 0.0) {
-            return Err(SimError::setting(
-                "--segment-hours",
-                format!(
-                    "must be a non-negative number of hours (0: one piece), not {}",
-                    self.segment_hours
-                ),
-            ));
-        }
-        if !(self.segment_overlap_hours.is_finite() && self.segment_overlap_hours >= 0.0) {
-            return Err(SimError::setting(
-                "--segment-overlap-hours",
-                format!(
-                    "must be a non-negative number of hours, not {}",
-                    self.segment_overlap_hours
-                ),
             ));
         }
         for (i, c) in self.closures.iter().enumerate() {
