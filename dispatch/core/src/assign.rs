@@ -189,8 +189,8 @@ impl Dispatcher {
         GeomWithData::new(self.project(crew.snapped.point), slot)
     }
 
-    /// The R-tree of the available crews, rebuilt first if it is stale.
-    pub(crate) fn available_tree(&mut self) -> &RTree<TreePoint> {
+    /// Rebuilds the R-tree of the available crews if it is stale.
+    pub(crate) fn update_available_tree(&mut self) {
         if self.available.current().is_none() {
             let points: Vec<TreePoint> = self
                 .crews
@@ -207,7 +207,6 @@ impl Dispatcher {
                 stale: false,
             };
         }
-        &self.available.tree
     }
 
     /// Exact road ETAs (ms) of every available crew to `at`, by slot (`None`: empty slot,
@@ -298,8 +297,10 @@ impl Dispatcher {
         let q = self.project(at.point);
         let mut best: Option<(u32, f64)> = None;
         // Current under the straight-line policy; the others call this after
-        // `available_tree`.
-        let tree = self.available.current()?;
+        // `update_available_tree`.
+        let tree = self.available.current();
+        debug_assert!(tree.is_some(), "straight-line search on a stale R-tree");
+        let tree = tree?;
         for p in tree.nearest_neighbor_iter(&q) {
             let d = p.distance_2(&q).sqrt();
             if let Some((_, bd)) = best {
@@ -384,7 +385,7 @@ impl Dispatcher {
         let mut evaluated = 0;
         let q = self.project(at.point);
         let mut found: Vec<Candidate> = Vec::with_capacity(k + 1);
-        self.available_tree();
+        self.update_available_tree();
         let Some(tree) = self.available.current() else {
             return (None, 0);
         };
@@ -418,7 +419,7 @@ impl Dispatcher {
         at: &Snapped,
         need: CrewType,
     ) -> Option<(String, f64)> {
-        self.available_tree();
+        self.update_available_tree();
         let (slot, d) = self.nearest_slot_by_line(at, Role::Need(need), |_| true)?;
         Some((self.crew_id_of(slot).to_string(), d))
     }
