@@ -56,21 +56,11 @@ impl Default for CoverageOptions {
 impl CoverageOptions {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), SimError> {
-        let pos = |name: &'static str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(())
-            } else {
-                Err(SimError::setting(
-                    name,
-                    format!("must be a non-negative number, not {v}"),
-                ))
-            }
-        };
-        pos("--coverage-threshold-s", self.threshold_s)?;
-        pos("--reserve-share", self.reserve_share)?;
-        pos("--max-hold-s", self.max_hold_s)?;
-        pos("--move-up-min-share", self.move_up_min_share)?;
-        pos("--max-move-s", self.max_move_s)?;
+        SimError::non_negative("--coverage-threshold-s", self.threshold_s)?;
+        SimError::non_negative("--reserve-share", self.reserve_share)?;
+        SimError::non_negative("--max-hold-s", self.max_hold_s)?;
+        SimError::non_negative("--move-up-min-share", self.move_up_min_share)?;
+        SimError::non_negative("--max-move-s", self.max_move_s)?;
         if let Some(q) = self.busy_fraction {
             if !(q.is_finite() && (0.0..1.0).contains(&q)) {
                 return Err(SimError::setting(

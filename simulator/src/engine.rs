@@ -153,21 +153,10 @@ impl RunOptions {
                 format!("must be a positive number of hours, not {}", self.hours),
             ));
         }
-        // Options that must be finite and not negative.
-        let non_negative = |value: f64, option: &'static str| {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err(SimError::setting(
-                    option,
-                    format!("must be a non-negative number, not {value}"),
-                ))
-            }
-        };
-        non_negative(self.drain_hours, "--drain-hours")?;
-        non_negative(self.reassign_gain_s, "--reassign-gain-s")?;
-        non_negative(self.segment_hours, "--segment-hours")?;
-        non_negative(self.segment_overlap_hours, "--segment-overlap-hours")?;
+        SimError::non_negative("--drain-hours", self.drain_hours)?;
+        SimError::non_negative("--reassign-gain-s", self.reassign_gain_s)?;
+        SimError::non_negative("--segment-hours", self.segment_hours)?;
+        SimError::non_negative("--segment-overlap-hours", self.segment_overlap_hours)?;
         if !(self.position_interval_s.is_finite() && self.position_interval_s >= 1.0) {
             return Err(SimError::setting(
                 "--position-interval-s",

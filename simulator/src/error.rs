@@ -110,6 +110,18 @@ impl SimError {
         }
     }
 
+    /// Checks a setting that must be a finite, non-negative number.
+    pub fn non_negative(name: &'static str, value: f64) -> Result<(), SimError> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(())
+        } else {
+            Err(SimError::setting(
+                name,
+                format!("must be a non-negative number, not {value}"),
+            ))
+        }
+    }
+
     /// An I/O error on a file.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, cause: std::io::Error) -> SimError {
         SimError::Io {
