@@ -64,20 +64,34 @@ impl CrewTree {
         }
     }
 
-    pub(crate) fn insert(&mut self, p: TreePoint) {
+    /// The entry of the crew in `slot` at `at`: its projected point.
+    fn point(router: &Router, slot: u32, at: Coord) -> TreePoint {
+        GeomWithData::new(router.snap_index().project(at), slot)
+    }
+
+    /// The crew in `slot` is available at `at` (projected only if the tree follows).
+    pub(crate) fn insert(&mut self, router: &Router, slot: u32, at: Coord) {
         if self.eager {
-            self.tree.insert(p);
+            self.tree.insert(CrewTree::point(router, slot, at));
         } else {
             self.stale = true;
         }
     }
 
-    pub(crate) fn remove(&mut self, p: &TreePoint) {
+    /// The crew in `slot`, available at `at`, is no longer.
+    pub(crate) fn remove(&mut self, router: &Router, slot: u32, at: Coord) {
         if self.eager {
-            self.tree.remove(p);
+            self.tree.remove(&CrewTree::point(router, slot, at));
         } else {
             self.stale = true;
         }
+    }
+
+    /// Builds the tree anew from every available crew's slot and position.
+    fn rebuild(&mut self, router: &Router, crews: impl Iterator<Item = (u32, Coord)>) {
+        let points = crews.map(|(slot, at)| CrewTree::point(router, slot, at));
+        self.tree = RTree::bulk_load(points.collect());
+        self.stale = false;
     }
 
     /// The tree, if it is current.
@@ -184,28 +198,14 @@ impl Dispatcher {
         self.router.snap_index().project(c)
     }
 
-    /// The R-tree entry of a crew.
-    pub(crate) fn tree_point(&self, slot: u32, crew: &Crew) -> TreePoint {
-        GeomWithData::new(self.project(crew.snapped.point), slot)
-    }
-
     /// Rebuilds the R-tree of the available crews if it is stale.
     pub(crate) fn update_available_tree(&mut self) {
         if self.available.current().is_none() {
-            let points: Vec<TreePoint> = self
-                .crews
-                .iter()
-                .enumerate()
-                .filter_map(|(slot, c)| {
-                    let c = c.as_ref()?;
-                    (c.status == CrewStatus::Available).then(|| self.tree_point(slot as u32, c))
-                })
-                .collect();
-            self.available = CrewTree {
-                tree: RTree::bulk_load(points),
-                eager: self.available.eager,
-                stale: false,
-            };
+            let crews = self.crews.iter().enumerate().filter_map(|(slot, c)| {
+                let c = c.as_ref()?;
+                (c.status == CrewStatus::Available).then_some((slot as u32, c.snapped.point))
+            });
+            self.available.rebuild(&self.router, crews);
         }
     }
 

@@ -804,7 +804,7 @@ impl Dispatcher {
                     status: CrewStatus::Available,
                     call: None,
                 };
-                self.available.insert(self.tree_point(slot, &crew));
+                self.available.insert(&self.router, slot, snapped.point);
                 self.crews[slot as usize] = Some(crew);
                 self.crew_slot.insert(crew_id.clone(), slot);
                 self.crew_etas.set(&self.router, slot, snapped);
@@ -835,7 +835,7 @@ impl Dispatcher {
                     Some(at) => *at,
                     None => self.snap(*lat, *lon)?,
                 };
-                let old = self.tree_point(slot, self.crew_at(slot));
+                let old = self.crew_at(slot).snapped.point;
                 let available = self.crew_at(slot).status == CrewStatus::Available;
                 {
                     let crew = self.crew_mut(slot);
@@ -846,9 +846,8 @@ impl Dispatcher {
                     crew.snapped = snapped;
                 }
                 if available {
-                    self.available.remove(&old);
-                    self.available
-                        .insert(self.tree_point(slot, self.crew_at(slot)));
+                    self.available.remove(&self.router, slot, old);
+                    self.available.insert(&self.router, slot, snapped.point);
                     self.crew_etas.set(&self.router, slot, snapped);
                 }
             }
@@ -1039,13 +1038,13 @@ impl Dispatcher {
                 }
             }
         }
-        let point = self.tree_point(slot, self.crew_at(slot));
+        let at = self.crew_at(slot).snapped.point;
         if from == CrewStatus::Available {
-            self.available.remove(&point);
+            self.available.remove(&self.router, slot, at);
             self.crew_etas.remove(slot);
         }
         if to == CrewStatus::Available {
-            self.available.insert(point);
+            self.available.insert(&self.router, slot, at);
             let snapped = self.crew_at(slot).snapped;
             self.crew_etas.set(&self.router, slot, snapped);
         }
