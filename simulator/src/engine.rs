@@ -608,17 +608,16 @@ pub(crate) fn run_window(
     let snapped: Vec<OnceLock<Option<Snapped>>> = calls.iter().map(|_| OnceLock::new()).collect();
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
-        s.spawn(|| {
-            if !snap_ahead {
-                return;
-            }
-            for (c, at) in calls.iter().zip(&snapped) {
-                if done.load(Ordering::Relaxed) {
-                    break;
+        if snap_ahead {
+            s.spawn(|| {
+                for (c, at) in calls.iter().zip(&snapped) {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    at.get_or_init(|| world.router.snap(c.lat, c.lon).ok());
                 }
-                at.get_or_init(|| world.router.snap(c.lat, c.lon).ok());
-            }
-        });
+            });
+        }
         let out = Sim::new(world, calls, &snapped, opts, coverage, window).and_then(|mut sim| {
             sim.run(progress)?;
             Ok(sim.finish())
