@@ -65,34 +65,37 @@ fn push_row(s: &mut String, c: &CallRecord) {
 
 /// `calls.csv` as text.
 pub fn calls_csv(r: &RunResult) -> String {
-    let mut s = String::with_capacity(r.calls.len() * 160 + 256);
-    s.push_str(CALLS_HEADER);
-    s.push('\n');
-    for c in &r.calls {
-        push_row(&mut s, c);
-    }
-    s
+    let mut bytes = Vec::with_capacity(r.calls.len() * 160 + 256);
+    // Writing to memory cannot fail, and the rows are UTF-8.
+    let _ = write_rows(&mut bytes, r);
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
-/// Writes `calls.csv` to `path` a block of rows at a time (a year of calls is most of a
-/// gigabyte of text).
+/// Writes the header and the rows of `calls.csv` to `out`, a block of about 1 MB at a time
+/// (a year of calls is most of a gigabyte of text).
+fn write_rows(out: &mut impl std::io::Write, r: &RunResult) -> std::io::Result<()> {
+    const BLOCK: usize = 1 << 20;
+    let mut block = String::with_capacity(BLOCK);
+    block.push_str(CALLS_HEADER);
+    block.push('\n');
+    for c in &r.calls {
+        push_row(&mut block, c);
+        if block.len() >= BLOCK - 512 {
+            out.write_all(block.as_bytes())?;
+            block.clear();
+        }
+    }
+    out.write_all(block.as_bytes())
+}
+
+/// Writes `calls.csv` to `path`, streamed.
 pub fn write_calls_csv(path: &Path, r: &RunResult) -> Result<(), SimError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| SimError::io("create", dir, e))?;
     }
     let io = |e| SimError::io("write", path, e);
     let mut file = std::fs::File::create(path).map_err(io)?;
-    let mut block = String::with_capacity(1 << 20);
-    block.push_str(CALLS_HEADER);
-    block.push('\n');
-    for c in &r.calls {
-        push_row(&mut block, c);
-        if block.len() >= (1 << 20) - 512 {
-            file.write_all(block.as_bytes()).map_err(io)?;
-            block.clear();
-        }
-    }
-    file.write_all(block.as_bytes()).map_err(io)?;
+    write_rows(&mut file, r).map_err(io)?;
     file.flush().map_err(io)
 }
 
