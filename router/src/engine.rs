@@ -184,7 +184,12 @@ impl Router {
     /// matches the graph (and writing it when it does not; a read-only directory only costs
     /// the recomputation).
     pub fn open(graph_path: &Path) -> Result<Router, RouterError> {
-        let graph = osm_data::graph_file::load(graph_path)?;
+        Router::prepare_file(osm_data::graph_file::load(graph_path)?, graph_path)
+    }
+
+    /// [`Router::open`] for a graph already read from `graph_path` (or just written there):
+    /// prepares it with the order cached next to that file.
+    pub fn prepare_file(graph: RoadGraph, graph_path: &Path) -> Result<Router, RouterError> {
         let key = structure_key(&graph);
         let cache = cache_path(graph_path);
         let order = match read_cached_order(&cache, key, graph.node_count()) {

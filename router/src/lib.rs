@@ -8,7 +8,8 @@
 //! * [`snap`]: the R-tree that maps coordinates to points on roads;
 //! * [`closures`]: live closures and slow-downs with time windows;
 //! * [`engine`]: the [`Router`] that ties them together over an `osm-data` graph;
-//! * [`route`]: route results with geometry.
+//! * [`route`]: route results with geometry;
+//! * [`map`]: opening a map by its file (a PBF imported once, or a graph file).
 //!
 //! Glossary: *CH* contraction hierarchy; *CCH* customizable CH (metric-independent order,
 //! weights filled in by a fast customization); *ETA* estimated time of arrival; *crew* an
@@ -31,6 +32,7 @@ pub mod engine;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod map;
 pub mod route;
 pub mod snap;
 
