@@ -1453,18 +1453,19 @@ impl<'a> Sim<'a> {
             }
         }
         let hours = self.opts.hours;
-        let mut records = Vec::with_capacity(self.calls.len());
+        // The window's own calls, each with its record (a call still open is recorded as
+        // it stands), gathered in place: a year's records are a gigabyte.
+        let mut records = std::mem::take(&mut self.records);
         let w = self.window;
-        for (i, spec) in self.calls.iter().enumerate() {
+        for (i, (spec, rec)) in self.calls.iter().zip(records.iter_mut()).enumerate() {
             if !(w.report_from..w.report_until).contains(&spec.t) {
-                continue;
+                *rec = None;
+            } else if rec.is_none() {
+                *rec = Some(self.record(i, self.d.call(CallId(spec.id))));
             }
-            let rec = match self.records[i].take() {
-                Some(r) => r,
-                None => self.record(i, self.d.call(CallId(spec.id))),
-            };
-            records.push(rec);
         }
+        #[allow(clippy::filter_map_identity)] // `flatten` would not reuse the allocation
+        let records: Vec<CallRecord> = records.into_iter().filter_map(|r| r).collect();
         let busy_by_hour = self
             .busy_by_hour_ms
             .iter()

@@ -29,7 +29,8 @@ use std::time::Duration;
 
 use crate::calls::CallSpec;
 use crate::engine::{
-    coverage_for, run_window, with_closures, RunOptions, RunResult, SimPolicy, Window, World,
+    coverage_for, run_window, with_closures, CallRecord, RunOptions, RunResult, SimPolicy, Window,
+    World,
 };
 use crate::error::SimError;
 use crate::scheduler::HOUR_MS;
@@ -106,6 +107,25 @@ pub(crate) fn run(
     let failed = AtomicBool::new(false);
     let results: Vec<Mutex<Option<Result<RunResult, SimError>>>> =
         windows.iter().map(|_| Mutex::new(None)).collect();
+    // Every call's record goes straight to its place in the run's records: the calls a
+    // window reports are a contiguous stretch of `calls`, and the stretches follow each
+    // other in time order (a year's records are a gigabyte; no second copy).
+    let mut records: Vec<Option<CallRecord>> = vec![None; calls.len()];
+    let shares: Vec<Mutex<&mut [Option<CallRecord>]>> = {
+        let mut rest = records.as_mut_slice();
+        let mut taken = 0;
+        windows
+            .iter()
+            .map(|w| {
+                let own = reported(calls, w);
+                let (_, after_gap) = std::mem::take(&mut rest).split_at_mut(own.start - taken);
+                let (mine, after) = after_gap.split_at_mut(own.len());
+                rest = after;
+                taken = own.end;
+                Mutex::new(mine)
+            })
+            .collect()
+    };
     // A thread that cannot set its router up (a closure refused) stops the others.
     let setup: Mutex<Option<SimError>> = Mutex::new(None);
     let work = || {
@@ -134,6 +154,16 @@ pub(crate) fn run(
                     spare,
                     &mut count,
                 );
+                let r = r.map(|mut part| {
+                    let mut share = shares[k].lock().unwrap_or_else(|e| e.into_inner());
+                    // A window records exactly the calls it admits within its own stretch,
+                    // and it admits all of them (its overlap is not negative).
+                    assert_eq!(part.calls.len(), share.len(), "segment {k}: records");
+                    for (to, rec) in share.iter_mut().zip(std::mem::take(&mut part.calls)) {
+                        *to = Some(rec);
+                    }
+                    part
+                });
                 if r.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }
@@ -169,10 +199,23 @@ pub(crate) fn run(
             None => continue,
         }
     }
-    Ok(merge(opts, world.crew_station.len(), parts))
+    drop(shares);
+    let mut out = merge(opts, world.crew_station.len(), parts);
+    #[allow(clippy::filter_map_identity)] // `flatten` would not reuse the allocation
+    {
+        out.calls = records.into_iter().filter_map(|r| r).collect();
+    }
+    Ok(out)
 }
 
-/// One result from the windows' results, in time order.
+/// The stretch of `calls` (sorted by time) a window reports.
+fn reported(calls: &[CallSpec], w: &Window) -> std::ops::Range<usize> {
+    let lo = calls.partition_point(|c| c.t < w.report_from);
+    let hi = calls.partition_point(|c| c.t < w.report_until);
+    lo..hi
+}
+
+/// One result from the windows' results (their records already gathered), in time order.
 fn merge(opts: &RunOptions, crews: usize, parts: Vec<RunResult>) -> RunResult {
     let hours = parts
         .iter()
@@ -183,7 +226,7 @@ fn merge(opts: &RunOptions, crews: usize, parts: Vec<RunResult>) -> RunResult {
         policy: opts.policy,
         hours: opts.hours,
         crews,
-        calls: Vec::with_capacity(parts.iter().map(|p| p.calls.len()).sum()),
+        calls: Vec::new(),
         crew_busy_ms: vec![0; crews],
         busy_by_hour: vec![0.0; hours],
         events: 0,
@@ -192,7 +235,6 @@ fn merge(opts: &RunOptions, crews: usize, parts: Vec<RunResult>) -> RunResult {
         unreachable: 0,
     };
     for p in parts {
-        out.calls.extend(p.calls);
         for (total, b) in out.crew_busy_ms.iter_mut().zip(&p.crew_busy_ms) {
             *total += b;
         }
