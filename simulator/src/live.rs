@@ -8,10 +8,11 @@
 //!   message) at simulated speed, reporting its position every `report_s` simulated
 //!   seconds, reports `on_scene`, stays the call's time on scene, and then either asks the
 //!   service for the hospital it reaches soonest (`GET /api/crews/{id}/hospital`) and reports
-//!   `transporting`, `at_hospital` (after the service's ETA; positions along the straight
-//!   line) and `available` after the handover, or reports `available` at once. Free, it
-//!   drives back to its station in a straight line at 40 km/h (the service sends no route
-//!   home). A `crew_released` message stops it where it is.
+//!   `transporting`, `at_hospital` (after the service's ETA) and `available` after the
+//!   handover, or reports `available` at once. Free, it drives back to its station. The
+//!   drives to the hospital and home follow the route the service's own router gives
+//!   (`GET /route/v1/driving/...`, as a tablet's navigation would ask for); if that fails,
+//!   a straight line at 40 km/h (counted). A `crew_released` message stops it where it is.
 //! * The 112 calls are posted (`POST /api/calls`) at their simulated times.
 //!
 //! Simulated time runs `speed` times faster than the wall clock. What is measured: the
@@ -67,6 +68,10 @@ pub struct LiveReport {
     pub response_s: Distribution,
     /// Messages the service answered with an error, and failed requests.
     pub errors: usize,
+    /// Drives to a hospital or home along the route the service gave.
+    pub routed_drives: usize,
+    /// Drives to a hospital or home in a straight line, the route request having failed.
+    pub straight_drives: usize,
 }
 
 #[derive(Default)]
@@ -80,6 +85,8 @@ struct Shared {
     errors: usize,
     /// Crews busy with a call.
     busy: usize,
+    routed: usize,
+    straight: usize,
 }
 
 /// A clock of simulated time.
@@ -245,6 +252,8 @@ async fn live(
     report.assignment_latency_ms = Distribution::of_ms(latency);
     report.response_s = Distribution::of_ms(response);
     report.errors = s.errors;
+    report.routed_drives = s.routed;
+    report.straight_drives = s.straight;
     Ok(report)
 }
 
@@ -277,6 +286,18 @@ struct Tablet {
     client: reqwest::Client,
     base: String,
     auth: String,
+}
+
+/// The `(lat, lon)` points of a GeoJSON line's `coordinates` (`[lon, lat]` pairs).
+fn line_of(coordinates: Option<&Value>) -> Vec<(f64, f64)> {
+    coordinates
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| Some((p.get(1)?.as_f64()?, p.get(0)?.as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Points every `report_ms` along a polyline driven in `duration_ms` from `start`.
@@ -326,18 +347,49 @@ impl Tablet {
             .is_ok()
     }
 
-    /// Plans a straight drive from where it is to `to` at 40 km/h, then `then`.
-    fn straight(&self, now: i64, to: (f64, f64), then: Option<Step>) -> Vec<(i64, Step)> {
+    /// Plans a straight drive from where it is to `to` at 40 km/h (when the service gives
+    /// no route).
+    fn straight(&self, now: i64, to: (f64, f64)) -> Vec<(i64, Step)> {
         let m = osm_data::haversine_m(
             osm_data::Coord::from_degrees(self.at.0, self.at.1),
             osm_data::Coord::from_degrees(to.0, to.1),
         );
         let ms = (m / (40.0 / 3.6) * 1000.0) as i64;
-        let mut plan = along(&[self.at, to], now, ms, self.report_ms);
-        if let Some(s) = then {
-            plan.push((now + ms, s));
+        along(&[self.at, to], now, ms, self.report_ms)
+    }
+
+    /// The fastest route from where the crew is to `to`, as the service's router gives it
+    /// (OSRM's `/route/v1/driving`): its line and driving time (ms). Counted as a routed
+    /// drive, or as a straight one when it fails (`None`).
+    async fn route(&self, to: (f64, f64)) -> Option<(Vec<(f64, f64)>, i64)> {
+        let url = format!(
+            "{}/route/v1/driving/{},{};{},{}?overview=full&geometries=geojson",
+            self.base, self.at.1, self.at.0, to.1, to.0
+        );
+        let asked = async {
+            let r = self
+                .client
+                .get(url)
+                .header("authorization", &self.auth)
+                .send()
+                .await
+                .ok()?;
+            if !r.status().is_success() {
+                return None;
+            }
+            let v: Value = r.json().await.ok()?;
+            let route = v.pointer("/routes/0")?;
+            let ms = (route.get("duration")?.as_f64()? * 1000.0).round() as i64;
+            let line = line_of(route.pointer("/geometry/coordinates"));
+            (line.len() >= 2 || ms == 0).then_some((line, ms))
+        };
+        let got = asked.await;
+        let mut s = lock(&self.shared);
+        match got {
+            Some(_) => s.routed += 1,
+            None => s.straight += 1,
         }
-        plan
+        got
     }
 
     async fn run(mut self, mut socket: Socket) {
@@ -372,11 +424,7 @@ impl Tablet {
                             let turnout = if plan.is_empty() { spec.map_or(60_000, |c| c.turnout_ms) } else { 0 };
                             call = Some((cid, idx.unwrap_or(usize::MAX)));
                             let eta_ms = v.pointer("/route/eta_s").and_then(Value::as_f64).unwrap_or(0.0) * 1000.0;
-                            let line: Vec<(f64, f64)> = v
-                                .pointer("/route/geometry/coordinates")
-                                .and_then(Value::as_array)
-                                .map(|a| a.iter().filter_map(|p| Some((p.get(1)?.as_f64()?, p.get(0)?.as_f64()?))).collect())
-                                .unwrap_or_default();
+                            let line = line_of(v.pointer("/route/geometry/coordinates"));
                             let start = now + turnout;
                             plan = vec![(start, Step::Status("en_route"))];
                             plan.extend(along(&line, start, eta_ms as i64, self.report_ms));
@@ -408,7 +456,7 @@ impl Tablet {
                             }
                             if s == "available" {
                                 if call.take().is_some() { lock(&self.shared).busy -= 1; }
-                                plan = self.straight(now, self.home, None);
+                                plan = vec![(now, Step::Home)];
                             }
                             self.send(&mut socket, json!({"type": "status", "status": s})).await
                         }
@@ -422,7 +470,12 @@ impl Tablet {
                             match hospital {
                                 Some((to, eta_ms)) => {
                                     let handover = spec.map_or(900_000, |c| c.handover_ms);
-                                    plan = along(&[self.at, to], now, eta_ms, self.report_ms);
+                                    // At the service's ETA, along its route.
+                                    let line = match self.route(to).await {
+                                        Some((line, _)) => line,
+                                        None => vec![self.at, to],
+                                    };
+                                    plan = along(&line, now, eta_ms, self.report_ms);
                                     plan.push((now + eta_ms, Step::Status("at_hospital")));
                                     plan.push((now + eta_ms + handover, Step::Status("available")));
                                     self.send(&mut socket, json!({"type": "status", "status": "transporting"})).await
@@ -434,7 +487,10 @@ impl Tablet {
                             }
                         }
                         Step::Home => {
-                            plan = self.straight(now, self.home, None);
+                            plan = match self.route(self.home).await {
+                                Some((line, ms)) => along(&line, now, ms, self.report_ms),
+                                None => self.straight(now, self.home),
+                            };
                             true
                         }
                     };

@@ -3,6 +3,8 @@
 mod cli;
 mod helpers;
 mod inputs;
+#[cfg(feature = "live")]
+mod live;
 mod policies;
 mod scenarios;
 mod segments;
