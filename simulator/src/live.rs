@@ -362,22 +362,12 @@ impl Tablet {
     /// (OSRM's `/route/v1/driving`): its line and driving time (ms). Counted as a routed
     /// drive, or as a straight one when it fails (`None`).
     async fn route(&self, to: (f64, f64)) -> Option<(Vec<(f64, f64)>, i64)> {
-        let url = format!(
-            "{}/route/v1/driving/{},{};{},{}?overview=full&geometries=geojson",
-            self.base, self.at.1, self.at.0, to.1, to.0
+        let path = format!(
+            "/route/v1/driving/{},{};{},{}?overview=full&geometries=geojson",
+            self.at.1, self.at.0, to.1, to.0
         );
         let asked = async {
-            let r = self
-                .client
-                .get(url)
-                .header("authorization", &self.auth)
-                .send()
-                .await
-                .ok()?;
-            if !r.status().is_success() {
-                return None;
-            }
-            let v: Value = r.json().await.ok()?;
+            let v = self.get_json(&path).await?;
             let route = v.pointer("/routes/0")?;
             let ms = (route.get("duration")?.as_f64()? * 1000.0).round() as i64;
             let line = line_of(route.pointer("/geometry/coordinates"));
@@ -502,16 +492,27 @@ impl Tablet {
         }
     }
 
-    /// The hospital the service says this crew reaches soonest: its entrance and ETA (ms).
-    async fn hospital(&self) -> Option<((f64, f64), i64)> {
+    /// `GET` a path of the service with the run's token: the JSON it answered, if it
+    /// answered with success.
+    async fn get_json(&self, path: &str) -> Option<Value> {
         let r = self
             .client
-            .get(format!("{}/api/crews/{}/hospital", self.base, self.id))
+            .get(format!("{}{path}", self.base))
             .header("authorization", &self.auth)
             .send()
             .await
             .ok()?;
-        let v: Value = r.json().await.ok()?;
+        if !r.status().is_success() {
+            return None;
+        }
+        r.json().await.ok()
+    }
+
+    /// The hospital the service says this crew reaches soonest: its entrance and ETA (ms).
+    async fn hospital(&self) -> Option<((f64, f64), i64)> {
+        let v = self
+            .get_json(&format!("/api/crews/{}/hospital", self.id))
+            .await?;
         let h = v.get("hospital")?;
         let lat = h.pointer("/position/lat")?.as_f64()?;
         let lon = h.pointer("/position/lon")?.as_f64()?;
