@@ -33,7 +33,7 @@ use crate::engine::{
     World,
 };
 use crate::error::SimError;
-use crate::scheduler::HOUR_MS;
+use crate::scheduler::{SimTime, HOUR_MS};
 
 /// The windows a run is simulated in: one for the whole run, unless it is longer than a
 /// segment and its calls are in time order with consecutive ids (as generated and replayed
@@ -72,11 +72,9 @@ pub(crate) fn plan(calls: &[CallSpec], opts: &RunOptions) -> Vec<Window> {
         .collect()
 }
 
-/// The calls a window admits (`calls` sorted by time).
-fn admitted<'a>(calls: &'a [CallSpec], w: &Window) -> &'a [CallSpec] {
-    let lo = calls.partition_point(|c| c.t < w.admit_from);
-    let hi = calls.partition_point(|c| c.t < w.admit_until);
-    &calls[lo..hi]
+/// The stretch of `calls` (sorted by time) received in `[from, until)`.
+fn stretch(calls: &[CallSpec], from: SimTime, until: SimTime) -> std::ops::Range<usize> {
+    calls.partition_point(|c| c.t < from)..calls.partition_point(|c| c.t < until)
 }
 
 /// Simulates `windows` on up to `opts.threads` threads and merges them in order.
@@ -117,7 +115,7 @@ pub(crate) fn run(
         windows
             .iter()
             .map(|w| {
-                let own = reported(calls, w);
+                let own = stretch(calls, w.report_from, w.report_until);
                 let (_, after_gap) = std::mem::take(&mut rest).split_at_mut(own.start - taken);
                 let (mine, after) = after_gap.split_at_mut(own.len());
                 rest = after;
@@ -147,7 +145,7 @@ pub(crate) fn run(
                 };
                 let r = run_window(
                     &own,
-                    admitted(calls, &w),
+                    &calls[stretch(calls, w.admit_from, w.admit_until)],
                     opts,
                     coverage.clone(),
                     w,
@@ -206,13 +204,6 @@ pub(crate) fn run(
         out.calls = records.into_iter().filter_map(|r| r).collect();
     }
     Ok(out)
-}
-
-/// The stretch of `calls` (sorted by time) a window reports.
-fn reported(calls: &[CallSpec], w: &Window) -> std::ops::Range<usize> {
-    let lo = calls.partition_point(|c| c.t < w.report_from);
-    let hi = calls.partition_point(|c| c.t < w.report_until);
-    lo..hi
 }
 
 /// One result from the windows' results (their records already gathered), in time order.
