@@ -90,20 +90,24 @@ fn write_rows(out: &mut impl std::io::Write, r: &RunResult) -> std::io::Result<(
 
 /// Writes `calls.csv` to `path`, streamed.
 pub fn write_calls_csv(path: &Path, r: &RunResult) -> Result<(), SimError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| SimError::io("create", dir, e))?;
-    }
+    create_parent(path)?;
     let io = |e| SimError::io("write", path, e);
     let mut file = std::fs::File::create(path).map_err(io)?;
     write_rows(&mut file, r).map_err(io)?;
     file.flush().map_err(io)
 }
 
+/// Creates the directory of a file to be written.
+fn create_parent(path: &Path) -> Result<(), SimError> {
+    match path.parent() {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| SimError::io("create", dir, e)),
+        None => Ok(()),
+    }
+}
+
 /// Writes a file, creating its directory.
 pub fn write(path: &Path, text: &str) -> Result<(), SimError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| SimError::io("create", dir, e))?;
-    }
+    create_parent(path)?;
     std::fs::write(path, text).map_err(|e| SimError::io("write", path, e))
 }
 
