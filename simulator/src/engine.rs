@@ -1291,6 +1291,7 @@ impl<'a> Sim<'a> {
             complaint: String::new(),
             address: String::new(),
             phone: None,
+            notes: String::new(),
             received: Some(unix(spec.t)),
         };
         let now = unix(self.now());

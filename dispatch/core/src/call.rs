@@ -192,6 +192,9 @@ pub struct NewCall {
     /// The caller's phone number.
     #[serde(default)]
     pub phone: Option<String>,
+    /// The dispatcher's notes.
+    #[serde(default)]
+    pub notes: String,
     /// When the call was received, if before the moment it is entered (else `now`).
     #[serde(default)]
     pub received: Option<i64>,
@@ -209,6 +212,7 @@ impl NewCall {
             complaint: String::new(),
             address: String::new(),
             phone: None,
+            notes: String::new(),
             received: None,
         }
     }
@@ -246,8 +250,16 @@ pub struct Call {
     pub address: String,
     /// The caller's phone number.
     pub phone: Option<String>,
+    /// The dispatcher's notes (re-triage, directions).
+    pub notes: String,
     /// Where it stands.
     pub status: CallStatus,
+    /// The call was handed back (its crew broke down, was removed, cut off by a closure
+    /// or diverted to an emergency): it heads its priority's queue until a crew is sent.
+    pub handed_back: bool,
+    /// Needs dropped without a crew because the patient left the scene or the call closed
+    /// (indices into `needs`); they are no longer pending.
+    pub dropped_needs: Vec<usize>,
     /// The crews sent (released crews are removed; their history is in `decisions`).
     pub assignments: Vec<Assignment>,
     /// Its timeline.
@@ -264,14 +276,21 @@ impl Call {
             .any(|a| a.need_index == i && !a.interim)
     }
 
-    /// Indices of the needs no crew fills yet (empty for a closed call).
+    /// Indices of the needs no crew fills yet and not dropped (empty for a closed call).
     pub fn pending_needs(&self) -> Vec<usize> {
         if self.status.is_closed() {
             return Vec::new();
         }
         (0..self.needs.len())
-            .filter(|&i| !self.need_filled(i))
+            .filter(|&i| !self.need_filled(i) && !self.dropped_needs.contains(&i))
             .collect()
+    }
+
+    /// Whether a need is still pending (see [`Call::pending_needs`]), without allocating.
+    pub fn has_pending_needs(&self) -> bool {
+        !self.status.is_closed()
+            && (0..self.needs.len())
+                .any(|i| !self.need_filled(i) && !self.dropped_needs.contains(&i))
     }
 
     /// The assignments whose crews still work on the call.
@@ -289,9 +308,9 @@ impl Call {
         self.times.received.unwrap_or(i64::MIN)
     }
 
-    /// The queue order key: priority, then age, then id.
-    pub fn queue_key(&self) -> (Priority, i64, CallId) {
-        (self.priority, self.received(), self.id)
+    /// The queue order key: priority, then handed-back calls first, then age, then id.
+    pub fn queue_key(&self) -> (Priority, bool, i64, CallId) {
+        (self.priority, !self.handed_back, self.received(), self.id)
     }
 }
 

@@ -37,6 +37,9 @@ pub enum Event {
         address: String,
         /// The caller's phone number.
         phone: Option<String>,
+        /// The dispatcher's notes.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        notes: String,
         /// When it was received (Unix ms).
         received: i64,
     },

@@ -43,4 +43,6 @@ pub use dispatcher::{Dispatcher, Outcome};
 pub use error::DispatchError;
 pub use event::Event;
 pub use hospital::{Capability, Hospital, NewHospital};
-pub use policy::{Candidate, Choice, Decision, DecisionReason, DispatchConfig, Policy};
+pub use policy::{
+    Candidate, Choice, Decision, DecisionReason, DispatchConfig, Norms, Policy, QueueOrder,
+};

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use crate::call::CallId;
+use crate::call::{CallId, Priority};
 use crate::crew::CrewType;
 
 /// How a crew is chosen for a need.
@@ -23,14 +23,83 @@ pub enum Policy {
     StraightLine,
 }
 
-/// Settings of a [`crate::Dispatcher`].
+/// How a crew that comes free picks among queued calls of the same (highest) priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueOrder {
+    /// First come, first served within a priority (the received time, then the call id),
+    /// as dispatch norms expect: no queued call starves while crews keep coming free.
+    #[default]
+    Age,
+    /// The call the free crew reaches soonest within a priority, ties oldest: shorter
+    /// drives, but a far call can wait behind nearer newer ones indefinitely.
+    EtaWeighted,
+}
+
+/// The response-time norm of each priority (ms): a call is late when its first crew is not
+/// on scene within it. Russian norms: an emergency crew on scene within 20 minutes, an
+/// urgent call within 2 hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Norms {
+    /// Emergencies (default 20 min).
+    #[serde(rename = "emergency_s", with = "seconds")]
+    pub emergency_ms: u32,
+    /// Urgent calls (default 2 h).
+    #[serde(rename = "urgent_s", with = "seconds")]
+    pub urgent_ms: u32,
+    /// Non-urgent calls (default 24 h).
+    #[serde(rename = "non_urgent_s", with = "seconds")]
+    pub non_urgent_ms: u32,
+}
+
+impl Default for Norms {
+    fn default() -> Self {
+        Norms {
+            emergency_ms: 20 * 60_000,
+            urgent_ms: 120 * 60_000,
+            non_urgent_ms: 24 * 3_600_000,
+        }
+    }
+}
+
+impl Norms {
+    /// The norm of a priority (ms).
+    pub fn of(&self, p: Priority) -> u32 {
+        match p {
+            Priority::Emergency => self.emergency_ms,
+            Priority::Urgent => self.urgent_ms,
+            Priority::NonUrgent => self.non_urgent_ms,
+        }
+    }
+}
+
+/// The dispatch rules of a [`crate::Dispatcher`], in one place: the service reads them
+/// from `dispatch serve --config FILE.toml` (then flags) and the simulator from its
+/// options, so both run the same rules. Durations are milliseconds in code and seconds in
+/// files (`reassign_gain_s = 120`).
+///
+/// ```toml
+/// policy = "road_eta"
+/// queue_order = "age"
+/// reassign_gain_s = 120
+/// diversion = true
+/// divert_gain_s = 180
+/// interim_general_for_specialist = true
+/// [norms]
+/// emergency_s = 1200
+/// urgent_s = 7200
+/// non_urgent_s = 86400
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DispatchConfig {
     /// A crew that becomes available takes over an emergency from a crew still on its way
     /// when it arrives at least this much sooner (ms). Also the margin beyond which a
     /// specialist is "much later" than a general crew (see
-    /// [`DispatchConfig::interim_general_for_specialist`]).
+    /// [`DispatchConfig::interim_general_for_specialist`]), and beyond which a crew on its
+    /// way to a call whose place was corrected is replaced.
+    #[serde(rename = "reassign_gain_s", with = "seconds")]
     pub reassign_gain_ms: u32,
     /// When an emergency needs a specialist and the specialist would arrive more than
     /// `reassign_gain_ms` after the nearest general crew (or none is free), send that
@@ -38,6 +107,17 @@ pub struct DispatchConfig {
     pub interim_general_for_specialist: bool,
     /// How crews are chosen.
     pub policy: Policy,
+    /// How a freed crew picks among queued calls of one priority.
+    pub queue_order: QueueOrder,
+    /// A new or upgraded emergency may take a crew on its way (dispatched or en route) to
+    /// an urgent or non-urgent call (see [`DispatchConfig::divert_gain_ms`]).
+    pub diversion: bool,
+    /// Diversion happens when the crew on its way arrives at least this much sooner than
+    /// the best available crew (ms), or when no crew is available.
+    #[serde(rename = "divert_gain_s", with = "seconds")]
+    pub divert_gain_ms: u32,
+    /// The response-time norms per priority.
+    pub norms: Norms,
 }
 
 impl Default for DispatchConfig {
@@ -46,7 +126,37 @@ impl Default for DispatchConfig {
             reassign_gain_ms: 120_000,
             interim_general_for_specialist: true,
             policy: Policy::RoadEta,
+            queue_order: QueueOrder::Age,
+            diversion: true,
+            divert_gain_ms: 180_000,
+            norms: Norms::default(),
         }
+    }
+}
+
+/// Milliseconds in code as seconds in files: `120` or `120.5` reads as 120,000 or 120,500
+/// ms; negative, fractional below a millisecond or beyond `u32` milliseconds is refused.
+mod seconds {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(ms: &u32, s: S) -> Result<S::Ok, S::Error> {
+        if ms % 1000 == 0 {
+            s.serialize_u32(ms / 1000)
+        } else {
+            s.serialize_f64(f64::from(*ms) / 1000.0)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let s = f64::deserialize(d)?;
+        let ms = s * 1000.0;
+        if !ms.is_finite() || ms < 0.0 || ms > f64::from(u32::MAX) {
+            return Err(D::Error::custom(format!(
+                "{s} s is not a duration from 0 to {} s",
+                u32::MAX / 1000
+            )));
+        }
+        Ok(ms.round() as u32)
     }
 }
 
@@ -206,5 +316,52 @@ mod tests {
         let d: DispatchConfig = serde_json::from_str(r#"{"policy": "straight_line"}"#).unwrap();
         assert_eq!(d.policy, Policy::StraightLine);
         assert_eq!(d.reassign_gain_ms, 120_000);
+        assert_eq!(c.queue_order, QueueOrder::Age);
+        assert!(c.diversion);
+        assert_eq!(c.divert_gain_ms, 180_000);
+        assert_eq!(c.norms.of(Priority::Emergency), 20 * 60_000);
+    }
+
+    #[test]
+    fn config_reads_seconds_from_toml_and_refuses_what_it_does_not_know() {
+        let text = r#"
+            policy = "road_eta"
+            queue_order = "eta_weighted"
+            reassign_gain_s = 90.5
+            diversion = false
+            divert_gain_s = 240
+            [norms]
+            emergency_s = 900
+        "#;
+        let c: DispatchConfig = toml::from_str(text).unwrap();
+        assert_eq!(c.reassign_gain_ms, 90_500);
+        assert_eq!(c.queue_order, QueueOrder::EtaWeighted);
+        assert!(!c.diversion);
+        assert_eq!(c.divert_gain_ms, 240_000);
+        assert_eq!(c.norms.emergency_ms, 900_000);
+        assert_eq!(c.norms.urgent_ms, Norms::default().urgent_ms);
+        // What it writes, it reads back.
+        let back: DispatchConfig = toml::from_str(&toml::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        for bad in [
+            "reassign_gain_s = -1",
+            "divert_gain = 3",
+            "queue_order = \"random\"",
+            "divert_gain_s = 1e12",
+        ] {
+            let e = toml::from_str::<DispatchConfig>(bad).unwrap_err();
+            println!("{bad}: {e}");
+        }
+        // The example of the docs reads as the defaults.
+        let doc = include_str!("policy.rs");
+        let start = doc.find("/// ```toml\n").unwrap() + 12;
+        let end = start + doc[start..].find("/// ```\n").unwrap();
+        let example: String = doc[start..end]
+            .lines()
+            .map(|l| l.trim_start().trim_start_matches("///").trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c: DispatchConfig = toml::from_str(&example).unwrap();
+        assert_eq!(c, DispatchConfig::default());
     }
 }

@@ -50,6 +50,7 @@ impl Dispatcher {
             complaint: nc.complaint,
             address: nc.address,
             phone: nc.phone,
+            notes: nc.notes,
             received: nc.received.unwrap_or(now),
         };
         self.replay_near(&event, near)?;

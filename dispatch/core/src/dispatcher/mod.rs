@@ -17,11 +17,13 @@
 //!   [`DispatchConfig::reassign_gain_ms`] of that general crew (the specialist is far, or
 //!   none is free) — if [`DispatchConfig::interim_general_for_specialist`] is on. The interim
 //!   crew does not fill the specialist need.
-//! * **Queue.** Calls with needs left, by priority, then age (received), then id. A crew
-//!   that becomes available (added, back in service, finished, released) takes the queued
-//!   call of highest priority it can serve, among equal priorities the one it reaches
-//!   soonest by road, ties oldest; on a call it fills the most specific need it can (its own
-//!   type before a substitution).
+//! * **Queue.** Calls with needs left, by priority, then calls handed back (see
+//!   *Breakdown*, *Diversion*), then age (received), then id. A crew that becomes available
+//!   (added, back in service, finished, released) takes the queued call of highest priority
+//!   it can serve and reach, handed-back calls first, then the oldest
+//!   ([`crate::QueueOrder::Age`], the default: first come, first served) or the one it
+//!   reaches soonest, ties oldest ([`crate::QueueOrder::EtaWeighted`]); on a call it fills the
+//!   most specific need it can (its own type before a substitution).
 //! * **Re-assignment.** Otherwise that crew takes over the emergency whose responding
 //!   (dispatched or en route) crew it beats by the largest margin, if that margin is at
 //!   least `reassign_gain_ms` (and positive); the released crew then goes through the same
@@ -442,7 +444,10 @@ mod tests {
             complaint: String::new(),
             address: String::new(),
             phone: None,
+            notes: String::new(),
             status: CallStatus::Queued,
+            handed_back: false,
+            dropped_needs: Vec::new(),
             assignments: Vec::new(),
             times: CallTimes::default(),
             decisions: Vec::new(),

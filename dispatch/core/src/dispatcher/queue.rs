@@ -6,12 +6,13 @@ use crate::assign::Role;
 use crate::call::{Call, CallId, Priority};
 use crate::crew::{CrewStatus, CrewType};
 use crate::event::Event;
-use crate::policy::{Decision, DecisionReason};
+use crate::policy::{Decision, DecisionReason, QueueOrder};
 
 use super::{need_for, Dispatcher};
 
-/// How a free crew ranks queued calls: priority, its ETA, age, id.
-type PickKey = (Priority, u32, i64, CallId);
+/// How a free crew ranks queued calls: priority, handed back first, its ETA (only under
+/// [`QueueOrder::EtaWeighted`], else 0), age, id.
+type PickKey = (Priority, bool, u32, i64, CallId);
 
 impl Dispatcher {
     /// Lets crews that became available take queued calls or take over emergencies, one
@@ -39,8 +40,10 @@ impl Dispatcher {
         }
     }
 
-    /// An available crew takes the queued call of highest priority it can serve, the one
-    /// it reaches soonest among equals, ties oldest. Returns whether it took one.
+    /// An available crew takes the queued call of highest priority it can serve and reach
+    /// by road, calls handed back first, then the oldest ([`QueueOrder::Age`]) or the one
+    /// it reaches soonest, ties oldest ([`QueueOrder::EtaWeighted`]). Returns whether it
+    /// took one.
     pub(crate) fn take_from_queue(&mut self, slot: u32, now: i64, events: &mut Vec<Event>) -> bool {
         let crew = self.crew_at(slot);
         let t = crew.crew_type;
@@ -52,7 +55,7 @@ impl Dispatcher {
             .filter_map(|id| self.calls.get(id))
             .filter_map(|c| {
                 // Most open calls have every need filled: skip them without allocating.
-                if (0..c.needs.len()).all(|i| c.need_filled(i)) {
+                if !c.has_pending_needs() {
                     return None;
                 }
                 let pending = c.pending_needs();
@@ -70,21 +73,29 @@ impl Dispatcher {
             })
             .collect();
         servable.sort_by_key(|(c, _, _)| c.queue_key());
-        // ((priority, ETA, received, id), need index, interim)
+        let by_eta = self.config.queue_order == QueueOrder::EtaWeighted;
         let mut best: Option<(PickKey, usize, bool)> = None;
         for (c, i, interim) in servable {
-            if best.is_some_and(|(k, _, _)| k.0 < c.priority) {
+            // In queue order, the first reachable call wins; by ETA, the best of its group.
+            let group = (c.priority, !c.handed_back);
+            if best.is_some_and(|(k, _, _)| !by_eta || (k.0, k.1) < group) {
                 break;
             }
             let Some(eta) = self.router.eta(&from, &c.snapped) else {
                 continue;
             };
-            let key = (c.priority, eta, c.received(), c.id);
+            let key = (
+                group.0,
+                group.1,
+                if by_eta { eta } else { 0 },
+                c.received(),
+                c.id,
+            );
             if best.is_none_or(|(k, _, _)| key < k) {
                 best = Some((key, i, interim));
             }
         }
-        let Some(((_, _, _, call_id), need_index, interim)) = best else {
+        let Some(((_, _, _, _, call_id), need_index, interim)) = best else {
             return false;
         };
         let call = &self.calls[&call_id];

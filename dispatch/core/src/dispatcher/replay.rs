@@ -85,7 +85,7 @@ impl Dispatcher {
     pub(crate) fn reindex(&mut self, id: CallId) {
         let (waiting, contested) = match self.calls.get(&id) {
             Some(c) if !c.status.is_closed() => (
-                !(0..c.needs.len()).all(|i| c.need_filled(i)),
+                c.has_pending_needs(),
                 c.priority == Priority::Emergency
                     && c.active_assignments().next().is_some()
                     && (matches!(c.status, CallStatus::Assigned | CallStatus::EnRoute)
@@ -121,6 +121,7 @@ impl Dispatcher {
                 complaint,
                 address,
                 phone,
+                notes,
                 received,
             } => {
                 let id = *call_id;
@@ -150,7 +151,10 @@ impl Dispatcher {
                         complaint: complaint.clone(),
                         address: address.clone(),
                         phone: phone.clone(),
+                        notes: notes.clone(),
                         status: CallStatus::Queued,
+                        handed_back: false,
+                        dropped_needs: Vec::new(),
                         assignments: Vec::new(),
                         times: CallTimes {
                             received: Some(*received),
@@ -406,6 +410,7 @@ impl Dispatcher {
             finished_at: None,
         });
         call.times.assigned.get_or_insert(at);
+        call.handed_back = false;
         call.times.crew_notified.get_or_insert(at);
         call.decisions.push(decision.clone());
         Ok(())

@@ -4,6 +4,7 @@ mod archive;
 mod helpers;
 mod multi;
 mod props;
+mod queue;
 mod replay;
 mod scenarios;
 mod search;

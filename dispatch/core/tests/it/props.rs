@@ -198,6 +198,9 @@ proptest! {
             reassign_gain_ms: 0,
             interim_general_for_specialist: false,
             policy: Policy::StraightLine,
+            queue_order: QueueOrder::EtaWeighted,
+            diversion: false,
+            ..Default::default()
         });
     }
 }

@@ -64,6 +64,9 @@ fn configs() -> [DispatchConfig; 2] {
             reassign_gain_ms: 0,
             interim_general_for_specialist: false,
             policy: Policy::StraightLine,
+            queue_order: QueueOrder::EtaWeighted,
+            diversion: false,
+            ..Default::default()
         },
     ]
 }
@@ -368,6 +371,7 @@ fn replaying_an_event_that_does_not_fit_is_an_error() {
         complaint: String::new(),
         address: String::new(),
         phone: None,
+        notes: String::new(),
         received: T0,
     })
     .unwrap();

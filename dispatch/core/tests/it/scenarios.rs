@@ -124,8 +124,9 @@ fn one_crew_two_calls_second_waits_for_the_first() {
     assert_eq!(d.call(second).unwrap().status, CallStatus::Assigned);
 }
 
-#[test]
-fn queue_is_ordered_by_priority_then_age_and_a_free_crew_takes_the_nearest_of_the_highest() {
+/// Four queued calls: a non-urgent one, an old far emergency, an urgent one, a new near
+/// emergency; then three crews come free at `spot`.
+fn four_queued_calls(order: QueueOrder) -> (Dispatcher, [CallId; 4], P) {
     let pts = points();
     let spot = pts[50];
     // Two emergency places: a far one (older call) and a near one (newer call).
@@ -133,7 +134,10 @@ fn queue_is_ordered_by_priority_then_age_and_a_free_crew_takes_the_nearest_of_th
     by_eta.sort_by_key(|&p| eta(spot, p));
     let (near, far) = (by_eta[by_eta.len() / 4], by_eta[by_eta.len() - 1]);
     assert!(eta(spot, near) < eta(spot, far));
-    let mut d = dispatcher(DispatchConfig::default());
+    let mut d = dispatcher(DispatchConfig {
+        queue_order: order,
+        ..Default::default()
+    });
     let n = created(
         &d.new_call(call_at(pts[10], Priority::NonUrgent), T0)
             .unwrap(),
@@ -153,7 +157,34 @@ fn queue_is_ordered_by_priority_then_age_and_a_free_crew_takes_the_nearest_of_th
     let q: Vec<CallId> = d.queue().iter().map(|c| c.id).collect();
     assert_eq!(q, [e1, e2, u, n]);
     check_invariants(&d);
+    (d, [n, e1, u, e2], spot)
+}
 
+#[test]
+fn queue_is_first_come_first_served_within_a_priority_by_default() {
+    let (mut d, [n, e1, u, e2], spot) = four_queued_calls(QueueOrder::Age);
+    let ev = d.add_crew(general("A1", spot), T0 + 10).unwrap();
+    let dec = decisions(&ev);
+    assert_eq!(dec.len(), 1);
+    assert_eq!(
+        dec[0].call_id, e1,
+        "equal priority: the oldest, however far"
+    );
+    assert_eq!(dec[0].reason, DecisionReason::QueuedThenReleased);
+    let at = d.call(e1).unwrap().position;
+    assert_eq!(dec[0].eta_ms, eta(spot, (at.lat, at.lon)));
+    let q: Vec<CallId> = d.queue().iter().map(|c| c.id).collect();
+    assert_eq!(q, [e2, u, n]);
+    let ev = d.add_crew(general("A2", points()[10]), T0 + 20).unwrap();
+    assert_eq!(decisions(&ev)[0].call_id, e2);
+    let ev = d.add_crew(general("A3", points()[10]), T0 + 30).unwrap();
+    assert_eq!(decisions(&ev)[0].call_id, u);
+    check_invariants(&d);
+}
+
+#[test]
+fn queue_by_eta_takes_the_nearest_of_the_highest_priority() {
+    let (mut d, [n, e1, u, e2], spot) = four_queued_calls(QueueOrder::EtaWeighted);
     let ev = d.add_crew(general("A1", spot), T0 + 10).unwrap();
     let dec = decisions(&ev);
     assert_eq!(dec.len(), 1);
@@ -167,12 +198,48 @@ fn queue_is_ordered_by_priority_then_age_and_a_free_crew_takes_the_nearest_of_th
     check_invariants(&d);
 
     // The next crew takes the remaining emergency, wherever it is.
-    let ev = d.add_crew(general("A2", pts[10]), T0 + 20).unwrap();
+    let ev = d.add_crew(general("A2", points()[10]), T0 + 20).unwrap();
     assert_eq!(decisions(&ev)[0].call_id, e1);
     // Then urgent before non-urgent.
-    let ev = d.add_crew(general("A3", pts[10]), T0 + 30).unwrap();
+    let ev = d.add_crew(general("A3", points()[10]), T0 + 30).unwrap();
     assert_eq!(decisions(&ev)[0].call_id, u);
     check_invariants(&d);
+}
+
+#[test]
+fn by_eta_a_far_old_call_starves_while_near_calls_keep_coming_and_by_age_it_does_not() {
+    let pts = points();
+    let spot = pts[50];
+    let mut by_eta: Vec<P> = pts.iter().copied().step_by(5).collect();
+    by_eta.sort_by_key(|&p| eta(spot, p));
+    let (near, far) = (by_eta[1], by_eta[by_eta.len() - 1]);
+    for (order, served_at) in [(QueueOrder::EtaWeighted, None), (QueueOrder::Age, Some(0))] {
+        let mut d = dispatcher(DispatchConfig {
+            queue_order: order,
+            ..Default::default()
+        });
+        d.add_crew(general("A", spot), T0).unwrap();
+        // A occupied; the far call waits, then a near call arrives before each release.
+        d.new_call(call_at(spot, Priority::Urgent), T0).unwrap();
+        let old = created(&d.new_call(call_at(far, Priority::Urgent), T0 + 1).unwrap());
+        let mut served = None;
+        for k in 0..10 {
+            let t = T0 + (k + 1) * 10 * MIN;
+            d.new_call(call_at(near, Priority::Urgent), t).unwrap();
+            d.set_crew_status("A", CrewStatus::EnRoute, t + 1).unwrap();
+            d.set_crew_status("A", CrewStatus::OnScene, t + 2).unwrap();
+            // A finishes on scene, where it stands, next to the near calls.
+            d.move_crew("A", spot.0, spot.1, t + 3).unwrap();
+            let ev = d
+                .set_crew_status("A", CrewStatus::Available, t + 4)
+                .unwrap();
+            if decisions(&ev)[0].call_id == old {
+                served = Some(k);
+                break;
+            }
+        }
+        assert_eq!(served, served_at, "{order:?}");
+    }
 }
 
 #[test]
