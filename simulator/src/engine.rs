@@ -646,6 +646,7 @@ impl<'a> Sim<'a> {
                 SimPolicy::StraightLine => Policy::StraightLine,
                 SimPolicy::RoadEta | SimPolicy::Coverage => Policy::RoadEta,
             },
+            ..DispatchConfig::default()
         };
         let mut d = Dispatcher::new(router.clone(), config);
         let fail = |cause| SimError::Dispatch { at_s: 0.0, cause };
