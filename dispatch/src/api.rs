@@ -230,7 +230,7 @@ async fn cancel_call(
 ) -> Result<Json<Value>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
-    run_op(&state, move |core, now| core.cancel_call(id, now)).await?;
+    run_op(&state, move |core, now| core.cancel_call(id, "", now)).await?;
     call_json(&state, id).await.map(Json)
 }
 

@@ -71,6 +71,18 @@ impl CrewStatus {
     pub fn is_responding(self) -> bool {
         matches!(self, CrewStatus::Dispatched | CrewStatus::EnRoute)
     }
+
+    /// Whether a crew in this status that breaks down hands its call back: on its way, on
+    /// scene or transporting (at the hospital its patient is delivered).
+    pub fn hands_back(self) -> bool {
+        matches!(
+            self,
+            CrewStatus::Dispatched
+                | CrewStatus::EnRoute
+                | CrewStatus::OnScene
+                | CrewStatus::Transporting
+        )
+    }
 }
 
 impl fmt::Display for CrewStatus {

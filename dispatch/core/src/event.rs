@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::call::{CallId, CallStatus, Priority};
-use crate::crew::{CrewStatus, CrewType};
+use crate::crew::{CrewStatus, CrewType, Position};
 use crate::hospital::Capability;
 use crate::policy::Decision;
 
@@ -69,6 +69,33 @@ pub enum Event {
     CallCancelled {
         /// The call.
         call_id: CallId,
+        /// Why (logs written before this field existed read as empty).
+        #[serde(default)]
+        reason: String,
+    },
+    /// A crew that served a call can no longer: the call is handed back and decided again
+    /// at once (another crew, or the head of its priority's queue); it keeps its timeline.
+    /// The crew's release follows ([`Event::CrewReleased`]).
+    CallHandedBack {
+        /// The call.
+        call_id: CallId,
+        /// The crew that served it.
+        crew_id: String,
+        /// Why.
+        reason: HandBackReason,
+        /// Where the patient now waits, when not at the call's place: the crew broke down
+        /// while transporting, so the next crew goes to where it stands.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pickup: Option<Position>,
+    },
+    /// Needs of a call left without a crew are dropped: no crew will be sent for them.
+    NeedsDropped {
+        /// The call.
+        call_id: CallId,
+        /// Which needs (indices into the call's needs).
+        needs: Vec<usize>,
+        /// Why.
+        reason: DropReason,
     },
     /// A call's status changed.
     CallStatus {
@@ -151,13 +178,40 @@ pub enum Event {
     },
 }
 
+/// Why a call was handed back by its crew ([`Event::CallHandedBack`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandBackReason {
+    /// The crew went out of service (a breakdown, an accident) while on its way, on scene
+    /// or transporting.
+    Breakdown,
+    /// The crew was taken off the roster while on the call.
+    Removed,
+    /// A closure left the crew with no road to the call.
+    CutOff,
+    /// The crew was diverted to an emergency.
+    Diverted,
+}
+
+/// Why needs were dropped ([`Event::NeedsDropped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// The patient left the scene (transported): nobody is sent to an empty scene.
+    PatientLeftScene,
+    /// The call closed (its last crew finished, or it was cancelled).
+    CallClosed,
+}
+
 impl Event {
     /// The call this event is about, if any.
     pub fn call_id(&self) -> Option<CallId> {
         match self {
             Event::CallCreated { call_id, .. }
             | Event::CallQueued { call_id, .. }
-            | Event::CallCancelled { call_id }
+            | Event::CallCancelled { call_id, .. }
+            | Event::CallHandedBack { call_id, .. }
+            | Event::NeedsDropped { call_id, .. }
             | Event::CallStatus { call_id, .. }
             | Event::HandoverRecorded { call_id, .. }
             | Event::CrewReleased { call_id, .. } => Some(*call_id),

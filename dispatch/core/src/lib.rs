@@ -41,7 +41,7 @@ pub use call::{Assignment, Call, CallId, CallStatus, CallTimes, NewCall, Priorit
 pub use crew::{can_transition, Crew, CrewStatus, CrewType, NewCrew, Position};
 pub use dispatcher::{Dispatcher, Outcome};
 pub use error::DispatchError;
-pub use event::Event;
+pub use event::{DropReason, Event, HandBackReason};
 pub use hospital::{Capability, Hospital, NewHospital};
 pub use policy::{
     Candidate, Choice, Decision, DecisionReason, DispatchConfig, Norms, Policy, QueueOrder,

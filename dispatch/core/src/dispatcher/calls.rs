@@ -8,7 +8,7 @@ use crate::assign::Role;
 use crate::call::{CallId, CallStatus, NewCall};
 use crate::crew::{CrewStatus, CrewType};
 use crate::error::DispatchError;
-use crate::event::Event;
+use crate::event::{DropReason, Event};
 use crate::policy::{Decision, DecisionReason};
 
 use super::{need_for, Dispatcher, Outcome};
@@ -162,9 +162,9 @@ impl Dispatcher {
         Ok(events)
     }
 
-    /// Cancels a call no crew has reached yet; its crews are released (and may take queued
-    /// calls).
-    pub fn cancel_call(&mut self, call_id: CallId, now: i64) -> Outcome {
+    /// Cancels a call no crew has reached yet, for `reason`: its needs left without a crew
+    /// are dropped and its crews released (they may take queued calls).
+    pub fn cancel_call(&mut self, call_id: CallId, reason: &str, now: i64) -> Outcome {
         let call = self.open_call(call_id)?;
         if call
             .active_assignments()
@@ -180,7 +180,14 @@ impl Dispatcher {
             .map(|a| self.crew_slot[&a.crew_id])
             .collect();
         let mut events = Vec::new();
-        self.emit(Event::CallCancelled { call_id }, &mut events);
+        self.drop_pending(call_id, DropReason::CallClosed, &mut events);
+        self.emit(
+            Event::CallCancelled {
+                call_id,
+                reason: reason.to_string(),
+            },
+            &mut events,
+        );
         self.emit(
             Event::CallStatus {
                 call_id,

@@ -6,7 +6,7 @@ use router::Snapped;
 
 use crate::crew::{can_transition, CrewStatus, NewCrew};
 use crate::error::DispatchError;
-use crate::event::Event;
+use crate::event::{DropReason, Event, HandBackReason};
 use crate::hospital::NewHospital;
 
 use super::{Dispatcher, Outcome};
@@ -45,13 +45,21 @@ impl Dispatcher {
         Ok(events)
     }
 
-    /// Takes a crew off the roster. A crew on a call first goes out of service (its call is
-    /// re-dispatched if it was still on its way).
+    /// Takes a crew off the roster. A crew on a call first goes out of service: on its way,
+    /// on scene or transporting, it hands its call back ([`HandBackReason::Removed`]; see
+    /// [`crate::dispatcher`]'s *Breakdown*).
     pub fn remove_crew(&mut self, id: &str, now: i64) -> Outcome {
         let slot = self.slot_of(id)?;
         let mut events = Vec::new();
-        if self.crew_at(slot).status != CrewStatus::OutOfService {
-            events = self.set_crew_status(id, CrewStatus::OutOfService, now)?;
+        let crew = self.crew_at(slot);
+        match crew.call {
+            Some(call) if crew.status.hands_back() => {
+                self.break_down(slot, call, HandBackReason::Removed, now, &mut events);
+            }
+            _ if crew.status != CrewStatus::OutOfService => {
+                events = self.set_crew_status(id, CrewStatus::OutOfService, now)?;
+            }
+            _ => {}
         }
         self.emit(
             Event::CrewRemoved {
@@ -105,26 +113,42 @@ impl Dispatcher {
             return Err(DispatchError::DispatchWithoutCall(id.to_string()));
         }
         let mut events = Vec::new();
+        let mut freed = VecDeque::new();
         match (call, to) {
-            (Some(call_id), CrewStatus::Available | CrewStatus::OutOfService)
-                if from.is_responding() =>
-            {
-                // Stood down or out of service on the way: the need goes to another crew.
+            (Some(call_id), CrewStatus::Available) if from.is_responding() => {
+                // Stood down on the way: the need goes to another crew.
                 self.detach(call_id, slot, now, &mut events);
                 self.dispatch_pending(call_id, now, &mut events);
                 self.set_status(slot, to, now, &mut events);
             }
+            (Some(call_id), CrewStatus::OutOfService) if from.hands_back() => {
+                self.break_down(slot, call_id, HandBackReason::Breakdown, now, &mut events);
+            }
+            (Some(call_id), CrewStatus::Transporting) => {
+                self.set_status(slot, to, now, &mut events);
+                freed = self.patient_left_scene(call_id, now, &mut events);
+                self.refresh_call_status(call_id, now, &mut events);
+            }
+            (Some(call_id), CrewStatus::Available | CrewStatus::OutOfService) => {
+                // Its part is done (on scene or at the hospital); the last crew closes the
+                // call. The status event carries the call's timeline (`replay_crew_status`).
+                self.set_status(slot, to, now, &mut events);
+                if self.calls[&call_id].active_assignments().next().is_none() {
+                    self.drop_pending(call_id, DropReason::CallClosed, &mut events);
+                }
+                self.refresh_call_status(call_id, now, &mut events);
+            }
             (Some(call_id), _) => {
-                // Its part is done (on scene or at the hospital), or it progresses: the
-                // status event carries the call's timeline (see `replay_crew_status`).
+                // It progresses.
                 self.set_status(slot, to, now, &mut events);
                 self.refresh_call_status(call_id, now, &mut events);
             }
             (None, _) => self.set_status(slot, to, now, &mut events),
         }
         if to == CrewStatus::Available {
-            self.settle(VecDeque::from([slot]), now, &mut events);
+            freed.push_front(slot);
         }
+        self.settle(freed, now, &mut events);
         Ok(events)
     }
 }

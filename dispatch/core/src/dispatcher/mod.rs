@@ -5,7 +5,8 @@
 //! the clock and does no I/O; the same operations always give the same events.
 //!
 //! The rules, one module each: `decide` (a call's pending needs), `interim`, `queue`,
-//! `reassign`; the operations in `crews` and `calls`; restart recovery in `replay`.
+//! `reassign`, `handback` (breakdowns, cut-off crews, needs that end with the scene); the
+//! operations in `crews` and `calls`; restart recovery in `replay`.
 //!
 //! # Rules
 //!
@@ -34,9 +35,19 @@
 //!   queued. A crew stood down by its own status change (`dispatched|en_route →
 //!   available`) is not offered that need again in the same step, though it may take it
 //!   from the queue afterwards if no other crew can.
-//! * **Completion.** A crew that becomes available (or out of service) after reaching the
-//!   scene has finished its part; when no crew works on a call any more, it is completed
-//!   (needs still unfilled are dropped: the crews on scene judged them unneeded).
+//! * **Breakdown, removal, cut off.** A crew that goes out of service or is removed on its
+//!   way, on scene or transporting, or that a closure cuts off from its call
+//!   ([`Dispatcher::check_routes`]), hands the call back ([`Event::CallHandedBack`], with
+//!   why): it is decided again at once, to another crew or to the head of its priority's
+//!   queue, keeping its timeline; after a breakdown in transport the next crew goes to where
+//!   the broken-down crew stands.
+//! * **Needs end with the scene.** When a crew starts transporting, crews still on their
+//!   way are released and the needs left without a crew dropped ([`Event::NeedsDropped`]):
+//!   no specialist is sent to an empty scene.
+//! * **Completion.** A crew that becomes available (or out of service at the hospital)
+//!   after reaching the scene has finished its part; when no crew works on a call any more,
+//!   its needs still unfilled are dropped (the crews on scene judged them unneeded) and it is
+//!   completed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -55,6 +66,7 @@ use crate::policy::{DispatchConfig, Policy};
 mod calls;
 mod crews;
 mod decide;
+mod handback;
 mod interim;
 mod queue;
 mod reassign;
@@ -327,7 +339,18 @@ impl Dispatcher {
     /// Applies an event the live path decided on (it fits the state by construction) and
     /// records it.
     pub(crate) fn emit(&mut self, event: Event, events: &mut Vec<Event>) {
-        if let Err(e) = self.replay(&event) {
+        self.emit_near(event, None, events);
+    }
+
+    /// [`Dispatcher::emit`] with the point on the road of the event's position given (see
+    /// `replay_near`).
+    pub(crate) fn emit_near(
+        &mut self,
+        event: Event,
+        near: Option<&Snapped>,
+        events: &mut Vec<Event>,
+    ) {
+        if let Err(e) = self.replay_near(&event, near) {
             // A bug: the live path only emits events that fit the state.
             panic!("a live event does not apply ({e}): {event:?}");
         }
@@ -389,7 +412,10 @@ impl Dispatcher {
             .max();
         let status = match stage {
             Some(s) => s,
-            None if call.assignments.iter().any(|a| a.finished_at.is_some()) => {
+            // Every crew that worked on it has finished and nothing is left to send.
+            None if !call.has_pending_needs()
+                && call.assignments.iter().any(|a| a.finished_at.is_some()) =>
+            {
                 CallStatus::Completed
             }
             None => CallStatus::Queued,

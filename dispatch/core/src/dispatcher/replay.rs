@@ -183,7 +183,47 @@ impl Dispatcher {
                 }
                 self.replay_assignment(decision, Some(from_crew))?;
             }
-            Event::CallCancelled { call_id } => {
+            Event::CallHandedBack {
+                call_id,
+                crew_id,
+                pickup,
+                ..
+            } => {
+                self.open_call(*call_id)?;
+                let slot = self.slot_of(crew_id)?;
+                if self.crew_at(slot).call != Some(*call_id) {
+                    return Err(DispatchError::Inconsistent(format!(
+                        "call {call_id} handed back by crew {crew_id:?}, which does not work on it"
+                    )));
+                }
+                let moved = match pickup {
+                    Some(p) => Some((
+                        *p,
+                        match near {
+                            Some(at) => *at,
+                            None => self.snap(p.lat, p.lon)?,
+                        },
+                    )),
+                    None => None,
+                };
+                let call = self.call_mut(*call_id);
+                call.handed_back = true;
+                if let Some((position, snapped)) = moved {
+                    call.position = position;
+                    call.snapped = snapped;
+                }
+            }
+            Event::NeedsDropped { call_id, needs, .. } => {
+                let call = self.open_call(*call_id)?;
+                let pending = call.pending_needs();
+                if needs.is_empty() || needs.iter().any(|i| !pending.contains(i)) {
+                    return Err(DispatchError::Inconsistent(format!(
+                        "call {call_id} drops needs {needs:?}, but only {pending:?} are pending"
+                    )));
+                }
+                self.call_mut(*call_id).dropped_needs.extend(needs);
+            }
+            Event::CallCancelled { call_id, .. } => {
                 self.open_call(*call_id)?;
                 self.call_mut(*call_id).status = CallStatus::Cancelled;
                 self.open.remove(call_id);
@@ -410,7 +450,7 @@ impl Dispatcher {
             finished_at: None,
         });
         call.times.assigned.get_or_insert(at);
-        call.handed_back = false;
+        call.handed_back &= call.has_pending_needs();
         call.times.crew_notified.get_or_insert(at);
         call.decisions.push(decision.clone());
         Ok(())

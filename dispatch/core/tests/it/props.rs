@@ -100,7 +100,7 @@ pub(crate) fn apply(d: &mut Dispatcher, added: &mut usize, op: &Op, now: i64) ->
             )
         }
         Op::Override(a, c) => d.assign_override(call_id(d, *a), &crew_id(*added, *c), now),
-        Op::Cancel(a) => d.cancel_call(call_id(d, *a), now),
+        Op::Cancel(a) => d.cancel_call(call_id(d, *a), "caller called back", now),
         Op::Handover(a) => d.handover_recorded(call_id(d, *a), now),
     }
 }

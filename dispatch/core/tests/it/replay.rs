@@ -304,7 +304,10 @@ fn replaying_an_event_that_does_not_fit_is_an_error() {
             call_id: CallId(9),
             pending: vec![CrewType::General],
         },
-        Event::CallCancelled { call_id: CallId(9) },
+        Event::CallCancelled {
+            call_id: CallId(9),
+            reason: String::new(),
+        },
         Event::CallStatus {
             call_id: CallId(9),
             status: CallStatus::Completed,

@@ -464,8 +464,14 @@ fn cancel_releases_the_crew_which_takes_the_next_queued_call() {
             .unwrap(),
     );
     assert_eq!(d.call(c2).unwrap().status, CallStatus::Queued);
-    let ev = d.cancel_call(c1, T0 + 2).unwrap();
-    assert_eq!(ev[0], Event::CallCancelled { call_id: c1 });
+    let ev = d.cancel_call(c1, "duplicate call", T0 + 2).unwrap();
+    assert_eq!(
+        ev[0],
+        Event::CallCancelled {
+            call_id: c1,
+            reason: "duplicate call".into()
+        }
+    );
     assert!(ev.contains(&Event::CrewReleased {
         crew_id: "A".into(),
         call_id: c1
@@ -479,13 +485,13 @@ fn cancel_releases_the_crew_which_takes_the_next_queued_call() {
     check_invariants(&d);
 
     let before = snapshot(&d);
-    let e = d.cancel_call(c1, T0 + 3).unwrap_err();
+    let e = d.cancel_call(c1, "duplicate call", T0 + 3).unwrap_err();
     assert!(matches!(e, DispatchError::CallClosed { .. }), "{e}");
     assert_eq!(e.to_string(), format!("call {c1} is already cancelled"));
     d.set_crew_status("A", CrewStatus::EnRoute, T0 + 4).unwrap();
     d.set_crew_status("A", CrewStatus::OnScene, T0 + 5).unwrap();
     let before2 = snapshot(&d);
-    let e = d.cancel_call(c2, T0 + 6).unwrap_err();
+    let e = d.cancel_call(c2, "duplicate call", T0 + 6).unwrap_err();
     assert!(matches!(e, DispatchError::CallInProgress { .. }), "{e}");
     assert_eq!(snapshot(&d), before2);
     assert_ne!(before, before2);
@@ -494,8 +500,26 @@ fn cancel_releases_the_crew_which_takes_the_next_queued_call() {
         &d.new_call(call_at(pts[9], Priority::Urgent), T0 + 7)
             .unwrap(),
     );
-    let ev = d.cancel_call(c3, T0 + 8).unwrap();
-    assert_eq!(ev.len(), 2);
+    let ev = d.cancel_call(c3, "duplicate call", T0 + 8).unwrap();
+    assert_eq!(
+        ev,
+        [
+            Event::NeedsDropped {
+                call_id: c3,
+                needs: vec![0],
+                reason: DropReason::CallClosed
+            },
+            Event::CallCancelled {
+                call_id: c3,
+                reason: "duplicate call".into()
+            },
+            Event::CallStatus {
+                call_id: c3,
+                status: CallStatus::Cancelled,
+                at: T0 + 8
+            }
+        ]
+    );
     assert!(d.queue().is_empty());
 }
 
@@ -578,7 +602,7 @@ fn unknown_ids_duplicates_and_off_map_positions_are_errors_that_change_nothing()
         d.remove_crew("B", now).unwrap_err(),
         d.add_crew(general("A", pts[6]), now).unwrap_err(),
         d.add_crew(general("C", (10.0, 10.0)), now).unwrap_err(),
-        d.cancel_call(CallId(1), now).unwrap_err(),
+        d.cancel_call(CallId(1), "test", now).unwrap_err(),
         d.handover_recorded(CallId(1), now).unwrap_err(),
         d.assign_override(CallId(1), "A", now).unwrap_err(),
         d.hospital_for("B", Capability::General).unwrap_err(),
@@ -655,7 +679,9 @@ fn status_following_without_transport_and_out_of_service_on_the_way() {
     assert_eq!(t.at_hospital, None);
     assert_eq!(t.response_ms(), Some(5 * MIN));
     // A closed call refuses more.
-    let e = d.cancel_call(c1, T0 + 21 * MIN).unwrap_err();
+    let e = d
+        .cancel_call(c1, "duplicate call", T0 + 21 * MIN)
+        .unwrap_err();
     assert!(matches!(e, DispatchError::CallClosed { .. }));
 
     // Out of service on the way: the call goes to another crew, or waits.
