@@ -191,6 +191,16 @@ pub enum DecisionReason {
     DispatcherOverride,
     /// A general crew sent at once while the specialist is far or not free.
     InterimGeneralCrew,
+    /// This crew was on its way to a less urgent call and was diverted to this emergency:
+    /// it arrives at least the configured gain sooner than the best available crew, or no
+    /// crew is available. The other call is handed back.
+    Diverted {
+        /// The call it was on its way to.
+        from_call: CallId,
+        /// How much sooner than the best available crew it arrives (ms); `None` when no
+        /// crew was available.
+        gain_ms: Option<u32>,
+    },
 }
 
 /// One assignment decision and why it was made.
@@ -220,6 +230,11 @@ pub struct Decision {
     /// moment, best first (ties by lowest crew id); the chosen crew is among them unless it
     /// was diverted or overridden from outside that set.
     pub candidates: Vec<Candidate>,
+    /// For an emergency, when diversion is on: the crews on their way to less urgent calls
+    /// that arrive soon enough to be diverted (see [`DispatchConfig::divert_gain_ms`]), at
+    /// most five, best first; empty when none does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub divertible: Vec<Candidate>,
 }
 
 /// How many candidates a decision records.

@@ -8,7 +8,7 @@ use crate::assign::Role;
 use crate::call::{CallId, CallStatus, NewCall};
 use crate::crew::{CrewStatus, CrewType};
 use crate::error::DispatchError;
-use crate::event::{DropReason, Event};
+use crate::event::{DropReason, Event, HandBackReason};
 use crate::policy::{Decision, DecisionReason};
 
 use super::{need_for, Dispatcher, Outcome};
@@ -125,7 +125,8 @@ impl Dispatcher {
         let candidates = self.candidates(&etas, Role::Need(need));
         let mut events = Vec::new();
         if let Some(other) = other_call {
-            self.detach(other, slot, now, &mut events);
+            // Diverted by the dispatcher: the other call heads its queue if left waiting.
+            self.hand_back(other, slot, HandBackReason::Diverted, now, &mut events);
             self.set_status(slot, CrewStatus::Available, now, &mut events);
         }
         let mut freed = VecDeque::new();
@@ -139,6 +140,7 @@ impl Dispatcher {
             at: now,
             reason: DecisionReason::DispatcherOverride,
             candidates,
+            divertible: Vec::new(),
         };
         let event = match &previous {
             Some(prev) => Event::CallReassigned {

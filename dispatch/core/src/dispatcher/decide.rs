@@ -1,7 +1,7 @@
 //! The decision for a call's pending needs: the best able crew for each, or the queue.
 
 use crate::assign::Role;
-use crate::call::CallId;
+use crate::call::{CallId, Priority};
 use crate::event::Event;
 use crate::policy::{Decision, DecisionReason, Policy};
 
@@ -15,8 +15,9 @@ impl Dispatcher {
         }
     }
 
-    /// Fills a call's pending needs with available crews (then an interim crew if due);
-    /// queues it with what is left.
+    /// Fills a call's pending needs with available crews, or for an emergency with crews
+    /// diverted from less urgent calls (see `divert`), then an interim crew if due; queues it
+    /// with what is left.
     pub(crate) fn dispatch_pending(&mut self, call_id: CallId, now: i64, events: &mut Vec<Event>) {
         let call = &self.calls[&call_id];
         let pending = call.pending_needs();
@@ -36,9 +37,24 @@ impl Dispatcher {
         } else {
             self.crew_etas_to(&at)
         };
+        let divert = self.calls[&call_id].priority == Priority::Emergency;
+        let mut displaced = Vec::new();
         for i in order {
             let need = self.calls[&call_id].needs[i];
-            if let Some((slot, eta, candidates)) = self.choose(&at, &etas, Role::Need(need)) {
+            let choice = self.choose(&at, &etas, Role::Need(need));
+            if divert {
+                let available = choice.as_ref().map(|c| c.1);
+                if let Some(div) = self.divertible(&at, need, available) {
+                    let candidates = match choice {
+                        Some((_, _, c)) => c,
+                        None => Vec::new(),
+                    };
+                    let from = self.divert(call_id, i, div, candidates, now, events);
+                    displaced.push(from);
+                    continue;
+                }
+            }
+            if let Some((slot, eta, candidates)) = choice {
                 let decision = Decision {
                     call_id,
                     crew_id: self.crew_at(slot).id.clone(),
@@ -49,6 +65,7 @@ impl Dispatcher {
                     at: now,
                     reason: self.policy_reason(),
                     candidates,
+                    divertible: Vec::new(),
                 };
                 self.attach(slot, Event::CallAssigned { decision }, now, events);
             }
@@ -61,6 +78,10 @@ impl Dispatcher {
                 call_id,
                 pending: pending.iter().map(|&i| call.needs[i]).collect(),
             });
+        }
+        // The calls crews were diverted from (less urgent: no diversion from them).
+        for from in displaced {
+            self.dispatch_pending(from, now, events);
         }
     }
 }

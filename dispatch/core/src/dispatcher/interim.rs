@@ -74,6 +74,7 @@ impl Dispatcher {
             at: now,
             reason: DecisionReason::InterimGeneralCrew,
             candidates,
+            divertible: Vec::new(),
         };
         self.attach(slot, Event::CallAssigned { decision }, now, events);
     }

@@ -5,7 +5,7 @@
 //! the clock and does no I/O; the same operations always give the same events.
 //!
 //! The rules, one module each: `decide` (a call's pending needs), `interim`, `queue`,
-//! `reassign`, `handback` (breakdowns, cut-off crews, needs that end with the scene); the
+//! `reassign`, `divert`, `handback` (breakdowns, cut-off crews, needs that end with the scene); the
 //! operations in `crews` and `calls`; restart recovery in `replay`.
 //!
 //! # Rules
@@ -13,6 +13,10 @@
 //! * **New call.** Its needs are filled specialist needs first, then general ones, each by
 //!   the able, available crew the policy picks (by default the smallest exact road ETA,
 //!   ties to the lowest crew id). Needs left over queue the call.
+//! * **Diversion.** An emergency (new, upgraded or handed back) may take a crew on its way
+//!   to an urgent or non-urgent call instead, when that crew arrives at least
+//!   [`DispatchConfig::divert_gain_ms`] sooner than the best available crew, or none is
+//!   available; the other call is handed back. On by default ([`DispatchConfig::diversion`]).
 //! * **Interim crew.** An emergency with a specialist need also gets the nearest general
 //!   crew at once when no crew of the call would arrive within
 //!   [`DispatchConfig::reassign_gain_ms`] of that general crew (the specialist is far, or
@@ -66,6 +70,7 @@ use crate::policy::{DispatchConfig, Policy};
 mod calls;
 mod crews;
 mod decide;
+mod divert;
 mod handback;
 mod interim;
 mod queue;

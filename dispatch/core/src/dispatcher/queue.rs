@@ -125,6 +125,7 @@ impl Dispatcher {
                 DecisionReason::QueuedThenReleased
             },
             candidates,
+            divertible: Vec::new(),
         };
         self.attach(slot, Event::CallAssigned { decision }, now, events);
         true

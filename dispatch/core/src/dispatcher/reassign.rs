@@ -156,6 +156,7 @@ impl Dispatcher {
                 gain_ms: gain,
             },
             candidates,
+            divertible: Vec::new(),
         };
         let event = Event::CallReassigned {
             from_crew: prev.crew_id.clone(),

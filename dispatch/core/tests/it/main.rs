@@ -1,6 +1,7 @@
 //! Integration tests of the dispatch core on the bundled Moscow fragment.
 
 mod archive;
+mod divert;
 mod handback;
 mod helpers;
 mod multi;

@@ -256,6 +256,7 @@ fn replaying_an_event_that_does_not_fit_is_an_error() {
         at: T0,
         reason: DecisionReason::NearestByRoad,
         candidates: Vec::new(),
+        divertible: Vec::new(),
     };
     let ghost = "X".to_string();
     let unknown_crew = [
