@@ -277,6 +277,8 @@ async fn create_crew(
         id: req.id,
         crew_type: req.crew_type,
         station: req.station,
+        call_sign: None,
+        shift_end: None,
         lat: req.lat,
         lon: req.lon,
     };

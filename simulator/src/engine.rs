@@ -684,6 +684,8 @@ impl<'a> Sim<'a> {
                     id: id.clone(),
                     crew_type: CrewType::General,
                     station: Some(st.id.clone()),
+                    call_sign: None,
+                    shift_end: None,
                     lat: st.lat,
                     lon: st.lon,
                 },

@@ -486,6 +486,8 @@ mod tests {
                 id: format!("C{i:02}"),
                 crew_type: crate::CrewType::General,
                 station: None,
+                call_sign: None,
+                shift_end: None,
                 lat: p.point.lat(),
                 lon: p.point.lon(),
             };

@@ -230,6 +230,63 @@ impl NewCall {
     }
 }
 
+/// A change to a call after intake ([`crate::Dispatcher::edit_call`]); `None` leaves a
+/// field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallEdit {
+    /// A new priority (re-triage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    /// A corrected place (snapped again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    /// The crews it needs now, one entry per crew (not empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<Vec<CrewType>>,
+    /// The chief complaint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<String>,
+    /// The address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The dispatcher's notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+impl CallEdit {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == CallEdit::default()
+    }
+}
+
+/// Where each assignment of a call goes when its needs become `new`: `Some((index,
+/// interim))` or `None` when no need of `new` fits it. Crews keep the type of need they
+/// serve: non-interim crews first, in order, each to the first free need of its type; an
+/// interim crew stays interim for a specialist need of its type left unfilled, else fills a
+/// free general need, else has no place.
+pub fn map_needs(assignments: &[Assignment], new: &[CrewType]) -> Vec<Option<(usize, bool)>> {
+    let mut taken = vec![false; new.len()];
+    let mut out = vec![None; assignments.len()];
+    for (k, a) in assignments.iter().enumerate().filter(|(_, a)| !a.interim) {
+        if let Some(j) = (0..new.len()).find(|&j| !taken[j] && new[j] == a.need) {
+            taken[j] = true;
+            out[k] = Some((j, false));
+        }
+    }
+    for (k, a) in assignments.iter().enumerate().filter(|(_, a)| a.interim) {
+        if let Some(j) = (0..new.len()).find(|&j| !taken[j] && new[j] == a.need) {
+            out[k] = Some((j, true));
+        } else if let Some(j) = (0..new.len()).find(|&j| !taken[j] && new[j] == CrewType::General) {
+            taken[j] = true;
+            out[k] = Some((j, false));
+        }
+    }
+    out
+}
+
 /// A call as the dispatcher knows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Call {

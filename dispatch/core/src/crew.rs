@@ -8,7 +8,12 @@
 //!                                     on_scene → available              (no transport)
 //!             dispatched | en_route → available                         (released, cancelled)
 //! any other status → out_of_service → available
+//!             available ⇄ off_duty                                     (shift over, new shift)
 //! ```
+//!
+//! A crew whose [`Crew::shift_end`] has passed finishes its current call, then goes
+//! `off_duty` instead of `available`; back `available`, it starts a new shift with no end
+//! set.
 //!
 //! Substitution rule: a crew serves a need of its own type; a resuscitation (ALS) crew may
 //! also serve a `general` need. A general crew never serves a specialist need, and the other
@@ -37,13 +42,15 @@ pub enum CrewStatus {
     Transporting,
     /// At the hospital, handing the patient over.
     AtHospital,
-    /// Off duty, broken down, restocking: never assigned.
+    /// Broken down, restocking: never assigned.
     OutOfService,
+    /// Its shift is over: never assigned.
+    OffDuty,
 }
 
 impl CrewStatus {
     /// Every status, in the order of the work cycle.
-    pub const ALL: [CrewStatus; 7] = [
+    pub const ALL: [CrewStatus; 8] = [
         CrewStatus::Available,
         CrewStatus::Dispatched,
         CrewStatus::EnRoute,
@@ -51,6 +58,7 @@ impl CrewStatus {
         CrewStatus::Transporting,
         CrewStatus::AtHospital,
         CrewStatus::OutOfService,
+        CrewStatus::OffDuty,
     ];
 
     /// The snake_case name used in JSON and messages.
@@ -63,6 +71,7 @@ impl CrewStatus {
             CrewStatus::Transporting => "transporting",
             CrewStatus::AtHospital => "at_hospital",
             CrewStatus::OutOfService => "out_of_service",
+            CrewStatus::OffDuty => "off_duty",
         }
     }
 
@@ -111,6 +120,8 @@ pub fn can_transition(from: CrewStatus, to: CrewStatus) -> bool {
             | (EnRoute, Available)
             | (_, OutOfService)
             | (OutOfService, Available)
+            | (Available, OffDuty)
+            | (OffDuty, Available)
     )
 }
 
@@ -177,28 +188,91 @@ pub struct Position {
 /// What the service tells the dispatcher about a new crew. It starts `available`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewCrew {
-    /// Unique id (call sign).
+    /// Unique id, stable (tokens name it).
     pub id: String,
     /// Its type.
     pub crew_type: CrewType,
     /// Its home station, if any.
     #[serde(default)]
     pub station: Option<String>,
+    /// The call sign said on the radio, if not the id.
+    #[serde(default)]
+    pub call_sign: Option<String>,
+    /// When its shift ends (Unix ms), if set.
+    #[serde(default)]
+    pub shift_end: Option<i64>,
     /// Where it is, latitude.
     pub lat: f64,
     /// Where it is, longitude.
     pub lon: f64,
 }
 
+impl NewCrew {
+    /// A crew of type `t` at a point, with no station, call sign or shift end.
+    pub fn at(id: &str, t: CrewType, lat: f64, lon: f64) -> NewCrew {
+        NewCrew {
+            id: id.to_string(),
+            crew_type: t,
+            station: None,
+            call_sign: None,
+            shift_end: None,
+            lat,
+            lon,
+        }
+    }
+}
+
+/// A change to a crew ([`crate::Dispatcher::update_crew`]); `None` leaves a field as it
+/// is. For `station`, `call_sign` and `shift_end`, `Some(None)` (JSON `null`) clears it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrewEdit {
+    /// Its type (while on a call, only one that can still serve it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crew_type: Option<CrewType>,
+    /// Its home station.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::double_option"
+    )]
+    pub station: Option<Option<String>>,
+    /// Its call sign.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::double_option"
+    )]
+    pub call_sign: Option<Option<String>>,
+    /// When its shift ends (Unix ms).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::double_option"
+    )]
+    pub shift_end: Option<Option<i64>>,
+}
+
+impl CrewEdit {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == CrewEdit::default()
+    }
+}
+
 /// A crew as the dispatcher knows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Crew {
-    /// Unique id (call sign). Ties between equal ETAs go to the lowest id (string order).
+    /// Unique id. Ties between equal ETAs go to the lowest id (string order).
     pub id: String,
     /// Its type.
     pub crew_type: CrewType,
     /// Its home station, if any.
     pub station: Option<String>,
+    /// The call sign said on the radio, if not the id.
+    pub call_sign: Option<String>,
+    /// When its shift ends (Unix ms): then it finishes its call and goes off duty.
+    pub shift_end: Option<i64>,
     /// Its last reported position.
     pub position: Position,
     /// That position snapped to the road network (what ETAs start from).

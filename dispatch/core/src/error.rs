@@ -93,6 +93,34 @@ pub enum DispatchError {
         /// Its status.
         status: CallStatus,
     },
+    /// A call needs at least one crew.
+    #[error("call {0} needs at least one crew")]
+    NoNeeds(CallId),
+    /// The patient has left the scene: the call's needs are over.
+    #[error("the patient of call {0} has left the scene: its needs can no longer change")]
+    PatientLeftScene(CallId),
+    /// An edit would take away a need a crew has reached.
+    #[error("crew {crew:?} has reached call {call} for its {need} need, which must stay")]
+    NeedServed {
+        /// The call.
+        call: CallId,
+        /// The crew.
+        crew: String,
+        /// Its need.
+        need: CrewType,
+    },
+    /// A crew cannot change to a type that no longer serves its call.
+    #[error("crew {crew:?} serves call {call} as {need} and cannot become {crew_type}")]
+    TypeInUse {
+        /// The crew.
+        crew: String,
+        /// The type asked for.
+        crew_type: CrewType,
+        /// Its call.
+        call: CallId,
+        /// The need it serves there.
+        need: CrewType,
+    },
     /// A replayed event does not fit the state it is applied to (a log out of order, cut,
     /// or from another state).
     #[error("event does not apply to the state: {0}")]

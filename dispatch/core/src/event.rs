@@ -10,8 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::call::{CallId, CallStatus, Priority};
-use crate::crew::{CrewStatus, CrewType, Position};
+use crate::call::{CallEdit, CallId, CallStatus, Priority};
+use crate::crew::{CrewEdit, CrewStatus, CrewType, Position};
 use crate::hospital::Capability;
 use crate::policy::Decision;
 
@@ -73,6 +73,14 @@ pub enum Event {
         #[serde(default)]
         reason: String,
     },
+    /// A call was changed after intake (re-triage, a corrected address, notes); see
+    /// [`crate::Dispatcher::edit_call`] for what is decided again.
+    CallEdited {
+        /// The call.
+        call_id: CallId,
+        /// What changed.
+        changes: CallEdit,
+    },
     /// A crew that served a call can no longer: the call is handed back and decided again
     /// at once (another crew, or the head of its priority's queue); it keeps its timeline.
     /// The crew's release follows ([`Event::CrewReleased`]).
@@ -123,10 +131,23 @@ pub enum Event {
         crew_type: CrewType,
         /// Its station.
         station: Option<String>,
+        /// Its call sign.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call_sign: Option<String>,
+        /// When its shift ends (Unix ms).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shift_end: Option<i64>,
         /// Where, latitude.
         lat: f64,
         /// Where, longitude.
         lon: f64,
+    },
+    /// A crew's type, station, call sign or shift end changed.
+    CrewUpdated {
+        /// The crew.
+        crew_id: String,
+        /// What changed.
+        changes: CrewEdit,
     },
     /// A crew left the roster.
     CrewRemoved {
@@ -211,6 +232,7 @@ impl Event {
             | Event::CallQueued { call_id, .. }
             | Event::CallCancelled { call_id, .. }
             | Event::CallHandedBack { call_id, .. }
+            | Event::CallEdited { call_id, .. }
             | Event::NeedsDropped { call_id, .. }
             | Event::CallStatus { call_id, .. }
             | Event::HandoverRecorded { call_id, .. }

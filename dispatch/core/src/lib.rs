@@ -20,8 +20,7 @@
 //! let router = Arc::new(router::Router::open("heidelberg.graph".as_ref())?);
 //! let mut d = Dispatcher::new(router, DispatchConfig::default());
 //! let now = 1_764_000_000_000;
-//! d.add_crew(NewCrew { id: "A1".into(), crew_type: CrewType::General, station: None,
-//!                      lat: 49.41, lon: 8.69 }, now)?;
+//! d.add_crew(NewCrew::at("A1", CrewType::General, 49.41, 8.69), now)?;
 //! for event in d.new_call(NewCall::at(49.40, 8.67, Priority::Emergency), now)? {
 //!     println!("{}", serde_json::to_string(&event).unwrap());
 //! }
@@ -36,9 +35,12 @@ pub mod error;
 pub mod event;
 pub mod hospital;
 pub mod policy;
+mod serde_util;
 
-pub use call::{Assignment, Call, CallId, CallStatus, CallTimes, NewCall, Priority};
-pub use crew::{can_transition, Crew, CrewStatus, CrewType, NewCrew, Position};
+pub use call::{
+    map_needs, Assignment, Call, CallEdit, CallId, CallStatus, CallTimes, NewCall, Priority,
+};
+pub use crew::{can_transition, Crew, CrewEdit, CrewStatus, CrewType, NewCrew, Position};
 pub use dispatcher::{Dispatcher, Outcome};
 pub use error::DispatchError;
 pub use event::{DropReason, Event, HandBackReason};

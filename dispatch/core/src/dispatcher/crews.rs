@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use router::Snapped;
 
-use crate::crew::{can_transition, CrewStatus, NewCrew};
+use crate::crew::{can_transition, CrewEdit, CrewStatus, CrewType, NewCrew};
 use crate::error::DispatchError;
 use crate::event::{DropReason, Event, HandBackReason};
 use crate::hospital::NewHospital;
@@ -35,12 +35,51 @@ impl Dispatcher {
             crew_id: c.id.clone(),
             crew_type: c.crew_type,
             station: c.station,
+            call_sign: c.call_sign,
+            shift_end: c.shift_end,
             lat: c.lat,
             lon: c.lon,
         };
         self.replay(&event)?;
         let slot = self.crew_slot[&c.id];
         let mut events = vec![event];
+        self.settle(VecDeque::from([slot]), now, &mut events);
+        Ok(events)
+    }
+
+    /// Changes a crew's type, station, call sign or shift end. A crew on a call keeps it,
+    /// so its new type must still serve it ([`DispatchError::TypeInUse`]). An available
+    /// crew then takes its turn at the queue (its new type may serve a waiting call), or
+    /// goes off duty if its new shift end has passed.
+    pub fn update_crew(&mut self, id: &str, changes: CrewEdit, now: i64) -> Outcome {
+        let slot = self.slot_of(id)?;
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let crew = self.crew_at(slot);
+        if let (Some(t), Some(call)) = (changes.crew_type, crew.call) {
+            if let Some(a) = self.calls[&call].assignment_of(id) {
+                let able = if a.interim {
+                    t == CrewType::General
+                } else {
+                    t.can_serve(a.need)
+                };
+                if !able {
+                    return Err(DispatchError::TypeInUse {
+                        crew: id.to_string(),
+                        crew_type: t,
+                        call,
+                        need: a.need,
+                    });
+                }
+            }
+        }
+        let mut events = Vec::new();
+        let event = Event::CrewUpdated {
+            crew_id: id.to_string(),
+            changes,
+        };
+        self.emit(event, &mut events);
         self.settle(VecDeque::from([slot]), now, &mut events);
         Ok(events)
     }
@@ -70,28 +109,39 @@ impl Dispatcher {
         Ok(events)
     }
 
-    /// A crew reports its position.
-    pub fn move_crew(&mut self, id: &str, lat: f64, lon: f64, _now: i64) -> Outcome {
+    /// A crew reports its position. An available crew that calls wait for (one it could
+    /// not reach from where it was, a closure in the way) takes its turn at the queue.
+    pub fn move_crew(&mut self, id: &str, lat: f64, lon: f64, now: i64) -> Outcome {
         let event = Event::CrewMoved {
             crew_id: id.to_string(),
             lat,
             lon,
         };
         self.replay(&event)?;
-        Ok(vec![event])
+        Ok(self.moved(id, event, now))
+    }
+
+    /// The events of a crew's move: the move, and a queued call it takes from there.
+    fn moved(&mut self, id: &str, event: Event, now: i64) -> Vec<Event> {
+        let mut events = vec![event];
+        let slot = self.crew_slot[id];
+        if !self.waiting.is_empty() && self.crew_at(slot).status == CrewStatus::Available {
+            self.take_from_queue(slot, now, &mut events);
+        }
+        events
     }
 
     /// [`Dispatcher::move_crew`] for a position already on the road (a simulated crew on its
     /// route knows its segment and fraction exactly): the same event, at the point's
     /// coordinates, with no snapping.
-    pub fn move_crew_on_road(&mut self, id: &str, at: &Snapped, _now: i64) -> Outcome {
+    pub fn move_crew_on_road(&mut self, id: &str, at: &Snapped, now: i64) -> Outcome {
         let event = Event::CrewMoved {
             crew_id: id.to_string(),
             lat: at.point.lat(),
             lon: at.point.lon(),
         };
         self.replay_near(&event, Some(at))?;
-        Ok(vec![event])
+        Ok(self.moved(id, event, now))
     }
 
     /// A crew's status changes (as reported by the crew or set by the dispatcher); its call

@@ -19,6 +19,10 @@ impl Dispatcher {
     /// diverted from less urgent calls (see `divert`), then an interim crew if due; queues it
     /// with what is left.
     pub(crate) fn dispatch_pending(&mut self, call_id: CallId, now: i64, events: &mut Vec<Event>) {
+        if !self.calls[&call_id].has_pending_needs() {
+            return;
+        }
+        self.end_shifts_into(now, events);
         let call = &self.calls[&call_id];
         let pending = call.pending_needs();
         if pending.is_empty() {

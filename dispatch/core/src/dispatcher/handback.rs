@@ -27,8 +27,9 @@ use super::{Dispatcher, Outcome};
 impl Dispatcher {
     /// Re-decides every call whose crew on its way can no longer reach it by road (a
     /// closure cut it off): the call is handed back ([`HandBackReason::CutOff`]) and goes to
-    /// another crew or the head of its queue; the cut-off crew is free again. Call it after
-    /// the router's closures changed.
+    /// another crew or the head of its queue; the cut-off crew is free again. Then, if calls
+    /// wait, every available crew takes its turn at the queue (a road opened again may
+    /// bring one within reach). Call it after the router's closures changed.
     pub fn check_routes(&mut self, now: i64) -> Outcome {
         let cut: Vec<(u32, CallId)> = self
             .crews
@@ -57,7 +58,17 @@ impl Dispatcher {
         for call in calls {
             self.dispatch_pending(call, now, &mut events);
         }
-        self.settle(cut.into_iter().map(|c| c.0).collect(), now, &mut events);
+        // The cut-off crews, then (if calls wait) every available crew in id order: a road
+        // opened again may bring a waiting call within reach.
+        let mut freed: VecDeque<u32> = cut.into_iter().map(|c| c.0).collect();
+        if !self.waiting.is_empty() {
+            freed.extend(
+                self.crews()
+                    .filter(|c| c.status == CrewStatus::Available)
+                    .map(|c| self.crew_slot[&c.id]),
+            );
+        }
+        self.settle(freed, now, &mut events);
         Ok(events)
     }
 

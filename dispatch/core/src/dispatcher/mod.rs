@@ -71,11 +71,13 @@ mod calls;
 mod crews;
 mod decide;
 mod divert;
+mod edit;
 mod handback;
 mod interim;
 mod queue;
 mod reassign;
 mod replay;
+mod shifts;
 
 /// Result of an operation: the events it caused.
 pub type Outcome = Result<Vec<Event>, DispatchError>;
@@ -97,6 +99,8 @@ pub struct Dispatcher {
     pub(crate) crew_etas: EtaIndex,
     /// Positions of the available crews (projected snapped points).
     pub(crate) available: CrewTree,
+    /// The available crews with a shift end, by that time (see `shifts`).
+    pub(crate) shift_ends: BTreeSet<(i64, u32)>,
     pub(crate) speed: SpeedBound,
     calls: BTreeMap<CallId, Call>,
     /// The calls not closed (completed or cancelled), so that the queue and re-assignment
@@ -128,7 +132,7 @@ fn call_stage(s: CrewStatus) -> Option<CallStatus> {
         CrewStatus::OnScene => Some(CallStatus::OnScene),
         CrewStatus::Transporting => Some(CallStatus::Transporting),
         CrewStatus::AtHospital => Some(CallStatus::AtHospital),
-        CrewStatus::Available | CrewStatus::OutOfService => None,
+        CrewStatus::Available | CrewStatus::OutOfService | CrewStatus::OffDuty => None,
     }
 }
 
@@ -167,6 +171,7 @@ impl Dispatcher {
             crew_slot: HashMap::default(),
             free_slots: BTreeSet::new(),
             available: CrewTree::new(config.policy == Policy::StraightLine),
+            shift_ends: BTreeSet::new(),
             calls: BTreeMap::new(),
             open: BTreeSet::new(),
             waiting: BTreeSet::new(),

@@ -16,7 +16,8 @@ type PickKey = (Priority, bool, u32, i64, CallId);
 
 impl Dispatcher {
     /// Lets crews that became available take queued calls or take over emergencies, one
-    /// after the other (crews released on the way join the end of the line).
+    /// after the other (crews released on the way join the end of the line); a crew whose
+    /// shift is over goes off duty instead.
     pub(crate) fn settle(&mut self, mut freed: VecDeque<u32>, now: i64, events: &mut Vec<Event>) {
         // Every step fills a need or strictly lowers the total ETA of responding crews, so
         // this ends; the guard only protects against a bug turning into a hang.
@@ -30,6 +31,10 @@ impl Dispatcher {
             match &self.crews[slot as usize] {
                 Some(c) if c.status == CrewStatus::Available => {}
                 _ => continue,
+            }
+            if self.shift_over(slot, now) {
+                self.set_status(slot, CrewStatus::OffDuty, now, events);
+                continue;
             }
             if self.take_from_queue(slot, now, events) {
                 continue;

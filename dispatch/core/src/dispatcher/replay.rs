@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use router::{Router, Snapped};
 
-use crate::call::{Assignment, Call, CallId, CallStatus, CallTimes, Priority};
+use crate::call::{map_needs, Assignment, Call, CallId, CallStatus, CallTimes, Priority};
 use crate::crew::{can_transition, Crew, CrewStatus, CrewType, Position};
 use crate::error::DispatchError;
 use crate::event::Event;
@@ -63,6 +63,7 @@ impl Dispatcher {
         };
         let crew = match event {
             Event::CrewAdded { crew_id, .. }
+            | Event::CrewUpdated { crew_id, .. }
             | Event::CrewRemoved { crew_id }
             | Event::CrewStatus { crew_id, .. }
             | Event::CrewMoved { crew_id, .. }
@@ -264,6 +265,8 @@ impl Dispatcher {
                 crew_id,
                 crew_type,
                 station,
+                call_sign,
+                shift_end,
                 lat,
                 lon,
             } => {
@@ -282,6 +285,8 @@ impl Dispatcher {
                     id: crew_id.clone(),
                     crew_type: *crew_type,
                     station: station.clone(),
+                    call_sign: call_sign.clone(),
+                    shift_end: *shift_end,
                     position: Position {
                         lat: *lat,
                         lon: *lon,
@@ -290,10 +295,105 @@ impl Dispatcher {
                     status: CrewStatus::Available,
                     call: None,
                 };
+                if let Some(end) = shift_end {
+                    self.shift_ends.insert((*end, slot));
+                }
                 self.available.insert(&self.router, slot, snapped.point);
                 self.crews[slot as usize] = Some(crew);
                 self.crew_slot.insert(crew_id.clone(), slot);
                 self.crew_etas.set(&self.router, slot, snapped);
+            }
+            Event::CrewUpdated { crew_id, changes } => {
+                let slot = self.slot_of(crew_id)?;
+                let crew = self.crew_at(slot);
+                if let (Some(t), Some(call)) = (changes.crew_type, crew.call) {
+                    let fits = self
+                        .calls
+                        .get(&call)
+                        .and_then(|c| c.assignment_of(crew_id))
+                        .is_none_or(|a| {
+                            if a.interim {
+                                t == CrewType::General
+                            } else {
+                                t.can_serve(a.need)
+                            }
+                        });
+                    if !fits {
+                        return Err(DispatchError::Inconsistent(format!(
+                            "crew {crew_id:?} cannot become {t} on call {call}"
+                        )));
+                    }
+                }
+                let (available, old_end) = (crew.status == CrewStatus::Available, crew.shift_end);
+                let crew = self.crew_mut(slot);
+                if let Some(t) = changes.crew_type {
+                    crew.crew_type = t;
+                }
+                if let Some(s) = &changes.station {
+                    crew.station = s.clone();
+                }
+                if let Some(s) = &changes.call_sign {
+                    crew.call_sign = s.clone();
+                }
+                if let Some(end) = changes.shift_end {
+                    crew.shift_end = end;
+                    if available {
+                        if let Some(old) = old_end {
+                            self.shift_ends.remove(&(old, slot));
+                        }
+                        if let Some(new) = end {
+                            self.shift_ends.insert((new, slot));
+                        }
+                    }
+                }
+            }
+            Event::CallEdited { call_id, changes } => {
+                let call = self.open_call(*call_id)?;
+                let map = match &changes.needs {
+                    Some(needs) => {
+                        let map = map_needs(&call.assignments, needs);
+                        if needs.is_empty() || map.iter().any(Option::is_none) {
+                            return Err(DispatchError::Inconsistent(format!(
+                                "call {call_id}'s crews do not fit the needs {needs:?}"
+                            )));
+                        }
+                        Some(map)
+                    }
+                    None => None,
+                };
+                let snapped = match (&changes.position, near) {
+                    (Some(_), Some(at)) => Some(*at),
+                    (Some(p), None) => Some(self.snap(p.lat, p.lon)?),
+                    (None, _) => None,
+                };
+                let call = self.call_mut(*call_id);
+                if let Some(p) = changes.priority {
+                    call.priority = p;
+                }
+                if let (Some(p), Some(s)) = (changes.position, snapped) {
+                    call.position = p;
+                    call.snapped = s;
+                }
+                if let (Some(needs), Some(map)) = (&changes.needs, map) {
+                    call.needs = needs.clone();
+                    call.dropped_needs.clear();
+                    for (a, m) in call.assignments.iter_mut().zip(map) {
+                        if let Some((i, interim)) = m {
+                            a.need_index = i;
+                            a.need = needs[i];
+                            a.interim = interim;
+                        }
+                    }
+                }
+                if let Some(s) = &changes.complaint {
+                    call.complaint = s.clone();
+                }
+                if let Some(s) = &changes.address {
+                    call.address = s.clone();
+                }
+                if let Some(s) = &changes.notes {
+                    call.notes = s.clone();
+                }
             }
             Event::CrewRemoved { crew_id } => {
                 let slot = self.slot_of(crew_id)?;
@@ -498,7 +598,8 @@ impl Dispatcher {
             let call = self.call_mut(call_id);
             let times = &mut call.times;
             match to {
-                CrewStatus::Dispatched => {}
+                // (A crew is off duty only from available, with no call.)
+                CrewStatus::Dispatched | CrewStatus::OffDuty => {}
                 CrewStatus::EnRoute => {
                     times.en_route.get_or_insert(at);
                 }
@@ -526,11 +627,22 @@ impl Dispatcher {
             }
         }
         let at = self.crew_at(slot).snapped.point;
+        if from == CrewStatus::OffDuty {
+            // A new shift, with no end set.
+            self.crew_mut(slot).shift_end = None;
+        }
+        let shift_end = self.crew_at(slot).shift_end;
         if from == CrewStatus::Available {
             self.available.remove(&self.router, slot, at);
             self.crew_etas.remove(slot);
+            if let Some(end) = shift_end {
+                self.shift_ends.remove(&(end, slot));
+            }
         }
         if to == CrewStatus::Available {
+            if let Some(end) = shift_end {
+                self.shift_ends.insert((end, slot));
+            }
             self.available.insert(&self.router, slot, at);
             let snapped = self.crew_at(slot).snapped;
             self.crew_etas.set(&self.router, slot, snapped);

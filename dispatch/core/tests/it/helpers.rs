@@ -39,6 +39,19 @@ pub fn router() -> Arc<Router> {
     R.get_or_init(|| Arc::new(fresh_router())).clone()
 }
 
+/// A router of this test's own (built once per test thread), with no closures: for tests
+/// that add closures, which the shared [`router`] must not carry.
+pub fn own_router() -> Arc<Router> {
+    thread_local! {
+        static R: Arc<Router> = Arc::new(fresh_router());
+    }
+    let r = R.with(Arc::clone);
+    for c in r.closures() {
+        r.remove_closure(c.id, 0).expect("a closure of the list");
+    }
+    r
+}
+
 /// A position on the map: a junction's coordinate.
 pub type P = (f64, f64);
 
@@ -78,6 +91,8 @@ pub fn crew(id: &str, t: CrewType, p: P) -> NewCrew {
         id: id.into(),
         crew_type: t,
         station: None,
+        call_sign: None,
+        shift_end: None,
         lat: p.0,
         lon: p.1,
     }
@@ -157,7 +172,7 @@ pub fn check_invariants(d: &Dispatcher) {
             assert!(
                 !matches!(
                     crew.status,
-                    CrewStatus::Available | CrewStatus::OutOfService
+                    CrewStatus::Available | CrewStatus::OutOfService | CrewStatus::OffDuty
                 ),
                 "crew {} works on call {} but is {}",
                 crew.id,
@@ -193,12 +208,13 @@ pub fn check_invariants(d: &Dispatcher) {
                 call.status
             };
             assert_eq!(call.status, expected, "call {} status", call.id);
-            // Nobody able to serve a pending need is idle.
+            // Nobody able to serve a pending need and to reach it by road is idle.
             for &i in &pending {
                 for crew in d.crews() {
                     assert!(
                         !(crew.status == CrewStatus::Available
-                            && crew.crew_type.can_serve(call.needs[i])),
+                            && crew.crew_type.can_serve(call.needs[i])
+                            && d.router().eta(&crew.snapped, &call.snapped).is_some()),
                         "call {} waits for {} while crew {} is available",
                         call.id,
                         call.needs[i],
@@ -217,7 +233,7 @@ pub fn check_invariants(d: &Dispatcher) {
             assert!(
                 matches!(
                     crew.status,
-                    CrewStatus::Available | CrewStatus::OutOfService
+                    CrewStatus::Available | CrewStatus::OutOfService | CrewStatus::OffDuty
                 ),
                 "crew {} is {} with no call",
                 crew.id,

@@ -21,6 +21,16 @@ pub(crate) enum Op {
     Override(usize, usize),
     Cancel(usize),
     Handover(usize),
+    /// Re-triage or a correction: a call, what (priority, place, needs, notes), a value.
+    Edit(usize, u8, usize),
+    /// A crew's new type (4: unchanged) and shift end (minutes from now; `None`: unchanged).
+    UpdateCrew(usize, u8, Option<i8>),
+    /// A full closure around a place (radius in metres), then the cut-off check.
+    Close(usize, u16),
+    /// One of the closures removed, then the cut-off check.
+    Reopen(usize),
+    /// Shift ends applied.
+    EndShifts,
 }
 
 const TYPES: [CrewType; 4] = CrewType::ALL;
@@ -32,13 +42,19 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         3 => (0u8..4, ix.clone()).prop_map(|(t, p)| Op::AddCrew(t, p)),
         1 => ix.clone().prop_map(Op::RemoveCrew),
         2 => (ix.clone(), ix.clone()).prop_map(|(c, p)| Op::MoveCrew(c, p)),
-        2 => (ix.clone(), 0u8..7).prop_map(|(c, s)| Op::Status(c, s)),
+        2 => (ix.clone(), 0u8..8).prop_map(|(c, s)| Op::Status(c, s)),
         6 => ix.clone().prop_map(Op::Advance),
         5 => (ix.clone(), 0u8..3, prop::collection::vec(0u8..4, 0..3))
             .prop_map(|(p, pr, n)| Op::NewCall(p, pr, n)),
         1 => (ix.clone(), ix.clone()).prop_map(|(a, c)| Op::Override(a, c)),
         1 => ix.clone().prop_map(Op::Cancel),
-        1 => ix.prop_map(Op::Handover),
+        1 => ix.clone().prop_map(Op::Handover),
+        2 => (ix.clone(), 0u8..4, ix.clone()).prop_map(|(c, k, v)| Op::Edit(c, k, v)),
+        1 => (ix.clone(), 0u8..5, prop::option::of(-2i8..30))
+            .prop_map(|(c, t, s)| Op::UpdateCrew(c, t, s)),
+        1 => (ix.clone(), 30u16..400).prop_map(|(p, r)| Op::Close(p, r)),
+        1 => ix.prop_map(Op::Reopen),
+        1 => Just(Op::EndShifts),
     ]
 }
 
@@ -59,7 +75,9 @@ fn next_status(s: CrewStatus) -> CrewStatus {
         CrewStatus::EnRoute => CrewStatus::OnScene,
         CrewStatus::OnScene => CrewStatus::Transporting,
         CrewStatus::Transporting => CrewStatus::AtHospital,
-        CrewStatus::AtHospital | CrewStatus::OutOfService => CrewStatus::Available,
+        CrewStatus::AtHospital | CrewStatus::OutOfService | CrewStatus::OffDuty => {
+            CrewStatus::Available
+        }
     }
 }
 
@@ -102,13 +120,76 @@ pub(crate) fn apply(d: &mut Dispatcher, added: &mut usize, op: &Op, now: i64) ->
         Op::Override(a, c) => d.assign_override(call_id(d, *a), &crew_id(*added, *c), now),
         Op::Cancel(a) => d.cancel_call(call_id(d, *a), "caller called back", now),
         Op::Handover(a) => d.handover_recorded(call_id(d, *a), now),
+        Op::Edit(a, kind, v) => {
+            let edit = match kind {
+                0 => CallEdit {
+                    priority: Some(PRIORITIES[v % 3]),
+                    ..Default::default()
+                },
+                1 => {
+                    let p = pt(*v);
+                    CallEdit {
+                        position: Some(Position { lat: p.0, lon: p.1 }),
+                        ..Default::default()
+                    }
+                }
+                2 => CallEdit {
+                    needs: Some(
+                        (0..v % 3)
+                            .map(|k| TYPES[(v / 3 + k) % 4])
+                            .collect::<Vec<_>>(),
+                    ),
+                    ..Default::default()
+                },
+                _ => CallEdit {
+                    notes: Some(format!("note {v}")),
+                    address: Some(format!("ул. Гончарова, д. {v}")),
+                    ..Default::default()
+                },
+            };
+            d.edit_call(call_id(d, *a), edit, now)
+        }
+        Op::UpdateCrew(c, t, shift) => d.update_crew(
+            &crew_id(*added, *c),
+            CrewEdit {
+                crew_type: TYPES.get(*t as usize).copied(),
+                shift_end: shift.map(|m| Some(now + i64::from(m) * 10_000)),
+                ..Default::default()
+            },
+            now,
+        ),
+        Op::Close(p, radius) => {
+            let p = pt(*p);
+            let spec = router::ClosureSpec {
+                area: router::ClosureArea::Near {
+                    lat: p.0,
+                    lon: p.1,
+                    radius_m: f64::from(*radius),
+                },
+                factor: None,
+                from_ms: None,
+                until_ms: None,
+            };
+            d.router().add_closure(spec, now).expect("a valid closure");
+            d.check_routes(now)
+        }
+        Op::Reopen(i) => {
+            let closures = d.router().closures();
+            if let Some(c) = closures.get(i % closures.len().max(1)) {
+                d.router()
+                    .remove_closure(c.id, now)
+                    .expect("a closure in force");
+            }
+            d.check_routes(now)
+        }
+        Op::EndShifts => d.end_shifts(now),
     }
 }
 
 /// Runs a sequence, checking everything after each step; returns all events (errors as
 /// their message).
 fn run(ops: &[Op], config: DispatchConfig) -> Vec<Result<Vec<Event>, String>> {
-    let mut d = dispatcher(config);
+    let mut d = Dispatcher::new(own_router(), config);
     let mut added = 0;
     let mut out = Vec::new();
     for (k, op) in ops.iter().enumerate() {
@@ -210,7 +291,7 @@ pub(crate) fn random_ops(rng: &mut impl Rng, n: usize) -> Vec<Op> {
     (0..n)
         .map(|_| {
             let (i, j) = (rng.gen_range(0..1000), rng.gen_range(0..1000));
-            match rng.gen_range(0..20) {
+            match rng.gen_range(0..26) {
                 0..=2 => Op::AddCrew(rng.gen_range(0..4), i),
                 3 => Op::RemoveCrew(i),
                 4..=5 => Op::MoveCrew(i, j),
@@ -225,7 +306,16 @@ pub(crate) fn random_ops(rng: &mut impl Rng, n: usize) -> Vec<Op> {
                 }
                 17 => Op::Override(i, j),
                 18 => Op::Cancel(i),
-                _ => Op::Status(i, rng.gen_range(0..7)),
+                19 | 20 => Op::Edit(i, rng.gen_range(0..4), j),
+                21 => Op::UpdateCrew(
+                    i,
+                    rng.gen_range(0..5),
+                    rng.gen_bool(0.5).then(|| rng.gen_range(-2..30)),
+                ),
+                22 => Op::Close(i, rng.gen_range(30..400)),
+                23 => Op::Reopen(i),
+                24 => Op::EndShifts,
+                _ => Op::Status(i, rng.gen_range(0..8)),
             }
         })
         .collect()
