@@ -108,14 +108,15 @@ async fn a_second_call_queues_and_goes_to_the_crew_when_it_is_free_and_the_table
     let (_, first) = post(
         &c,
         format!("{}/api/calls", s.base),
-        json!({"lat": 49.405, "lon": 8.685, "priority": "urgent"}),
+        json!({"lat": 49.405, "lon": 8.685, "priority": "emergency"}),
     )
     .await;
     assert_eq!(first["status"], "assigned");
+    // (Urgent: an emergency would divert the crew from a less urgent call.)
     let (_, second) = post(
         &c,
         format!("{}/api/calls", s.base),
-        json!({"lat": 49.40, "lon": 8.70, "priority": "emergency"}),
+        json!({"lat": 49.40, "lon": 8.70, "priority": "urgent"}),
     )
     .await;
     assert_eq!(second["status"], "queued");
