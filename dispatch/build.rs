@@ -1,4 +1,5 @@
-//! Rebuild when a migration changes: `sqlx::migrate!` embeds them in the binary.
+//! Rebuilds when a migration is added or changed (`sqlx::migrate!` embeds them).
+
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
 }

@@ -1,10 +1,13 @@
 //! Bearer tokens and roles.
 //!
-//! The token file is TOML with a `[tokens]` table mapping each token to its role:
+//! The token file is TOML with a `[tokens]` table mapping each token to its role, and
+//! optionally a name (who is at that desk or tablet; the audit log records it with every
+//! change the token makes; without one, the role is the name):
 //!
 //! ```toml
 //! [tokens]
 //! "s3cret" = "dispatcher"
+//! "s3cret-desk-3" = { role = "dispatcher", name = "desk-3" }
 //! "t4blet" = "crew:A12"
 //! "r00t" = "admin"
 //! ```
@@ -81,15 +84,72 @@ impl Role {
     }
 }
 
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Role::Admin => f.write_str("admin"),
+            Role::Dispatcher => f.write_str("dispatcher"),
+            Role::Crew(id) => write!(f, "crew:{id}"),
+        }
+    }
+}
+
+/// Who made a change, as the audit log records it: a token's name and role, or
+/// [`Actor::system`] for what the dispatch rules decided on their own.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Actor {
+    /// The token's name (`system` for the rules).
+    pub name: String,
+    /// Its role (`admin`, `dispatcher`, `crew:<id>`, or `system`).
+    pub role: String,
+}
+
+impl Actor {
+    /// The dispatch rules and the service's own timers.
+    pub fn system() -> Actor {
+        Actor {
+            name: "system".into(),
+            role: "system".into(),
+        }
+    }
+}
+
+/// A token's holder: its role and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// What it may do.
+    pub role: Role,
+    /// Who it is (the role when the file names nobody).
+    pub name: String,
+}
+
+impl Holder {
+    /// The actor the audit log records for it.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.name.clone(),
+            role: self.role.to_string(),
+        }
+    }
+}
+
 /// The tokens the service accepts.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    roles: HashMap<String, Role>,
+    holders: HashMap<String, Holder>,
+}
+
+/// A token's entry in the file: a role, or a role and a name.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Role(String),
+    Named { role: String, name: String },
 }
 
 #[derive(Deserialize)]
 struct TokenFile {
-    tokens: HashMap<String, String>,
+    tokens: HashMap<String, Entry>,
 }
 
 /// Errors reading the token file.
@@ -118,8 +178,15 @@ impl Tokens {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Tokens, String> {
-        let mut roles = HashMap::new();
-        for (token, role) in pairs {
+        Tokens::from_named(pairs.into_iter().map(|(t, r)| (t, r, None)))
+    }
+
+    /// Tokens from `(token, role, name)` (roles as in the file; no name: the role).
+    pub fn from_named<'a>(
+        entries: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+    ) -> Result<Tokens, String> {
+        let mut holders = HashMap::new();
+        for (token, role, name) in entries {
             if token.len() < 4 {
                 return Err(format!(
                     "token {token:?} is too short (at least 4 characters)"
@@ -127,9 +194,14 @@ impl Tokens {
             }
             let r = Role::parse(role)
                 .ok_or_else(|| format!("unknown role {role:?} (admin, dispatcher or crew:<id>)"))?;
-            roles.insert(token.to_string(), r);
+            let name = match name.map(str::trim) {
+                Some("") => return Err(format!("the name of a {role} token is empty")),
+                Some(n) => n.to_string(),
+                None => r.to_string(),
+            };
+            holders.insert(token.to_string(), Holder { role: r, name });
         }
-        Ok(Tokens { roles })
+        Ok(Tokens { holders })
     }
 
     /// Reads a token file.
@@ -143,8 +215,11 @@ impl Tokens {
             path: p.clone(),
             reason: e.to_string(),
         })?;
-        Tokens::from_pairs(file.tokens.iter().map(|(t, r)| (t.as_str(), r.as_str())))
-            .map_err(|reason| TokenError::Invalid { path: p, reason })
+        Tokens::from_named(file.tokens.iter().map(|(t, e)| match e {
+            Entry::Role(r) => (t.as_str(), r.as_str(), None),
+            Entry::Named { role, name } => (t.as_str(), role.as_str(), Some(name.as_str())),
+        }))
+        .map_err(|reason| TokenError::Invalid { path: p, reason })
     }
 
     /// Reads the token file, or creates it with one random admin token. Returns the tokens and,
@@ -171,7 +246,12 @@ impl Tokens {
 
     /// The role of a token.
     pub fn role(&self, token: &str) -> Option<&Role> {
-        self.roles.get(token)
+        self.holder(token).map(|h| &h.role)
+    }
+
+    /// The holder of a token.
+    pub fn holder(&self, token: &str) -> Option<&Holder> {
+        self.holders.get(token)
     }
 }
 
@@ -186,6 +266,45 @@ fn random_token() -> std::io::Result<String> {
 #[derive(Debug, Clone)]
 pub struct Auth(pub Role);
 
+/// The caller, role and name, for handlers that change something (the audit log records
+/// who): from the same token as [`Auth`].
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// What it may do.
+    pub role: Role,
+    /// Who it is.
+    pub actor: Actor,
+}
+
+impl<S: HasTokens + Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let holder = holder_of(parts, state.tokens())?;
+        Ok(Caller {
+            role: holder.role.clone(),
+            actor: holder.actor(),
+        })
+    }
+}
+
+/// The holder of the request's token.
+fn holder_of<'t>(parts: &Parts, tokens: &'t Tokens) -> Result<&'t Holder, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let query = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "token")
+            .map(|(_, v)| v)
+    });
+    let token = header.or(query).ok_or_else(ApiError::unauthorized)?;
+    tokens.holder(token).ok_or_else(ApiError::unauthorized)
+}
+
 /// Anything that holds the service's tokens.
 pub trait HasTokens {
     /// The tokens.
@@ -196,25 +315,7 @@ impl<S: HasTokens + Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::to_string);
-        let query = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == "token")
-                .map(|(_, v)| v.to_string())
-        });
-        let token = header.or(query).ok_or_else(ApiError::unauthorized)?;
-        state
-            .tokens()
-            .role(&token)
-            .cloned()
-            .map(Auth)
-            .ok_or_else(ApiError::unauthorized)
+        holder_of(parts, state.tokens()).map(|h| Auth(h.role.clone()))
     }
 }
 
@@ -254,5 +355,36 @@ mod tests {
         std::fs::write(&path, "[tokens]\n\"abcd\" = \"wizard\"\n").unwrap();
         let e = Tokens::load(&path).unwrap_err().to_string();
         assert!(e.contains("wizard") && e.contains("tokens.toml"), "{e}");
+    }
+
+    #[test]
+    fn tokens_may_carry_a_name_and_the_plain_form_stays_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.toml");
+        std::fs::write(
+            &path,
+            "[tokens]\n\"s3cret\" = \"dispatcher\"\n\"desk3-token\" = { role = \"dispatcher\", name = \"desk-3\" }\n\"t4blet\" = \"crew:A12\"\n",
+        )
+        .unwrap();
+        let t = Tokens::load(&path).unwrap();
+        let named = t.holder("desk3-token").unwrap();
+        assert_eq!(named.role, Role::Dispatcher);
+        assert_eq!(
+            named.actor(),
+            Actor {
+                name: "desk-3".into(),
+                role: "dispatcher".into()
+            }
+        );
+        assert_eq!(t.holder("s3cret").unwrap().name, "dispatcher");
+        assert_eq!(t.holder("t4blet").unwrap().actor().role, "crew:A12");
+        std::fs::write(
+            &path,
+            "[tokens]\n\"abcd\" = { role = \"admin\", name = \" \" }\n",
+        )
+        .unwrap();
+        assert!(Tokens::load(&path).is_err());
+        std::fs::write(&path, "[tokens]\n\"abcd\" = { name = \"x\" }\n").unwrap();
+        assert!(Tokens::load(&path).is_err());
     }
 }

@@ -5,19 +5,21 @@
 //! A closure is an operation like any other: it is written to the event log
 //! (`closure_added`, `closure_removed`; restored on start), shown to consoles, and every crew
 //! driving to a call whose ETA changes gets its new route on its tablet at once (a `reroute`
-//! message). When a closure's time window opens or closes, consoles get `closures_changed` and
-//! every driving crew a `reroute`.
+//! message). A crew the closure cuts off from its call hands the call back, which is decided
+//! again at once (`Dispatcher::check_routes`: both tablets and the consoles see it). When a
+//! closure's time window opens or closes, consoles get `closures_changed`, the same check
+//! runs, and every driving crew gets a `reroute`. The ticker also sends crews whose shift
+//! has ended off duty.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Json;
-use dispatch_core::{CallId, Dispatcher};
-use router::{Router, RouterError};
+use router::RouterError;
 use serde_json::{json, Value};
 
-use crate::auth::Auth;
+use crate::auth::{Actor, Auth, Caller};
 use crate::error::ApiError;
 use crate::journal::{self, Entry};
 use crate::state::{AppState, Effect};
@@ -29,11 +31,13 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/closures/{id}", get(get_one).delete(remove))
 }
 
+/// An entry the caller asked for (a closure added or removed).
 fn entry(v: Value) -> Entry {
     Entry {
         stored: v.clone(),
         published: v,
         crew: None,
+        by_caller: true,
     }
 }
 
@@ -47,26 +51,9 @@ fn router_error(e: RouterError) -> ApiError {
     }
 }
 
-/// `reroute` entries for the driving crews whose ETA is not what it was (`before`).
-fn reroutes(
-    router: &Router,
-    core: &Dispatcher,
-    before: &[(String, CallId, Option<u32>)],
-    now: i64,
-) -> Vec<Entry> {
-    let after = journal::driving_etas(router, core);
-    after
-        .iter()
-        .filter(|a| !before.contains(a))
-        .filter_map(|(crew, call, _)| {
-            journal::reroute_entry(router, core, crew, *call, "closure", now)
-        })
-        .collect()
-}
-
 async fn create(
     State(state): State<AppState>,
-    Auth(role): Auth,
+    Caller { role, actor }: Caller,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if !role.is_staff() {
@@ -78,7 +65,7 @@ async fn create(
     let spec = router::http::parse_closure_request(body).map_err(ApiError::bad_request)?;
     let router = state.0.router.clone();
     let applied = state
-        .apply(None, move |core, now| {
+        .apply(&actor, None, move |core, now| {
             let before = journal::driving_etas(&router, core);
             let closure = router.add_closure(spec, now).map_err(router_error)?;
             if closure.arcs.is_empty() {
@@ -91,7 +78,8 @@ async fn create(
                 "request": router::http::closure_request_json(&closure.spec),
                 "at": now,
             }))];
-            entries.extend(reroutes(&router, core, &before, now));
+            let events = core.check_routes(now)?;
+            entries.extend(journal::reroutes(&router, core, &before, "closure", now));
             let id = closure.id;
             let undo = router.clone();
             Ok(Effect {
@@ -99,7 +87,7 @@ async fn create(
                 on_failure: Some(Box::new(move || {
                     let _ = undo.remove_closure(id, now);
                 })),
-                ..Effect::new(Vec::new(), shown)
+                ..Effect::new(events, shown)
             })
         })
         .await?;
@@ -144,7 +132,7 @@ async fn get_one(
 
 async fn remove(
     State(state): State<AppState>,
-    Auth(role): Auth,
+    Caller { role, actor }: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if !role.is_staff() {
@@ -155,7 +143,7 @@ async fn remove(
     let id = parse_id(&id)?;
     let router = state.0.router.clone();
     state
-        .apply(None, move |core, now| {
+        .apply(&actor, None, move |core, now| {
             let before = journal::driving_etas(&router, core);
             let removed = router.remove_closure(id, now).map_err(router_error)?;
             let mut entries = vec![entry(json!({
@@ -163,27 +151,32 @@ async fn remove(
                 "id": id,
                 "at": now,
             }))];
-            entries.extend(reroutes(&router, core, &before, now));
+            let events = core.check_routes(now)?;
+            entries.extend(journal::reroutes(&router, core, &before, "closure", now));
             let undo = router.clone();
             Ok(Effect {
                 entries,
                 on_failure: Some(Box::new(move || undo.reinstate_closure(removed, now))),
-                ..Effect::new(Vec::new(), ())
+                ..Effect::new(events, ())
             })
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Applies the closures' time windows at the current time; when a window opened or closed,
-/// consoles get `closures_changed` (the closures in force) and every driving crew its route.
+/// Sends crews whose shift has ended off duty, and applies the closures' time windows at
+/// the current time: when a window opened or closed, consoles get `closures_changed` (the
+/// closures in force), crews cut off hand their calls back, and every driving crew gets
+/// its route.
 pub async fn tick(state: &AppState) -> Result<(), ApiError> {
     let router = state.0.router.clone();
     state
-        .apply(None, move |core, now| {
+        .apply(&Actor::system(), None, move |core, now| {
+            let mut events = core.end_shifts(now)?;
             if !router.refresh(now) {
-                return Ok(Effect::new(Vec::new(), ()));
+                return Ok(Effect::new(events, ()));
             }
+            events.extend(core.check_routes(now)?);
             let active: Vec<u64> = router
                 .closures()
                 .iter()
@@ -204,7 +197,7 @@ pub async fn tick(state: &AppState) -> Result<(), ApiError> {
             );
             Ok(Effect {
                 entries,
-                ..Effect::new(Vec::new(), ())
+                ..Effect::new(events, ())
             })
         })
         .await

@@ -126,7 +126,7 @@ impl Handover {
 }
 
 /// RFC 3339 text of a Unix-millisecond time.
-fn instant(ms: i64) -> String {
+pub(crate) fn instant(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {

@@ -67,7 +67,7 @@ pub fn load_file(path: &Path) -> anyhow::Result<Vec<NewHospital>> {
 /// hospital too far from any road is skipped with a warning. Returns how many were added.
 pub async fn register(state: &AppState, hospitals: Vec<NewHospital>) -> Result<usize, ApiError> {
     let applied = state
-        .apply(None, move |core, now| {
+        .apply(&crate::auth::Actor::system(), None, move |core, now| {
         let mut events = Vec::new();
         let mut added = 0;
         for h in hospitals {

@@ -13,10 +13,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use dispatch_core::{CallId, CrewStatus, DispatchConfig, Dispatcher, Event};
+use dispatch_core::{CallId, CrewStatus, DecisionReason, DispatchConfig, Dispatcher, Event};
 use router::Router;
 use serde_json::{json, Value};
 
+use crate::auth::Actor;
 use crate::hub::Numbered;
 use crate::store::{Store, StoreError, StoredEvent};
 
@@ -29,30 +30,103 @@ pub struct Entry {
     pub published: Value,
     /// The crew whose tablet receives it.
     pub crew: Option<String>,
+    /// Whether the request asked for it (its caller is its actor) or the rules followed
+    /// (`system`).
+    pub by_caller: bool,
 }
 
-/// The log entries of the events of one operation made at `now`: each event (with its time
-/// in `at`), and after each assignment the message for the crew's tablet with its route.
-pub fn entries(router: &Router, core: &Dispatcher, events: &[Event], now: i64) -> Vec<Entry> {
+impl Entry {
+    /// Sets the entry's `actor` (stored and published).
+    fn with_actor(mut self, actor: &Actor) -> Entry {
+        let a = json!(actor);
+        self.stored["actor"] = a.clone();
+        self.published["actor"] = a;
+        self
+    }
+}
+
+/// Whether an event records what the request itself asked for, so that its caller is its
+/// actor: the call created, edited or cancelled, the crew added, changed, removed or moved,
+/// the handover, a hospital, the dispatcher's override, and the crew status the request
+/// set (`own_status`). Everything else (assignments, queueing, hand-backs, releases,
+/// dropped needs, the statuses that follow them) is what the dispatch rules decided:
+/// `system`.
+pub fn requested(e: &Event, own_status: Option<&(String, CrewStatus)>) -> bool {
+    match e {
+        Event::CallCreated { .. }
+        | Event::CallEdited { .. }
+        | Event::CallCancelled { .. }
+        | Event::CrewAdded { .. }
+        | Event::CrewUpdated { .. }
+        | Event::CrewRemoved { .. }
+        | Event::CrewMoved { .. }
+        | Event::HandoverRecorded { .. }
+        | Event::HospitalAdded { .. } => true,
+        Event::CallAssigned { decision } | Event::CallReassigned { decision, .. } => {
+            decision.reason == DecisionReason::DispatcherOverride
+        }
+        Event::CrewStatus { crew_id, to, .. } => {
+            own_status.is_some_and(|(c, s)| c == crew_id && s == to)
+        }
+        _ => false,
+    }
+}
+
+/// The log entries of the events of one operation made at `now` by `actor`: each event
+/// (with its time in `at` and its actor), and after each assignment the message for the
+/// crew's tablet with its route (the decision's actor).
+pub fn entries(
+    router: &Router,
+    core: &Dispatcher,
+    events: &[Event],
+    now: i64,
+    actor: &Actor,
+    own_status: Option<&(String, CrewStatus)>,
+) -> Vec<Entry> {
+    let system = Actor::system();
     let mut out = Vec::with_capacity(events.len() + 1);
     for e in events {
         let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({"type": "unserializable"}));
         if v.get("at").is_none() {
             v["at"] = json!(now);
         }
-        out.push(Entry {
-            stored: v.clone(),
-            published: v,
-            crew: event_crew(e),
-        });
+        let who = if requested(e, own_status) {
+            actor
+        } else {
+            &system
+        };
+        out.push(
+            Entry {
+                stored: v.clone(),
+                published: v,
+                crew: event_crew(e),
+                by_caller: who == actor,
+            }
+            .with_actor(who),
+        );
         if let Some((crew_id, call_id)) = assignment_of(e) {
             if let Some(mut full) = assignment_message(router, core, &crew_id, call_id) {
                 full["at"] = json!(now);
-                out.push(without_geometry(full, Some(crew_id)));
+                out.push(without_geometry(full, Some(crew_id)).with_actor(who));
             }
         }
     }
     out
+}
+
+/// A further entry of an operation (closures, re-routes) with its time and actor: the
+/// caller's if it asked for it, else `system`.
+pub fn stamped(e: Entry, caller: &Actor, now: i64) -> Entry {
+    let mut e = if e.by_caller {
+        e.with_actor(caller)
+    } else {
+        e.with_actor(&Actor::system())
+    };
+    if e.stored.get("at").is_none() {
+        e.stored["at"] = json!(now);
+        e.published["at"] = json!(now);
+    }
+    e
 }
 
 /// The message a tablet receives when its route changes (a closure opened or closed):
@@ -70,6 +144,26 @@ pub fn reroute_entry(
     full["reason"] = json!(reason);
     full["at"] = json!(now);
     Some(without_geometry(full, Some(crew_id.to_string())))
+}
+
+/// `reroute` entries (with `reason`) for the crews that were driving to the same call
+/// before a change (`before`, from [`driving_etas`]) and whose ETA is not what it was.
+pub fn reroutes(
+    router: &Router,
+    core: &Dispatcher,
+    before: &[(String, CallId, Option<u32>)],
+    reason: &str,
+    now: i64,
+) -> Vec<Entry> {
+    driving_etas(router, core)
+        .into_iter()
+        .filter(|(crew, call, eta)| {
+            before
+                .iter()
+                .any(|(c, k, e)| c == crew && k == call && e != eta)
+        })
+        .filter_map(|(crew, call, _)| reroute_entry(router, core, &crew, call, reason, now))
+        .collect()
 }
 
 /// The crews driving to a call (dispatched or en route) and their calls.
@@ -104,6 +198,7 @@ fn without_geometry(full: Value, crew: Option<String>) -> Entry {
         stored,
         published: full,
         crew,
+        by_caller: false,
     }
 }
 

@@ -8,6 +8,7 @@
 //! * [`map`]: open a map given as `.osm.pbf` (imported once, cached as `.graph`) or `.graph`;
 //! * [`auth`]: bearer tokens and roles;
 //! * [`api`]: the calls and crews REST API;
+//! * [`audit`]: who did what, from the event log;
 //! * [`closures`]: live road closures, durable, with re-routes pushed to tablets;
 //! * [`ws`]: the console and tablet websockets;
 //! * [`handover`]: the hospital handover and its HL7 FHIR R4 export;
@@ -17,6 +18,7 @@
 //! * [`state`]: the shared state and the single writer (decide, commit, then publish);
 //! * [`store`]: durable state, an event log and JSON snapshots in SQLite or PostgreSQL;
 //! * [`error`]: the JSON error type;
+//! * [`settings`]: the dispatch rules from a file and flags;
 //! * [`server`]: the axum application and [`server::serve`];
 //! * [`web`]: the dispatcher console and crew tablet pages and the map APIs they draw from.
 //!
@@ -39,6 +41,7 @@
 //! ```
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod closures;
 pub mod error;
@@ -48,6 +51,7 @@ pub mod hub;
 pub mod journal;
 pub mod map;
 pub mod server;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod web;

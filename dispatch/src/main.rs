@@ -38,10 +38,26 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// Token file (TOML `[tokens]` table: token = "admin" | "dispatcher" | "crew:<id>").
-        /// Created with a random admin token when missing.
+        /// Token file (TOML `[tokens]` table: token = "admin" | "dispatcher" | "crew:<id>",
+        /// or { role = "..", name = ".." }). Created with a random admin token when missing.
         #[arg(long, default_value = "dispatch-tokens.toml")]
         tokens: PathBuf,
+        /// The dispatch rules (TOML: queue_order, diversion, divert_gain_s, reassign_gain_s,
+        /// interim_general_for_specialist, policy, [norms]); the flags below override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Queue order within a priority: `age` (first come, first served) or `eta_weighted`.
+        #[arg(long, value_parser = parse_queue_order)]
+        queue_order: Option<dispatch_core::QueueOrder>,
+        /// Whether a new emergency may divert a crew on its way to a less urgent call.
+        #[arg(long)]
+        diversion: Option<bool>,
+        /// Diversion when the crew arrives this much sooner than the best available one (s).
+        #[arg(long)]
+        divert_gain_s: Option<f64>,
+        /// A freed crew takes over an emergency when it arrives this much sooner (s).
+        #[arg(long)]
+        reassign_gain_s: Option<f64>,
     },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
@@ -68,7 +84,22 @@ fn main() -> ExitCode {
             hospitals,
             listen,
             tokens,
-        } => serve(map, db, hospitals, listen, tokens),
+            config,
+            queue_order,
+            diversion,
+            divert_gain_s,
+            reassign_gain_s,
+        } => {
+            let flags = dispatch::settings::RuleFlags {
+                queue_order,
+                diversion,
+                divert_gain_s,
+                reassign_gain_s,
+            };
+            dispatch::settings::dispatch_rules(config.as_deref(), &flags)
+                .map_err(anyhow::Error::from)
+                .and_then(|rules| serve(map, db, hospitals, listen, tokens, rules))
+        }
         Command::Import {
             map,
             output,
@@ -94,12 +125,22 @@ fn default_map() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/heidelberg.osm.pbf")
 }
 
+/// `age` or `eta_weighted` (also `eta-weighted`).
+fn parse_queue_order(s: &str) -> Result<dispatch_core::QueueOrder, String> {
+    match s {
+        "age" => Ok(dispatch_core::QueueOrder::Age),
+        "eta_weighted" | "eta-weighted" => Ok(dispatch_core::QueueOrder::EtaWeighted),
+        _ => Err(format!("{s:?}: age or eta_weighted")),
+    }
+}
+
 fn serve(
     map: Option<PathBuf>,
     db: String,
     hospitals: Option<PathBuf>,
     listen: String,
     tokens: PathBuf,
+    rules: dispatch_core::DispatchConfig,
 ) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -116,6 +157,12 @@ fn serve(
     } else {
         println!("tokens from {}", tokens.display());
     }
+    println!(
+        "dispatch rules (--config FILE.toml and flags):\n  {}",
+        dispatch::settings::to_toml(&rules)
+            .trim_end()
+            .replace('\n', "\n  ")
+    );
     let map = map.unwrap_or_else(default_map);
     let started = Instant::now();
     let router = dispatch::map::open_map(&map)?;
@@ -140,6 +187,7 @@ fn serve(
         let store = dispatch::store::Store::open(&db).await?;
         let config = dispatch::state::ServiceConfig {
             tokens: tokens_read,
+            dispatch: rules,
             ..Default::default()
         };
         let state =

@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> axum::Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard_routing));
     axum::Router::new()
         .merge(crate::api::routes())
+        .merge(crate::audit::routes())
         .merge(crate::closures::routes())
         .merge(crate::ws::routes())
         .merge(crate::web::routes())

@@ -12,12 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use dispatch_core::{DispatchConfig, Dispatcher, Event};
+use dispatch_core::{CrewStatus, DispatchConfig, Dispatcher, Event};
 use router::Router;
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::auth::{HasTokens, Tokens};
+use crate::auth::{Actor, HasTokens, Tokens};
 use crate::error::ApiError;
 use crate::hub::Hub;
 use crate::journal;
@@ -100,6 +100,9 @@ pub struct Effect<T> {
     /// Undoes what the operation changed outside the dispatch core (the router's closures)
     /// when the change cannot be committed.
     pub on_failure: Option<Box<dyn FnOnce() + Send>>,
+    /// The crew status change the request asked for, if any: that event is the caller's,
+    /// other status changes the rules' (see [`journal::requested`]).
+    pub own_status: Option<(String, CrewStatus)>,
 }
 
 impl<T> Effect<T> {
@@ -112,6 +115,7 @@ impl<T> Effect<T> {
             response: None,
             entries: Vec::new(),
             on_failure: None,
+            own_status: None,
         }
     }
 }
@@ -168,8 +172,10 @@ impl AppState {
         self.0.core.lock().await
     }
 
-    /// Runs one operation: decides and applies it in memory, commits its log entries (and
-    /// `idempotency_key`, if any) to the store, then publishes them. All under the core's
+    /// Runs one operation for `actor`: decides and applies it in memory, commits its log
+    /// entries (and `idempotency_key`, if any) to the store, then publishes them. Each entry
+    /// records its actor: the caller for what the request asked for, `system` for what the
+    /// dispatch rules decided (see [`journal::requested`]). All under the core's
     /// lock (an async lock, held across the commit), so the log keeps the order of decisions.
     ///
     /// A key already used answers [`Applied::Replayed`] without running the operation. An
@@ -177,6 +183,7 @@ impl AppState {
     /// store and answers 503.
     pub async fn apply<T>(
         &self,
+        actor: &Actor,
         idempotency_key: Option<String>,
         op: impl FnOnce(&mut Dispatcher, i64) -> Result<Effect<T>, ApiError>,
     ) -> Result<Applied<T>, ApiError> {
@@ -197,8 +204,20 @@ impl AppState {
         }
         let now = now_ms();
         let effect = op(&mut core, now)?;
-        let mut entries = journal::entries(&inner.router, &core, &effect.events, now);
-        entries.extend(effect.entries);
+        let mut entries = journal::entries(
+            &inner.router,
+            &core,
+            &effect.events,
+            now,
+            actor,
+            effect.own_status.as_ref(),
+        );
+        entries.extend(
+            effect
+                .entries
+                .into_iter()
+                .map(|e| journal::stamped(e, actor, now)),
+        );
         if entries.is_empty() && idempotency_key.is_none() && effect.upserts.is_empty() {
             return Ok(Applied::Done(effect.out));
         }

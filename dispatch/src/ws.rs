@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::Auth;
+use crate::auth::{Actor, Auth, Caller};
 use crate::error::ApiError;
 use crate::hub::{Backlog, Numbered};
 use crate::journal;
@@ -42,7 +42,7 @@ async fn console(
 
 async fn crew(
     State(state): State<AppState>,
-    Auth(role): Auth,
+    Caller { role, actor }: Caller,
     Path(id): Path<String>,
     Query(q): Query<Since>,
     ws: WebSocketUpgrade,
@@ -52,7 +52,7 @@ async fn crew(
         return Err(ApiError::not_found(format!("no crew with id {id:?}")));
     }
     let since = q.since.unwrap_or_else(|| state.0.hub.last_seq());
-    Ok(ws.on_upgrade(move |socket| stream(state, socket, since, Some(id))))
+    Ok(ws.on_upgrade(move |socket| stream(state, socket, since, Some((id, actor)))))
 }
 
 /// Sends `n` unless it is not for this socket; `Err` when the client is gone.
@@ -119,7 +119,17 @@ async fn catch_up(
 
 /// Replays the entries after `since`, then streams live ones, with no gap and no repeat.
 /// For a crew, only its own entries, its current assignment first, and its messages are read.
-async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option<String>) {
+/// A tablet's messages change things as its token's holder (`actor`).
+async fn stream(
+    state: AppState,
+    mut socket: WebSocket,
+    since: u64,
+    tablet: Option<(String, Actor)>,
+) {
+    let (crew, actor) = match tablet {
+        Some((id, actor)) => (Some(id), actor),
+        None => (None, Actor::system()),
+    };
     let (backlog, mut rx) = match &crew {
         Some(id) => state.0.hub.subscribe_crew_since(id, since),
         None => state.0.hub.subscribe_since(since),
@@ -182,7 +192,7 @@ async fn stream(state: AppState, mut socket: WebSocket, since: u64, crew: Option
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     if let Some(id) = crew {
-                        if let Some(reply) = tablet_message(&state, id, &text).await {
+                        if let Some(reply) = tablet_message(&state, id, &actor, &text).await {
                             if socket.send(Message::Text(reply.into())).await.is_err() {
                                 return;
                             }
@@ -204,7 +214,7 @@ enum TabletMessage {
 }
 
 /// Applies a tablet's message; returns an error reply when it cannot be applied.
-async fn tablet_message(state: &AppState, crew: &str, text: &str) -> Option<String> {
+async fn tablet_message(state: &AppState, crew: &str, actor: &Actor, text: &str) -> Option<String> {
     let msg: TabletMessage = match serde_json::from_str(text) {
         Ok(m) => m,
         Err(e) => {
@@ -214,13 +224,20 @@ async fn tablet_message(state: &AppState, crew: &str, text: &str) -> Option<Stri
             )
         }
     };
+    let own_status = match msg {
+        TabletMessage::Status { status } => Some((crew.to_string(), status)),
+        TabletMessage::Position { .. } => None,
+    };
     let result = state
-        .apply(None, |core, now| {
+        .apply(actor, None, |core, now| {
             let events = match msg {
                 TabletMessage::Position { lat, lon } => core.move_crew(crew, lat, lon, now)?,
                 TabletMessage::Status { status } => core.set_crew_status(crew, status, now)?,
             };
-            Ok(Effect::new(events, ()))
+            Ok(Effect {
+                own_status,
+                ..Effect::new(events, ())
+            })
         })
         .await;
     match result {

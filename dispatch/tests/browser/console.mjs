@@ -117,11 +117,17 @@ await scenario('console', async (browser) => {
   check((await page.textContent('#calls-count')).includes('1 waiting'), 'the count of waiting calls');
   await shot(page, 'console-1280x800');
 
-  step('cancel, confirmed with a second press');
+  step('cancel, with a reason, confirmed with a second press');
+  await page.click('#cancel-call');
+  check((await page.textContent('#cancel-call')) === 'Cancel call', 'no reason: not armed');
+  await page.fill('#cancel-reason', 'caller called back: not needed');
   await page.click('#cancel-call');
   check((await page.textContent('#cancel-call')) === 'Confirm cancel', 'asks to confirm');
   await page.click('#cancel-call');
   await until(async () => (await must(200, DISPATCHER, 'GET', `/api/calls/${queued.id}`)).status === 'cancelled', 'the cancelled call');
+  const audit = await must(200, DISPATCHER, 'GET', `/api/audit`);
+  const cancelled = audit.find((e) => e.type === 'call_cancelled');
+  check(cancelled && cancelled.event.reason === 'caller called back: not needed', 'the reason is logged');
   await page.waitForSelector(item, { state: 'detached' });
   await page.waitForSelector(`.call-marker.call-${queued.id}`, { state: 'detached' });
 

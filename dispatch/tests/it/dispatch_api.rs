@@ -365,7 +365,19 @@ async fn bad_input_is_refused_with_the_right_status_and_changes_nothing(db: Test
             409,
             "conflict",
         ),
-        ("/api/calls/999/cancel", json!({}), 404, "not_found"),
+        (
+            "/api/calls/999/cancel",
+            json!({"reason": "duplicate"}),
+            404,
+            "not_found",
+        ),
+        ("/api/calls/1/cancel", json!({}), 400, "bad_request"),
+        (
+            "/api/calls/1/cancel",
+            json!({"reason": "  "}),
+            400,
+            "bad_request",
+        ),
         (
             "/api/calls/999/assign",
             json!({"crew_id": "A1"}),
@@ -441,7 +453,12 @@ async fn a_retried_call_with_the_same_idempotency_key_is_created_once(db: TestDb
             .any(|a| a["crew_id"] == "A2"),
         "{v}"
     );
-    let (status, v) = post(&c, format!("{}/api/calls/{id}/cancel", s.base), json!({})).await;
+    let (status, v) = post(
+        &c,
+        format!("{}/api/calls/{id}/cancel", s.base),
+        json!({"reason": "caller called back"}),
+    )
+    .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "cancelled");
 }

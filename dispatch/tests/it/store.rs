@@ -228,6 +228,67 @@ async fn sqlite_story() {
     story(store, &url).await;
 }
 
+/// One event, then an UPDATE and a DELETE of it, and a write to the log afterwards.
+fn one_event() -> Change {
+    Change {
+        at_ms: 1,
+        events: vec![json!({"type": "call_created", "call_id": 1})],
+        ..Change::default()
+    }
+}
+
+#[tokio::test]
+async fn the_event_log_is_append_only_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("d.db").display());
+    let store = Store::open(&url).await.unwrap();
+    store.commit(one_event()).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for sql in [
+        "UPDATE events SET body = '{\"type\":\"forged\"}' WHERE seq = 1",
+        "DELETE FROM events WHERE seq = 1",
+        "DELETE FROM events",
+    ] {
+        let e = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    pool.close().await;
+    let events = store.events_since(0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event["type"], "call_created");
+    // Appending still works.
+    store.commit(one_event()).await.unwrap();
+    assert_eq!(store.last_seq().await.unwrap(), 2);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_event_log_is_append_only_on_postgres() {
+    let Some(admin) = test_database_url() else {
+        return;
+    };
+    let schema = PgSchema::create(&admin).await;
+    let store = Store::open(&schema.url()).await.unwrap();
+    store.commit(one_event()).await.unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&schema.url())
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE events SET body = '{\"type\":\"forged\"}' WHERE seq = 1",
+        "DELETE FROM events WHERE seq = 1",
+        "TRUNCATE events",
+    ] {
+        let e = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    let events = store.events_since(0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event["type"], "call_created");
+    store.commit(one_event()).await.unwrap();
+    assert_eq!(store.last_seq().await.unwrap(), 2);
+    store.close().await;
+}
+
 #[tokio::test]
 async fn bad_urls_give_clear_errors_without_passwords() {
     let err = Store::open("mysql://x").await.unwrap_err();

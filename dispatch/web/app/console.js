@@ -760,8 +760,14 @@ function renderDetail() {
       .sort((a, b) => a.id.localeCompare(b.id))
       .map((c) => h('option', { value: c.id }, `${c.id} (${words(c.status)})`)),
   );
+  const reason = h('input', { id: 'cancel-reason', type: 'text', maxlength: '500', placeholder: 'Why cancel (required)', 'aria-label': 'Reason to cancel' });
   const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-call' }, 'Cancel call');
   cancel.addEventListener('click', () => {
+    if (!reason.value.trim()) {
+      toast('Say why the call is cancelled', 'error');
+      reason.focus();
+      return;
+    }
     if (!cancel.classList.contains('armed')) {
       cancel.classList.add('armed');
       cancel.textContent = 'Confirm cancel';
@@ -771,7 +777,7 @@ function renderDetail() {
       }, 4000);
       return;
     }
-    cancelCall(call.id);
+    cancelCall(call.id, reason.value.trim());
   });
   fill(
     box,
@@ -840,7 +846,7 @@ function renderDetail() {
           h('button', { type: 'button', id: 'override', onclick: () => override(call.id, overrideSelect.value) }, 'Send this crew'),
         )
       : null,
-    open ? cancel : null,
+    open ? h('div', { class: 'row' }, reason, cancel) : null,
     handoverBlock(call),
   );
 }
@@ -917,9 +923,9 @@ async function override(callId, crewId) {
   scheduleRefresh();
 }
 
-async function cancelCall(callId) {
+async function cancelCall(callId, reason) {
   try {
-    const call = await state.api.post(`/api/calls/${callId}/cancel`);
+    const call = await state.api.post(`/api/calls/${callId}/cancel`, { reason });
     state.calls.set(call.id, call);
     toast(`Call ${callId} cancelled`, 'ok');
   } catch (e) {
