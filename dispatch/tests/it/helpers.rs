@@ -83,6 +83,8 @@ pub const DISPATCHER: &str = "s3cret-dispatcher";
 pub const ADMIN: &str = "r00t-admin";
 /// Token of crew A1's tablet.
 pub const CREW_A1: &str = "t4blet-a1";
+/// A dispatcher's token with a name, `desk-3`.
+pub const DESK3: &str = "s3cret-desk-3";
 
 /// An HTTP client that sends the dispatcher's token.
 pub fn client(token: &str) -> reqwest::Client {
@@ -168,10 +170,11 @@ pub async fn start_with(
 
 /// The tokens of the test servers.
 pub fn test_tokens() -> dispatch::auth::Tokens {
-    dispatch::auth::Tokens::from_pairs([
-        (DISPATCHER, "dispatcher"),
-        (ADMIN, "admin"),
-        (CREW_A1, "crew:A1"),
+    dispatch::auth::Tokens::from_named([
+        (DISPATCHER, "dispatcher", None),
+        (ADMIN, "admin", None),
+        (CREW_A1, "crew:A1", None),
+        (DESK3, "dispatcher", Some("desk-3")),
     ])
     .unwrap()
 }

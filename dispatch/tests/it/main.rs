@@ -7,4 +7,5 @@ mod helpers;
 mod import_cli;
 mod osrm_api;
 mod recovery;
+mod rules;
 mod store;
