@@ -47,7 +47,7 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
         /// Queue order within a priority: `age` (first come, first served) or `eta_weighted`.
-        #[arg(long, value_parser = parse_queue_order)]
+        #[arg(long)]
         queue_order: Option<dispatch_core::QueueOrder>,
         /// Whether a new emergency may divert a crew on its way to a less urgent call.
         #[arg(long)]
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
             divert_gain_s,
             reassign_gain_s,
         } => {
-            let flags = dispatch::settings::RuleFlags {
+            let flags = dispatch_core::RuleOverrides {
                 queue_order,
                 diversion,
                 divert_gain_s,
@@ -123,15 +123,6 @@ fn default_map() -> PathBuf {
         return local;
     }
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/heidelberg.osm.pbf")
-}
-
-/// `age` or `eta_weighted` (also `eta-weighted`).
-fn parse_queue_order(s: &str) -> Result<dispatch_core::QueueOrder, String> {
-    match s {
-        "age" => Ok(dispatch_core::QueueOrder::Age),
-        "eta_weighted" | "eta-weighted" => Ok(dispatch_core::QueueOrder::EtaWeighted),
-        _ => Err(format!("{s:?}: age or eta_weighted")),
-    }
 }
 
 fn serve(

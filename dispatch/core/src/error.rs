@@ -121,6 +121,21 @@ pub enum DispatchError {
         /// The need it serves there.
         need: CrewType,
     },
+    /// Dispatch rules (TOML) that do not read.
+    #[error("dispatch rules: {source}")]
+    Settings {
+        /// What is wrong, with the line.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A setting out of its range.
+    #[error("{setting}: {message}")]
+    SettingOutOfRange {
+        /// The setting.
+        setting: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A replayed event does not fit the state it is applied to (a log out of order, cut,
     /// or from another state).
     #[error("event does not apply to the state: {0}")]

@@ -47,4 +47,5 @@ pub use event::{DropReason, Event, HandBackReason};
 pub use hospital::{Capability, Hospital, NewHospital};
 pub use policy::{
     Candidate, Choice, Decision, DecisionReason, DispatchConfig, Norms, Policy, QueueOrder,
+    RuleOverrides,
 };

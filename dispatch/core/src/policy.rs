@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::call::{CallId, Priority};
 use crate::crew::CrewType;
+use crate::error::DispatchError;
 
 /// How a crew is chosen for a need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -134,6 +135,81 @@ impl Default for DispatchConfig {
     }
 }
 
+impl DispatchConfig {
+    /// The rules of a TOML text (the fields above; missing ones keep their defaults).
+    pub fn from_toml(text: &str) -> Result<DispatchConfig, DispatchError> {
+        toml::from_str(text).map_err(|source| DispatchError::Settings { source })
+    }
+
+    /// These rules with the fields of a TOML text replaced (a variant of them: `diversion =
+    /// false`, `queue_order = "eta_weighted"`).
+    pub fn with_toml(&self, text: &str) -> Result<DispatchConfig, DispatchError> {
+        let settings = |source| DispatchError::Settings { source };
+        let changes: toml::Table = toml::from_str(text).map_err(settings)?;
+        let mut all = toml::Table::try_from(self).unwrap_or_default();
+        merge(&mut all, changes);
+        toml::Value::Table(all).try_into().map_err(settings)
+    }
+
+    /// These rules with the overrides of the command line.
+    pub fn with(mut self, o: &RuleOverrides) -> Result<DispatchConfig, DispatchError> {
+        if let Some(q) = o.queue_order {
+            self.queue_order = q;
+        }
+        if let Some(d) = o.diversion {
+            self.diversion = d;
+        }
+        if let Some(s) = o.divert_gain_s {
+            self.divert_gain_ms = seconds::to_ms("divert_gain_s", s)?;
+        }
+        if let Some(s) = o.reassign_gain_s {
+            self.reassign_gain_ms = seconds::to_ms("reassign_gain_s", s)?;
+        }
+        Ok(self)
+    }
+}
+
+/// Merges `changes` into `into`, tables field by field.
+fn merge(into: &mut toml::Table, changes: toml::Table) {
+    for (k, v) in changes {
+        match (into.get_mut(&k), v) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Rules given on a command line (the service's and the simulator's flags), over a file's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleOverrides {
+    /// `--queue-order`.
+    pub queue_order: Option<QueueOrder>,
+    /// `--diversion true|false`.
+    pub diversion: Option<bool>,
+    /// `--divert-gain-s`.
+    pub divert_gain_s: Option<f64>,
+    /// `--reassign-gain-s`.
+    pub reassign_gain_s: Option<f64>,
+}
+
+impl std::str::FromStr for QueueOrder {
+    type Err = DispatchError;
+
+    /// `age`, or `eta_weighted` (also `eta-weighted`).
+    fn from_str(s: &str) -> Result<QueueOrder, DispatchError> {
+        match s {
+            "age" => Ok(QueueOrder::Age),
+            "eta_weighted" | "eta-weighted" => Ok(QueueOrder::EtaWeighted),
+            _ => Err(DispatchError::SettingOutOfRange {
+                setting: "queue_order",
+                message: format!("{s:?}: age or eta_weighted"),
+            }),
+        }
+    }
+}
+
 /// Milliseconds in code as seconds in files: `120` or `120.5` reads as 120,000 or 120,500
 /// ms; negative, fractional below a millisecond or beyond `u32` milliseconds is refused.
 mod seconds {
@@ -149,14 +225,24 @@ mod seconds {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         let s = f64::deserialize(d)?;
+        checked(s).map_err(D::Error::custom)
+    }
+
+    /// Seconds as milliseconds, if a duration from 0 to `u32::MAX` ms.
+    fn checked(s: f64) -> Result<u32, String> {
         let ms = s * 1000.0;
         if !ms.is_finite() || ms < 0.0 || ms > f64::from(u32::MAX) {
-            return Err(D::Error::custom(format!(
+            return Err(format!(
                 "{s} s is not a duration from 0 to {} s",
                 u32::MAX / 1000
-            )));
+            ));
         }
         Ok(ms.round() as u32)
+    }
+
+    /// [`checked`] for the setting named `setting`.
+    pub fn to_ms(setting: &'static str, s: f64) -> Result<u32, crate::DispatchError> {
+        checked(s).map_err(|message| crate::DispatchError::SettingOutOfRange { setting, message })
     }
 }
 
@@ -335,6 +421,39 @@ mod tests {
         assert!(c.diversion);
         assert_eq!(c.divert_gain_ms, 180_000);
         assert_eq!(c.norms.of(Priority::Emergency), 20 * 60_000);
+    }
+
+    #[test]
+    fn variants_and_overrides_change_only_what_they_name() {
+        let base = DispatchConfig {
+            reassign_gain_ms: 90_000,
+            ..Default::default()
+        };
+        let v = base
+            .with_toml("diversion = false\n[norms]\nurgent_s = 3600")
+            .unwrap();
+        assert!(!v.diversion);
+        assert_eq!(v.norms.urgent_ms, 3_600_000);
+        assert_eq!(v.norms.emergency_ms, base.norms.emergency_ms);
+        assert_eq!(v.reassign_gain_ms, 90_000);
+        assert!(base.with_toml("diversion = 3").is_err());
+        assert!(base.with_toml("nonsense = 1").is_err());
+        let o = RuleOverrides {
+            queue_order: Some("eta-weighted".parse().unwrap()),
+            divert_gain_s: Some(240.5),
+            ..Default::default()
+        };
+        let w = base.with(&o).unwrap();
+        assert_eq!(w.queue_order, QueueOrder::EtaWeighted);
+        assert_eq!(w.divert_gain_ms, 240_500);
+        assert!(w.diversion);
+        let bad = RuleOverrides {
+            reassign_gain_s: Some(f64::NAN),
+            ..Default::default()
+        };
+        let e = base.with(&bad).unwrap_err().to_string();
+        assert!(e.starts_with("reassign_gain_s:"), "{e}");
+        assert!("random".parse::<QueueOrder>().is_err());
     }
 
     #[test]
