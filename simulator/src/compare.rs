@@ -24,10 +24,12 @@ pub struct Variant {
     pub policy: SimPolicy,
     /// Crews.
     pub crews: usize,
+    /// The dispatch rules.
+    pub rules: dispatch_core::DispatchConfig,
 }
 
 /// How many figures [`Metrics::fields`] lists.
-pub const FIELDS: usize = 12;
+pub const FIELDS: usize = 17;
 
 /// The figures compared, for one run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -40,12 +42,22 @@ pub struct Metrics {
     pub p95_s: f64,
     /// Mean response (s).
     pub mean_s: f64,
+    /// Median response of emergencies (s).
+    pub emergency_p50_s: f64,
     /// Mean response of emergencies (s).
     pub emergency_mean_s: f64,
     /// 90th percentile response of emergencies (s).
     pub emergency_p90_s: f64,
     /// Share of emergencies reached after 20 min or never.
     pub emergency_late_share: f64,
+    /// Median response of urgent calls (s).
+    pub urgent_p50_s: f64,
+    /// 90th percentile response of urgent calls (s).
+    pub urgent_p90_s: f64,
+    /// Mean response of urgent calls (s).
+    pub urgent_mean_s: f64,
+    /// Mean response of non-urgent calls (s).
+    pub non_urgent_mean_s: f64,
     /// Share of calls reached after 20 min or never.
     pub late_share: f64,
     /// Share within 8 min.
@@ -67,9 +79,14 @@ impl Metrics {
             p90_s: s.all.response_s.dist.p90,
             p95_s: s.all.response_s.dist.p95,
             mean_s: s.all.response_s.dist.mean,
+            emergency_p50_s: s.by_priority["emergency"].response_s.dist.p50,
             emergency_mean_s: s.by_priority["emergency"].response_s.dist.mean,
             emergency_p90_s: s.by_priority["emergency"].response_s.dist.p90,
             emergency_late_share: s.by_priority["emergency"].response_s.late_over_20_min,
+            urgent_p50_s: s.by_priority["urgent"].response_s.dist.p50,
+            urgent_p90_s: s.by_priority["urgent"].response_s.dist.p90,
+            urgent_mean_s: s.by_priority["urgent"].response_s.dist.mean,
+            non_urgent_mean_s: s.by_priority["non_urgent"].response_s.dist.mean,
             late_share: s.all.response_s.late_over_20_min,
             within_8_share: s.all.response_s.within_8_min,
             queue_mean_s: s.all.queue_s.mean,
@@ -85,9 +102,14 @@ impl Metrics {
             ("p90_s", self.p90_s),
             ("p95_s", self.p95_s),
             ("mean_s", self.mean_s),
+            ("emergency_p50_s", self.emergency_p50_s),
             ("emergency_mean_s", self.emergency_mean_s),
             ("emergency_p90_s", self.emergency_p90_s),
             ("emergency_late_share", self.emergency_late_share),
+            ("urgent_p50_s", self.urgent_p50_s),
+            ("urgent_p90_s", self.urgent_p90_s),
+            ("urgent_mean_s", self.urgent_mean_s),
+            ("non_urgent_mean_s", self.non_urgent_mean_s),
             ("late_share", self.late_share),
             ("within_8_share", self.within_8_share),
             ("queue_mean_s", self.queue_mean_s),
@@ -311,6 +333,7 @@ pub fn run_comparison(
                 })?;
             let o = RunOptions {
                 policy: v.policy,
+                rules: v.rules,
                 ..opts.clone()
             };
             let label = format!("{} seed {seed}", v.label);

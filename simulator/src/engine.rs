@@ -111,8 +111,9 @@ pub struct RunOptions {
     pub drain_hours: f64,
     /// Moving crews report their position this often (s).
     pub position_interval_s: f64,
-    /// The core's re-assignment gain (s).
-    pub reassign_gain_s: f64,
+    /// The dispatch rules (the core's settings; the policy's choice of crew is set by
+    /// [`RunOptions::policy`]).
+    pub rules: DispatchConfig,
     /// Road closures in time windows.
     pub closures: Vec<ClosureWindow>,
     /// Settings of the coverage policy.
@@ -134,7 +135,7 @@ impl Default for RunOptions {
             hours: 24.0,
             drain_hours: 6.0,
             position_interval_s: 30.0,
-            reassign_gain_s: 120.0,
+            rules: DispatchConfig::default(),
             closures: Vec::new(),
             coverage: CoverageOptions::default(),
             segment_hours: 168.0,
@@ -154,7 +155,6 @@ impl RunOptions {
             ));
         }
         SimError::non_negative("--drain-hours", self.drain_hours)?;
-        SimError::non_negative("--reassign-gain-s", self.reassign_gain_s)?;
         SimError::non_negative("--segment-hours", self.segment_hours)?;
         SimError::non_negative("--segment-overlap-hours", self.segment_overlap_hours)?;
         if !(self.position_interval_s.is_finite() && self.position_interval_s >= 1.0) {
@@ -638,15 +638,11 @@ impl<'a> Sim<'a> {
     ) -> Result<Sim<'a>, SimError> {
         let router = world.router.clone();
         let config = DispatchConfig {
-            reassign_gain_ms: (opts.reassign_gain_s * 1000.0)
-                .round()
-                .min(f64::from(u32::MAX)) as u32,
-            interim_general_for_specialist: true,
             policy: match opts.policy {
                 SimPolicy::StraightLine => Policy::StraightLine,
                 SimPolicy::RoadEta | SimPolicy::Coverage => Policy::RoadEta,
             },
-            ..DispatchConfig::default()
+            ..opts.rules
         };
         let mut d = Dispatcher::new(router.clone(), config);
         let fail = |cause| SimError::Dispatch { at_s: 0.0, cause };
@@ -954,11 +950,13 @@ impl<'a> Sim<'a> {
             return Ok(());
         }
         let id = crew.id.clone();
-        self.d
+        let events = self
+            .d
             .move_crew_on_road(&id, at, unix(self.now()))
             .map_err(|e| self.fail(e))?;
         self.crews[c as usize].reported = Some(p);
-        Ok(())
+        // An available crew may take a call it could not reach before (closures).
+        self.absorb(events)
     }
 
     fn uncount(&mut self, c: u32) {

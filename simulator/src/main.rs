@@ -156,6 +156,23 @@ struct CommonArgs {
     /// Threads for the segments (0 = one per core); results do not depend on it.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Dispatch rules, TOML as `dispatch serve --config` reads (queue_order, diversion,
+    /// divert_gain_s, reassign_gain_s, interim_general_for_specialist, [norms]); the flags
+    /// below override it.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Queue order within a priority: `age` (first come, first served) or `eta_weighted`.
+    #[arg(long)]
+    queue_order: Option<dispatch_core::QueueOrder>,
+    /// Whether a new emergency may divert a crew on its way to a less urgent call.
+    #[arg(long)]
+    diversion: Option<bool>,
+    /// Diversion when the crew arrives this much sooner than the best available one (s).
+    #[arg(long)]
+    divert_gain_s: Option<f64>,
+    /// A freed crew takes over an emergency when it arrives this much sooner (s).
+    #[arg(long)]
+    reassign_gain_s: Option<f64>,
     /// Print no progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -187,6 +204,11 @@ struct CompareArgs {
     /// Crew counts to compare (default: --crews).
     #[arg(long, value_delimiter = ',')]
     crew_counts: Vec<usize>,
+    /// Dispatch rules to compare, repeatable: `LABEL:TOML` changing the rules of --rules and
+    /// the flags, lines separated by `;` (e.g. `no-diversion:diversion = false`,
+    /// `eta-queue:queue_order = "eta_weighted"`). The rules as given are the first variant.
+    #[arg(long)]
+    rules_variant: Vec<String>,
     /// Number of seeds (--seed, --seed + 1, ...).
     #[arg(long, default_value_t = 5)]
     seeds: u64,
@@ -281,8 +303,25 @@ fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::
     if let Some(p) = &a.closures_file {
         closures.extend(simulator::closures::read_csv(p)?);
     }
+    let rules = match &a.rules {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the rules file {}: {e}", path.display())
+            })?;
+            dispatch_core::DispatchConfig::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("rules file {}: {e}", path.display()))?
+        }
+        None => dispatch_core::DispatchConfig::default(),
+    };
+    let rules = rules.with(&dispatch_core::RuleOverrides {
+        queue_order: a.queue_order,
+        diversion: a.diversion,
+        divert_gain_s: a.divert_gain_s,
+        reassign_gain_s: a.reassign_gain_s,
+    })?;
     Ok(RunOptions {
         policy,
+        rules,
         hours: a.hours,
         drain_hours: a.drain_hours,
         position_interval_s: a.position_interval_s,
@@ -297,7 +336,6 @@ fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::
         segment_hours: a.segment_hours,
         segment_overlap_hours: a.segment_overlap_hours,
         threads: a.threads,
-        ..RunOptions::default()
     })
 }
 
@@ -406,18 +444,38 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         }
         worlds.push((n, p.world));
     }
+    let opts = options(&a.common, &worlds[0].1, SimPolicy::RoadEta)?;
+    // The rules as given, then each variant of them.
+    let mut rule_sets = vec![(String::new(), opts.rules)];
+    for v in &a.rules_variant {
+        let (label, text) = v
+            .split_once(':')
+            .filter(|(l, _)| !l.trim().is_empty())
+            .ok_or_else(|| SimError::setting("--rules-variant", format!("{v:?}: LABEL:TOML")))?;
+        let rules = opts
+            .rules
+            .with_toml(&text.replace(';', "\n"))
+            .map_err(|e| SimError::setting("--rules-variant", format!("{label}: {e}")))?;
+        rule_sets.push((label.trim().to_string(), rules));
+    }
     let mut variants = Vec::new();
     for &n in &counts {
         for &p in &policies {
-            variants.push(Variant {
-                label: if counts.len() > 1 {
-                    format!("{}@{n}", p.as_str())
-                } else {
-                    p.as_str().to_string()
-                },
-                policy: p,
-                crews: n,
-            });
+            for (rules_label, rules) in &rule_sets {
+                let mut label = p.as_str().to_string();
+                if counts.len() > 1 {
+                    label = format!("{label}@{n}");
+                }
+                if !rules_label.is_empty() {
+                    label = format!("{label}/{rules_label}");
+                }
+                variants.push(Variant {
+                    label,
+                    policy: p,
+                    crews: n,
+                    rules: *rules,
+                });
+            }
         }
     }
     let seeds: Vec<u64> = (0..a.seeds).map(|k| a.common.seed + k).collect();
@@ -428,7 +486,6 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         Some(calls) => Ok(calls.clone()),
         None => scenario::generate_calls(&base_world, common.calls_per_day, common.hours, seed, &m),
     };
-    let opts = options(&a.common, &worlds[0].1, SimPolicy::RoadEta)?;
     let pb = if a.common.quiet {
         ProgressBar::hidden()
     } else {

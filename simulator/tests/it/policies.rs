@@ -105,6 +105,7 @@ fn comparison_pairs_runs_on_the_same_calls() {
         label: p.as_str().into(),
         policy: p,
         crews: 6,
+        rules: Default::default(),
     })
     .collect();
     let mut generated = Vec::new();
@@ -142,6 +143,55 @@ fn comparison_pairs_runs_on_the_same_calls() {
     println!("{md}");
     assert!(md.contains("| straight-line | p50_s |"));
     assert!(md.contains("late_share"));
+}
+
+#[test]
+fn dispatch_rules_are_compared_as_variants_on_the_same_calls() {
+    use dispatch_core::{DispatchConfig, QueueOrder};
+    // Few crews, many calls: the queue and diversion matter.
+    let w = scenario::build_world(router("monaco"), &WorldSpec::auto(3)).unwrap();
+    let worlds = vec![(3, w.clone())];
+    let base = DispatchConfig::default();
+    let variant = |label: &str, rules: DispatchConfig| Variant {
+        label: label.into(),
+        policy: SimPolicy::RoadEta,
+        crews: 3,
+        rules,
+    };
+    let variants = vec![
+        variant("default", base),
+        variant("same", base.with_toml("divert_gain_s = 180").unwrap()),
+        variant("no-diversion", base.with_toml("diversion = false").unwrap()),
+        variant(
+            "eta-queue",
+            base.with_toml("queue_order = \"eta_weighted\"").unwrap(),
+        ),
+    ];
+    let mut calls_for =
+        |seed| scenario::generate_calls(&w, 400.0, 6.0, seed, &CallModel::default());
+    let opts = RunOptions {
+        hours: 6.0,
+        ..Default::default()
+    };
+    let (cmp, _) = run_comparison(
+        &worlds,
+        &variants,
+        &[1, 2],
+        &mut calls_for,
+        &opts,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let runs = |k: usize| &cmp.variants[k].runs;
+    assert_eq!(
+        runs(1),
+        runs(0),
+        "a variant that changes nothing gives the same runs"
+    );
+    assert_ne!(runs(2), runs(0), "turning diversion off changes the runs");
+    assert_ne!(runs(3), runs(0), "the ETA-weighted queue changes the runs");
+    assert_eq!(variants[3].rules.queue_order, QueueOrder::EtaWeighted);
+    println!("{}", cmp.markdown());
 }
 
 #[test]
