@@ -209,6 +209,7 @@ pub fn event_crew(e: &Event) -> Option<String> {
             Some(decision.crew_id.clone())
         }
         Event::CrewAdded { crew_id, .. }
+        | Event::CrewUpdated { crew_id, .. }
         | Event::CrewRemoved { crew_id }
         | Event::CrewStatus { crew_id, .. }
         | Event::CrewMoved { crew_id, .. }

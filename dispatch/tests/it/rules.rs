@@ -80,6 +80,28 @@ async fn a_restart_rebuilds_the_same_state(s: &TestServer, router: Arc<Router>) 
     let live_crews = get(&c, format!("{}/api/crews", s.base)).await;
     let restored_crews = serde_json::to_value(core.crews().collect::<Vec<_>>()).unwrap();
     assert_eq!(restored_crews, live_crews);
+    // The entity snapshots written with each change say the same.
+    let snapshot = |kind: &'static str| {
+        let store = &store;
+        async move {
+            Value::Array(
+                store
+                    .entities(kind)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect(),
+            )
+        }
+    };
+    assert_eq!(snapshot("crew").await, live_crews);
+    let mut calls = snapshot("call").await;
+    calls
+        .as_array_mut()
+        .unwrap()
+        .sort_by_key(|c| c["id"].as_u64());
+    assert_eq!(calls, live_calls);
     store.close().await;
 }
 
