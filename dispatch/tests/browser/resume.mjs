@@ -50,7 +50,7 @@ await scenario('resume', async (browser) => {
   check((await page.textContent('#calls-count')).includes('1 waiting'), 'the third call waits: two crews');
   const seqs = await sawEverything(page);
   const events = await page.$$eval('#events li', (lis) => lis.map((li) => li.textContent));
-  check(events.some((e) => e.includes('crew_moved A2')), 'the crew move made while away is in the event list');
+  check(events.some((e) => e.includes('A2 moved')), 'the crew move made while away is in the event list');
   check(events[0].startsWith(`${seqs.at(-1)} `), 'the newest entry heads the event list');
 
   step('drops while calls keep coming: reconnecting on its own, nothing lost');

@@ -84,6 +84,9 @@ export class Api {
   put(path, body) {
     return this.request('PUT', path, body);
   }
+  patch(path, body) {
+    return this.request('PATCH', path, body);
+  }
   del(path) {
     return this.request('DELETE', path);
   }
@@ -118,14 +121,17 @@ export function newKey() {
 
 /**
  * Builds an element: `h('button', {class: 'big', onclick: f}, 'Go')`. Strings become text
- * nodes (never HTML), `null`/`false` children are skipped.
+ * nodes (never HTML), `null`/`false` children and attributes (and `null` data values) are
+ * skipped.
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'dataset') {
+      for (const [dk, dv] of Object.entries(v)) if (dv !== null && dv !== undefined) el.dataset[dk] = String(dv);
+    }
     else if (v === true) el.setAttribute(k, '');
     else el.setAttribute(k, String(v));
   }
@@ -176,9 +182,53 @@ export function fmtDistance(m) {
   return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`;
 }
 
-/** A time of day from Unix milliseconds. */
+/** A time of day from Unix milliseconds, 24-hour. */
 export function fmtTime(ms) {
-  return ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '–';
+  return ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }) : '–';
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+
+/** A time of day from Unix milliseconds in 24-hour local time, `18:30`. */
+export function fmtHm(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  const d = new Date(ms);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** Unix milliseconds as `18:30` when today (local time), else `2025-05-01 18:30`. */
+export function fmtDayTime(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  const d = new Date(ms);
+  const today = new Date();
+  const day = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  const same = d.toDateString() === today.toDateString();
+  return same ? fmtHm(ms) : `${day} ${fmtHm(ms)}`;
+}
+
+/**
+ * A local time typed as `18:30` (its next occurrence from `now`) or `2025-05-01 18:30`, in
+ * Unix milliseconds; `null` when it is not one.
+ */
+export function parseDayTime(text, now = Date.now()) {
+  const t = String(text ?? '').trim();
+  let m = t.match(/^(\d{1,2})[:.](\d{2})$/);
+  if (m) {
+    const [hh, mm] = [Number(m[1]), Number(m[2])];
+    if (hh > 23 || mm > 59) return null;
+    const d = new Date(now);
+    d.setHours(hh, mm, 0, 0);
+    if (d.getTime() <= now) d.setDate(d.getDate() + 1);
+    return d.getTime();
+  }
+  m = t.match(/^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2})[:.](\d{2})$/);
+  if (m) {
+    const [y, mo, da, hh, mm] = m.slice(1).map(Number);
+    if (mo < 1 || mo > 12 || da < 1 || da > 31 || hh > 23 || mm > 59) return null;
+    const d = new Date(y, mo - 1, da, hh, mm, 0, 0);
+    return d.getMonth() === mo - 1 ? d.getTime() : null;
+  }
+  return null;
 }
 
 /** `en_route` → `en route`. */
@@ -195,6 +245,7 @@ export const STATUS_COLOURS = {
   transporting: '#be185d',
   at_hospital: '#0e7490',
   out_of_service: '#4b5563',
+  off_duty: '#78716c',
 };
 
 /** Call priority colours. */
@@ -209,13 +260,14 @@ export function canTransition(from, to) {
   if (from === to) return false;
   if (to === 'out_of_service') return true;
   const ok = {
-    available: ['dispatched'],
+    available: ['dispatched', 'off_duty'],
     dispatched: ['en_route', 'available'],
     en_route: ['on_scene', 'available'],
     on_scene: ['transporting', 'available'],
     transporting: ['at_hospital'],
     at_hospital: ['available'],
     out_of_service: ['available'],
+    off_duty: ['available'],
   };
   return (ok[from] ?? []).includes(to);
 }

@@ -1,5 +1,6 @@
 // The crew tablet: the current assignment with its route, distance, ETA and turns; the
-// status steps; the handover form. Status changes and handovers go through an outbox kept
+// status steps; the handover form; a notice when the crew is taken off its call (diverted,
+// broken down, cancelled...). Status changes and handovers go through an outbox kept
 // in localStorage and sent in order, so they survive a dropped connection (and a reload).
 
 import {
@@ -15,6 +16,7 @@ const S = {
   crewId: null,
   crew: null, // as the service last told
   assignment: null, // the last `assignment`/`reroute` message
+  released: null, // {call_id, at}: the call the crew was last taken off, until acknowledged
   outbox: [], // [{kind: 'status', status} | {kind: 'handover', call_id, body}], oldest first
   flushing: false,
   retryTimer: null,
@@ -44,7 +46,10 @@ const NEXT = {
   transporting: 'at_hospital',
   at_hospital: 'available',
   out_of_service: 'available',
+  off_duty: 'available',
 };
+/** Statuses with no call. */
+const FREE = new Set(['available', 'out_of_service', 'off_duty']);
 const LABEL = Object.fromEntries(STEPS);
 
 const key = (what) => `dispatch-tablet:${S.crewId}:${what}`;
@@ -55,6 +60,8 @@ function save() {
   if (S.assignment) localStorage.setItem(key('assignment'), JSON.stringify(S.assignment));
   else localStorage.removeItem(key('assignment'));
   if (S.crew) localStorage.setItem(key('crew'), JSON.stringify(S.crew));
+  if (S.released) localStorage.setItem(key('released'), JSON.stringify(S.released));
+  else localStorage.removeItem(key('released'));
 }
 
 function restore() {
@@ -69,6 +76,7 @@ function restore() {
   S.handoverDone = new Set(read('handovers', []));
   S.assignment = read('assignment', null);
   S.crew = read('crew', null);
+  S.released = read('released', null);
 }
 
 /** The status the crew has set: the last one waiting to be sent, else the service's. */
@@ -112,6 +120,11 @@ async function main() {
     submitHandover();
   });
   $('refresh-route').addEventListener('click', () => refreshRoute(true));
+  $('released-ok').addEventListener('click', () => {
+    S.released = null;
+    save();
+    render();
+  });
   try {
     S.crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
   } catch (e) {
@@ -202,13 +215,16 @@ function onMessage(m) {
     case 'crew_status':
       if (m.crew_id === S.crewId) {
         if (S.crew) S.crew.status = m.to;
-        if (m.to === 'available' || m.to === 'out_of_service') clearAssignment();
+        if (FREE.has(m.to)) clearAssignment();
         refreshCrew();
       }
       break;
     case 'crew_released':
-      if (m.crew_id === S.crewId && S.assignment?.call?.id === m.call_id) {
-        clearAssignment();
+      if (m.crew_id === S.crewId) {
+        // Taken off the call: its route goes at once (a diversion's new assignment follows).
+        if (S.assignment?.call?.id === m.call_id) clearAssignment();
+        S.released = { call_id: m.call_id, at: m.at ?? Date.now() };
+        save();
         toast(`Call #${m.call_id} was taken off this crew`, 'error');
       }
       refreshCrew();
@@ -244,6 +260,8 @@ async function refreshCrew() {
 // ---------------------------------------------------------------- outbox
 
 function enqueue(item) {
+  // Acting again acknowledges the notice of a call taken off the crew.
+  if (item.kind === 'status') S.released = null;
   S.outbox.push(item);
   save();
   render();
@@ -282,7 +300,7 @@ async function flush() {
       save();
       render();
     }
-    if (shownStatus() === 'available' || shownStatus() === 'out_of_service') clearAssignment();
+    if (FREE.has(shownStatus())) clearAssignment();
   } finally {
     S.flushing = false;
     setConn();
@@ -489,7 +507,13 @@ function render() {
       ),
   );
 
-  const a = status === 'available' || status === 'out_of_service' ? null : S.assignment;
+  const a = FREE.has(status) ? null : S.assignment;
+  const rel = S.released;
+  $('released').hidden = !rel;
+  $('released').dataset.callId = rel ? String(rel.call_id) : '';
+  $('released-text').textContent = rel
+    ? `Taken off call #${rel.call_id}${a && a.call.id !== rel.call_id ? `: go to call #${a.call.id} instead` : ''}.`
+    : '';
   $('no-assignment').hidden = !!a;
   $('assignment-body').hidden = !a;
   $('turns-card').hidden = !a || !['dispatched', 'en_route'].includes(status);

@@ -1,0 +1,117 @@
+// The open calls: waiting ones first (by priority, handed-back calls at the head of their
+// priority, then oldest first, as the service's queue), each with its waiting time, its
+// crews and ETA; handed-back and late calls marked.
+
+import { h, fill, fmtDuration, fmtClock, words } from '../common.js';
+import {
+  $, state, OPEN, PRIORITY_RANK, crewOfCall, isLate, lateText, select,
+} from './state.js';
+
+export const HAND_BACK_REASONS = {
+  breakdown: 'breakdown',
+  removed: 'crew removed',
+  cut_off: 'cut off by a closure',
+  diverted: 'crew diverted to an emergency',
+};
+
+export function sortedOpenCalls() {
+  return [...state.calls.values()].filter(OPEN).sort((a, b) => {
+    const qa = a.status === 'queued' ? 0 : 1;
+    const qb = b.status === 'queued' ? 0 : 1;
+    return (
+      qa - qb ||
+      PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
+      (b.handed_back ? 1 : 0) - (a.handed_back ? 1 : 0) ||
+      a.times.received - b.times.received ||
+      a.id - b.id
+    );
+  });
+}
+
+/** The last hand-back of a call the console saw, as words (`null`: none seen). */
+export function lastHandBack(callId) {
+  const list = state.handBacks.get(callId);
+  if (!list?.length) return null;
+  const b = list[list.length - 1];
+  return `handed back by ${b.crew_id}: ${HAND_BACK_REASONS[b.reason] ?? words(b.reason)}`;
+}
+
+export function renderCalls() {
+  const open = sortedOpenCalls();
+  const now = Date.now();
+  $('calls-count').textContent = `${open.length} open, ${open.filter((c) => c.status === 'queued').length} waiting`;
+  fill(
+    $('calls'),
+    open.length ? null : h('li', { class: 'muted' }, 'No open calls'),
+    open.map((call) => {
+      const crews = crewOfCall(call);
+      const route = crews.map((id) => state.routes.get(id)).find((r) => r && r.eta_s !== null);
+      const late = isLate(call, now);
+      const handBack = lastHandBack(call.id);
+      const cls = [
+        'clickable call-item',
+        call.status === 'queued' ? 'queued' : '',
+        state.selected === call.id ? 'selected' : '',
+        call.handed_back ? 'handed-back' : '',
+        late ? 'late' : '',
+      ];
+      return h(
+        'li',
+        {
+          class: cls.filter(Boolean).join(' '),
+          dataset: {
+            callId: call.id,
+            status: call.status,
+            priority: call.priority,
+            handedBack: call.handed_back ? 'true' : null,
+            lateAt: call.late_at ?? null,
+            onScene: call.times.on_scene ? 'true' : null,
+          },
+          onclick: () => select(call.id),
+        },
+        h(
+          'div',
+          { class: 'line' },
+          h('span', { class: `badge prio-${call.priority}` }, words(call.priority)),
+          h('strong', {}, `#${call.id}`),
+          h('span', { class: 'grow' }, call.complaint || call.address || 'no details'),
+          call.handed_back ? h('span', { class: 'badge handed-back-badge' }, 'handed back') : null,
+          h('span', { class: 'badge late-badge', hidden: !late }, 'late'),
+          h('span', { class: `badge cs-${call.status}` }, words(call.status)),
+        ),
+        h(
+          'div',
+          { class: 'line small' },
+          call.status === 'queued'
+            ? h('span', { class: 'wait', dataset: { since: call.times.received, prefix: 'waiting ' } }, `waiting ${fmtClock(now - call.times.received)}`)
+            : h('span', { class: 'wait muted', dataset: { since: call.times.received, prefix: 'open ' } }, `open ${fmtClock(now - call.times.received)}`),
+          h('span', { class: 'grow' }, call.address || ''),
+          crews.length ? h('span', { class: 'crew-of-call' }, crews.join(', ')) : null,
+          route ? h('span', { class: 'eta' }, `ETA ${fmtDuration(route.eta_s)}`) : null,
+        ),
+        handBack ? h('div', { class: 'line small handback-note' }, handBack) : null,
+      );
+    }),
+  );
+}
+
+/** Every second: the waiting times count, and calls that became late are marked. */
+export function tick() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll('.wait[data-since]')) {
+    el.textContent = `${el.dataset.prefix}${fmtClock(now - Number(el.dataset.since))}`;
+  }
+  for (const li of document.querySelectorAll('#calls li.call-item[data-late-at]')) {
+    const late = !li.dataset.onScene && now >= Number(li.dataset.lateAt);
+    li.classList.toggle('late', late);
+    const badge = li.querySelector('.late-badge');
+    if (badge) badge.hidden = !late;
+  }
+  const late = document.getElementById('detail-late');
+  if (late?.dataset.lateAt) {
+    const at = Number(late.dataset.lateAt);
+    const onScene = late.dataset.onScene ? Number(late.dataset.onScene) : null;
+    late.classList.toggle('late', !onScene && now >= at);
+    late.textContent = lateText(at, onScene, now);
+  }
+}
