@@ -95,6 +95,11 @@ async fn tablet_follows_its_assignment_sends_offline_steps_in_order_and_records_
     run("tablet.mjs").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_manages_crews_edits_calls_and_shows_hand_backs_and_diversions() {
+    run("crews.mjs").await;
+}
+
 /// The pages and their assets are served without a token, with their types and validators;
 /// the map APIs need a token.
 #[tokio::test]
