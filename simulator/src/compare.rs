@@ -29,7 +29,7 @@ pub struct Variant {
 }
 
 /// How many figures [`Metrics::fields`] lists.
-pub const FIELDS: usize = 17;
+pub const FIELDS: usize = 18;
 
 /// The figures compared, for one run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -64,6 +64,8 @@ pub struct Metrics {
     pub within_8_share: f64,
     /// Mean queueing time (s).
     pub queue_mean_s: f64,
+    /// Longest queueing time of any call (s): what starving calls show.
+    pub queue_max_s: f64,
     /// Crew utilization.
     pub utilization: f64,
     /// Calls never served.
@@ -90,6 +92,7 @@ impl Metrics {
             late_share: s.all.response_s.late_over_20_min,
             within_8_share: s.all.response_s.within_8_min,
             queue_mean_s: s.all.queue_s.mean,
+            queue_max_s: s.all.queue_s.max,
             utilization: s.crew_utilization,
             never_served: s.all.never_served as f64,
         }
@@ -113,6 +116,7 @@ impl Metrics {
             ("late_share", self.late_share),
             ("within_8_share", self.within_8_share),
             ("queue_mean_s", self.queue_mean_s),
+            ("queue_max_s", self.queue_max_s),
             ("utilization", self.utilization),
             ("never_served", self.never_served),
         ]

@@ -1006,15 +1006,20 @@ impl<'a> Sim<'a> {
     ) -> bool {
         let now = self.now();
         let from = self.crews[c as usize].at;
-        // The core uses the positions of free crews (to dispatch them) and of crews on
-        // their way to an emergency (re-assignment only takes emergencies over); the
-        // positions of the others change no decision, so they are not reported, and their
-        // drives are routed only if they are stopped on the way (which then routes them).
+        // The core uses the positions of free crews (to dispatch them), of crews on their
+        // way to an emergency (re-assignment only takes emergencies over) and, with
+        // diversion on, of crews on their way to any call (an emergency may divert them);
+        // the positions of the others change no decision, so they are not reported, and
+        // their drives are routed only if they are stopped on the way (which then routes
+        // them).
         let matters = match phase {
             Phase::Returning => true,
-            Phase::ToScene => self.crews[c as usize]
-                .call
-                .is_some_and(|i| self.calls[i].priority == Priority::Emergency),
+            Phase::ToScene => {
+                self.opts.rules.diversion
+                    || self.crews[c as usize]
+                        .call
+                        .is_some_and(|i| self.calls[i].priority == Priority::Emergency)
+            }
             _ => false,
         };
         let drive = if matters {
