@@ -1,11 +1,11 @@
 //! The dispatch REST API: calls and crews.
 //!
-//! * calls ([`calls`]): `POST /api/calls`, `GET /api/calls[?status=]`, `GET|PATCH
+//! * calls (`calls.rs`): `POST /api/calls`, `GET /api/calls[?status=]`, `GET|PATCH
 //!   /api/calls/{id}` (re-triage and corrections), `POST /api/calls/{id}/assign`
 //!   (override), `POST /api/calls/{id}/cancel` (`{"reason"}`);
-//! * the handover ([`handover`]): `POST|GET /api/calls/{id}/handover`, `GET
+//! * the handover (`handover.rs`): `POST|GET /api/calls/{id}/handover`, `GET
 //!   /api/calls/{id}/handover/fhir`;
-//! * crews ([`crews`]): `POST /api/crews`, `GET /api/crews`, `GET|PATCH|DELETE
+//! * crews (`crews.rs`): `POST /api/crews`, `GET /api/crews`, `GET|PATCH|DELETE
 //!   /api/crews/{id}`, `PUT /api/crews/{id}/position`, `POST /api/crews/{id}/status`, `GET
 //!   /api/crews/{id}/hospital[?capability=]`.
 //!
