@@ -30,7 +30,7 @@
 //! let router = dispatch::map::open_map("data/heidelberg.osm.pbf".as_ref())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let config = dispatch::state::ServiceConfig {
-//!     tokens: dispatch::auth::Tokens::from_pairs([("s3cret", "dispatcher")]).map_err(anyhow::Error::msg)?,
+//!     tokens: dispatch::auth::Tokens::from_pairs([("s3cret-dispatcher-0001", "dispatcher")])?,
 //!     ..Default::default()
 //! };
 //! // Rebuilds the state from the store's event log (a new SQLite file starts empty).

@@ -39,7 +39,8 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
         /// Token file (TOML `[tokens]` table: token = "admin" | "dispatcher" | "crew:<id>",
-        /// or { role = "..", name = ".." }). Created with a random admin token when missing.
+        /// or { role = "..", name = ".." }; tokens of at least 16 characters, or "sha256:<hex
+        /// digest>"). Created (mode 600) with a random admin token when missing.
         #[arg(long, default_value = "dispatch-tokens.toml")]
         tokens: PathBuf,
         /// The dispatch rules (TOML: queue_order, diversion, divert_gain_s, reassign_gain_s,
@@ -141,12 +142,16 @@ fn serve(
         .init();
     let (tokens_read, created) = dispatch::auth::Tokens::load_or_create(&tokens)?;
     if let Some(admin) = created {
+        // Shown once, to the operator on the terminal: never through the logs.
         println!(
-            "created {} with an admin token: {admin}  (use it as 'Authorization: Bearer {admin}')",
+            "created {} (mode 600) with an admin token: {admin}  (use it as 'Authorization: Bearer {admin}'; it is not shown again)",
             tokens.display()
         );
     } else {
         println!("tokens from {}", tokens.display());
+    }
+    if let Some(loose) = dispatch::auth::loose_permissions(&tokens)? {
+        tracing::warn!("{loose}");
     }
     println!(
         "dispatch rules (--config FILE.toml and flags):\n  {}",

@@ -77,14 +77,14 @@ impl Drop for TestServer {
     }
 }
 
-/// The tokens every test server accepts.
-pub const DISPATCHER: &str = "s3cret-dispatcher";
+/// The tokens every test server accepts (at least 16 characters, as the service demands).
+pub const DISPATCHER: &str = "s3cret-dispatcher-0001";
 /// Admin token.
-pub const ADMIN: &str = "r00t-admin";
+pub const ADMIN: &str = "r00t-admin-token-0001";
 /// Token of crew A1's tablet.
-pub const CREW_A1: &str = "t4blet-a1";
+pub const CREW_A1: &str = "t4blet-a1-token-0001";
 /// A dispatcher's token with a name, `desk-3`.
-pub const DESK3: &str = "s3cret-desk-3";
+pub const DESK3: &str = "s3cret-desk-3-token-0001";
 
 /// An HTTP client that sends the dispatcher's token.
 pub fn client(token: &str) -> reqwest::Client {

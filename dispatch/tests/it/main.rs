@@ -9,3 +9,4 @@ mod osrm_api;
 mod recovery;
 mod rules;
 mod store;
+mod tokens;
