@@ -11,8 +11,7 @@
 //! RFC 3339 UTC, `event` the entry as JSON). Entries written before actors were recorded
 //! show an empty actor.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -34,10 +33,9 @@ pub fn routes() -> axum::Router<AppState> {
 pub const MAX_LIMIT: u32 = 10_000;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AuditQuery {
     /// Entries after this sequence number (default 0: from the start).
-    since: Option<u64>,
+    since: Option<crate::edge::Seq>,
     /// At most this many (default and maximum [`MAX_LIMIT`]).
     limit: Option<u32>,
 }
@@ -100,18 +98,19 @@ async fn audit(
     State(state): State<AppState>,
     Auth(role): Auth,
     headers: HeaderMap,
-    q: Result<Query<AuditQuery>, QueryRejection>,
+    crate::edge::QueryParams(q): crate::edge::QueryParams<AuditQuery>,
 ) -> Result<Response, ApiError> {
     role.require_staff()?;
-    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(MAX_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!(
-            "limit: 1 to {MAX_LIMIT} entries"
-        )));
+        return Err(ApiError::field(
+            axum::http::StatusCode::BAD_REQUEST,
+            "limit",
+            format!("limit: 1 to {MAX_LIMIT} entries"),
+        ));
     }
     // A `since` past every entry is simply the end of the log.
-    let since = i64::try_from(q.since.unwrap_or(0)).unwrap_or(i64::MAX);
+    let since = q.since.map_or(0, |s| s.0 as i64);
     let entries: Vec<AuditEntry> = state
         .0
         .store

@@ -11,7 +11,6 @@
 //! runs, and every driving crew gets a `reroute`. The ticker also sends crews whose shift
 //! has ended off duty.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -20,6 +19,7 @@ use router::RouterError;
 use serde_json::{json, Value};
 
 use crate::auth::{Actor, Auth, Caller};
+use crate::edge::JsonBody;
 use crate::error::ApiError;
 use crate::journal::{self, Entry};
 use crate::state::{AppState, Effect};
@@ -41,11 +41,24 @@ fn entry(v: Value) -> Entry {
     }
 }
 
+/// A refused closure request: 422 naming the field when the message starts with it
+/// (`factor: ...`).
+fn closure_error(message: &str) -> ApiError {
+    let field = message
+        .split_once(':')
+        .map(|(f, _)| f.trim())
+        .filter(|f| {
+            !f.is_empty()
+                && f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+        })
+        .unwrap_or("body");
+    ApiError::invalid(field, message)
+}
+
 fn router_error(e: RouterError) -> ApiError {
     match e {
-        RouterError::InvalidClosure(m) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_closure", m)
-        }
+        RouterError::InvalidClosure(m) => closure_error(&m),
         RouterError::UnknownClosure(id) => ApiError::not_found(format!("no closure with id {id}")),
         other => ApiError::internal(other),
     }
@@ -54,15 +67,14 @@ fn router_error(e: RouterError) -> ApiError {
 async fn create(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
-    body: Result<Json<Value>, JsonRejection>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if !role.is_staff() {
         return Err(ApiError::forbidden(
             "only dispatchers and admins may change closures",
         ));
     }
-    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let spec = router::http::parse_closure_request(body).map_err(ApiError::bad_request)?;
+    let spec = router::http::parse_closure_request(body).map_err(|m| closure_error(&m))?;
     let router = state.0.router.clone();
     let applied = state
         .apply(&actor, None, move |core, now| {
@@ -80,13 +92,8 @@ async fn create(
             }))];
             let events = core.check_routes(now)?;
             entries.extend(journal::reroutes(&router, core, &before, "closure", now));
-            let id = closure.id;
-            let undo = router.clone();
             Ok(Effect {
                 entries,
-                on_failure: Some(Box::new(move || {
-                    let _ = undo.remove_closure(id, now);
-                })),
                 ..Effect::new(events, shown)
             })
         })
@@ -145,7 +152,7 @@ async fn remove(
     state
         .apply(&actor, None, move |core, now| {
             let before = journal::driving_etas(&router, core);
-            let removed = router.remove_closure(id, now).map_err(router_error)?;
+            router.remove_closure(id, now).map_err(router_error)?;
             let mut entries = vec![entry(json!({
                 "type": "closure_removed",
                 "id": id,
@@ -153,10 +160,8 @@ async fn remove(
             }))];
             let events = core.check_routes(now)?;
             entries.extend(journal::reroutes(&router, core, &before, "closure", now));
-            let undo = router.clone();
             Ok(Effect {
                 entries,
-                on_failure: Some(Box::new(move || undo.reinstate_closure(removed, now))),
                 ..Effect::new(events, ())
             })
         })

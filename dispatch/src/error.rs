@@ -13,10 +13,14 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Machine-readable code (`bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `off_map`, `unavailable`, `internal`).
+    /// `conflict`, `off_map`, `unavailable`, `internal`, and at the edge `invalid`, `too_large`,
+    /// `too_many`).
     pub code: &'static str,
     /// Human-readable explanation.
     pub message: String,
+    /// The input at fault, when one is: a JSON path (`vitals.heart_rate`, `needs[1]`), a
+    /// query parameter or a header.
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -26,7 +30,28 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// An input refused at the edge, naming `field`: 400 (`bad_request`, malformed), 413
+    /// (`too_large`), 422 (`invalid`, a wrong value) or 429 (`too_many`).
+    pub fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Self {
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+            StatusCode::TOO_MANY_REQUESTS => "too_many",
+            _ => "bad_request",
+        };
+        ApiError {
+            field: Some(field.to_string()),
+            ..Self::new(status, code, message)
+        }
+    }
+
+    /// 422: `field` has a wrong value.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
     }
 
     /// 400: the request is malformed.
@@ -76,11 +101,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({"error": self.code, "message": self.message})),
-        )
-            .into_response()
+        let mut body = json!({"error": self.code, "message": self.message});
+        if let Some(field) = self.field {
+            body["field"] = json!(field);
+        }
+        (self.status, Json(body)).into_response()
     }
 }
 

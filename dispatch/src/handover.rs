@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::error::ApiError;
+
 /// The patient, as far as known at handover.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,27 +64,56 @@ pub struct Handover {
 }
 
 impl Handover {
-    /// Checks values a tablet may get wrong; the message names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks values a tablet may get wrong: 422 naming the field.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let bad = |field: &str, message: String| {
+            Err(ApiError::invalid(field, format!("{field}: {message}")))
+        };
+        let texts = [
+            ("hospital", Some(&self.hospital), 200),
+            ("patient.name", self.patient.name.as_ref(), 200),
+            ("notes", self.notes.as_ref(), 4_000),
+        ];
+        for (field, text, max) in texts {
+            if let Some(t) = text {
+                if t.chars().count() > max {
+                    return bad(field, format!("at most {max} characters"));
+                }
+                if t.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                {
+                    return bad(field, "control characters are not allowed".into());
+                }
+            }
+        }
         if self.hospital.trim().is_empty() {
-            return Err("hospital is required".into());
+            return bad("hospital", "required".into());
         }
         if let Some(sex) = &self.patient.sex {
             if !matches!(sex.as_str(), "male" | "female" | "other" | "unknown") {
-                return Err(format!(
-                    "patient.sex must be male, female, other or unknown, not {sex:?}"
-                ));
+                return bad(
+                    "patient.sex",
+                    format!("male, female, other or unknown, not {sex:?}"),
+                );
             }
         }
         if let Some(d) = &self.patient.birth_date {
-            let ok = d.len() == 10
-                && d.as_bytes()[4] == b'-'
-                && d.as_bytes()[7] == b'-'
-                && d.chars()
-                    .enumerate()
-                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-            if !ok {
-                return Err(format!("patient.birth_date must be YYYY-MM-DD, not {d:?}"));
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let today = time::OffsetDateTime::now_utc().date();
+            match time::Date::parse(d, &format) {
+                Ok(date) if date.year() >= 1880 && date <= today => {}
+                Ok(_) => {
+                    return bad(
+                        "patient.birth_date",
+                        format!("{d} is not a plausible birth date"),
+                    )
+                }
+                Err(_) => {
+                    return bad(
+                        "patient.birth_date",
+                        format!("a real date as YYYY-MM-DD, not {d:?}"),
+                    )
+                }
             }
         }
         let v = &self.vitals;
@@ -96,19 +127,27 @@ impl Handover {
         ];
         for (name, value, lo, hi) in ranges {
             if let Some(x) = value {
-                if !(x.is_finite() && (lo..=hi).contains(&x)) {
-                    return Err(format!("{name} must be between {lo} and {hi}, not {x}"));
+                if let Err(e) = crate::edge::in_range(x, lo, hi) {
+                    return bad(name, e.to_string());
                 }
+            }
+        }
+        if let (Some(sys), Some(dia)) = (v.systolic_bp, v.diastolic_bp) {
+            if dia > sys {
+                return bad(
+                    "vitals.diastolic_bp",
+                    format!("higher than the systolic pressure ({dia} > {sys})"),
+                );
             }
         }
         if let Some(g) = v.gcs {
             if !(3..=15).contains(&g) {
-                return Err(format!("vitals.gcs must be between 3 and 15, not {g}"));
+                return bad("vitals.gcs", format!("between 3 and 15, not {g}"));
             }
         }
         if let Some(code) = &self.diagnosis_icd10 {
             let b = code.as_bytes();
-            let ok = b.len() >= 3
+            let ok = (3..=8).contains(&b.len())
                 && b[0].is_ascii_uppercase()
                 && b[1].is_ascii_digit()
                 && b[2].is_ascii_alphanumeric()
@@ -116,9 +155,10 @@ impl Handover {
                     .chars()
                     .all(|c| c == '.' || c.is_ascii_alphanumeric());
             if !ok {
-                return Err(format!(
-                    "diagnosis_icd10 {code:?} is not an ICD-10 code (e.g. I21.9)"
-                ));
+                return bad(
+                    "diagnosis_icd10",
+                    format!("{code:?} is not an ICD-10 code (e.g. I21.9)"),
+                );
             }
         }
         Ok(())
@@ -369,18 +409,33 @@ mod tests {
 
     #[test]
     fn bad_handovers_name_the_field() {
+        let field = |h: Handover| h.validate().unwrap_err().field.unwrap();
         let mut h = sample();
         h.vitals.spo2 = Some(130.0);
-        assert!(h.validate().unwrap_err().contains("vitals.spo2"));
+        assert_eq!(field(h), "vitals.spo2");
+        for date in ["02.03.1956", "1956-02-30", "2999-01-01", "1700-01-01"] {
+            let mut h = sample();
+            h.patient.birth_date = Some(date.into());
+            assert_eq!(field(h), "patient.birth_date", "{date}");
+        }
         let mut h = sample();
-        h.patient.birth_date = Some("02.03.1956".into());
-        assert!(h.validate().unwrap_err().contains("birth_date"));
+        h.patient.birth_date = Some("1956-02-29".into());
+        assert!(h.validate().is_ok(), "1956 was a leap year");
+        let mut h = sample();
+        h.patient.birth_date = Some("1957-02-29".into());
+        assert_eq!(field(h), "patient.birth_date");
         let mut h = sample();
         h.diagnosis_icd10 = Some("heart attack".into());
-        assert!(h.validate().unwrap_err().contains("ICD-10"));
+        assert_eq!(field(h), "diagnosis_icd10");
         let mut h = sample();
         h.vitals.gcs = Some(2);
-        assert!(h.validate().unwrap_err().contains("gcs"));
+        assert_eq!(field(h), "vitals.gcs");
+        let mut h = sample();
+        (h.vitals.systolic_bp, h.vitals.diastolic_bp) = (Some(80.0), Some(120.0));
+        assert_eq!(field(h), "vitals.diastolic_bp");
+        let mut h = sample();
+        h.notes = Some("\u{7}bell".into());
+        assert_eq!(field(h), "notes");
         assert!(sample().validate().is_ok());
     }
 }

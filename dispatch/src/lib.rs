@@ -44,6 +44,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod closures;
+pub mod edge;
 pub mod error;
 pub mod handover;
 pub mod hospitals;

@@ -6,15 +6,19 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
+use crate::edge::BODY_LIMIT;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Routing needs a valid token.
@@ -55,7 +59,56 @@ pub fn app(state: AppState) -> axum::Router {
         .with_state(state)
         .merge(routing)
         .route("/health", get(health))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(span_without_query)
+                        .on_failure(()),
+                )
+                .layer(CatchPanicLayer::custom(panicked))
+                .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(middleware::from_fn(timeout)),
+        )
+}
+
+/// How long a request may take before it is answered 503 (websockets: only until the
+/// upgrade).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answers 503 when the handler takes longer than [`REQUEST_TIMEOUT`].
+async fn timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!("a request took longer than {REQUEST_TIMEOUT:?}: answered 503");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request took too long: try again",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// A handler that panicked answers 500 (its cause is logged, not sent); the service goes on.
+fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    ApiError::internal(format!("a request handler panicked: {what}")).into_response()
+}
+
+/// The request's span: method and path, never the query (it may carry `?token=`).
+fn span_without_query(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
 }
 
 /// Serves the service on `listener` until `shutdown` completes, then drains open requests.

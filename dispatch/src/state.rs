@@ -8,6 +8,7 @@
 //! not have the change) and the request fails with 503: what a client was told happened is
 //! always in the store, and what is in memory never runs ahead of it.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -69,6 +70,8 @@ pub struct Inner {
     /// Set when a commit failed and the core could not be rebuilt from the store yet: the
     /// next change rebuilds it first.
     stale: AtomicBool,
+    /// Set by [`AppState::panic_next_change`].
+    panic_next: AtomicBool,
 }
 
 impl HasTokens for AppState {
@@ -97,9 +100,6 @@ pub struct Effect<T> {
     pub response: Option<Value>,
     /// Further log entries, after those of the events (closures, re-routes).
     pub entries: Vec<journal::Entry>,
-    /// Undoes what the operation changed outside the dispatch core (the router's closures)
-    /// when the change cannot be committed.
-    pub on_failure: Option<Box<dyn FnOnce() + Send>>,
     /// The crew status change the request asked for, if any: that event is the caller's,
     /// other status changes the rules' (see [`journal::requested`]).
     pub own_status: Option<(String, CrewStatus)>,
@@ -114,7 +114,6 @@ impl<T> Effect<T> {
             upserts: Vec::new(),
             response: None,
             entries: Vec::new(),
-            on_failure: None,
             own_status: None,
         }
     }
@@ -163,6 +162,7 @@ impl AppState {
             tokens: config.tokens,
             dispatch: config.dispatch,
             stale: AtomicBool::new(false),
+            panic_next: AtomicBool::new(false),
         })))
     }
 
@@ -203,36 +203,47 @@ impl AppState {
             }
         }
         let now = now_ms();
-        let effect = op(&mut core, now)?;
-        let mut entries = journal::entries(
-            &inner.router,
-            &core,
-            &effect.events,
-            now,
-            actor,
-            effect.own_status.as_ref(),
-        );
-        entries.extend(
-            effect
-                .entries
-                .into_iter()
-                .map(|e| journal::stamped(e, actor, now)),
-        );
-        if entries.is_empty() && idempotency_key.is_none() && effect.upserts.is_empty() {
-            return Ok(Applied::Done(effect.out));
-        }
-        let journal::Snapshots {
-            mut upserts,
-            deletes,
-        } = journal::snapshots(&core, &effect.events);
-        upserts.extend(effect.upserts);
-        let change = Change {
-            idempotency_key,
-            at_ms: now,
-            events: entries.iter().map(|e| e.stored.clone()).collect(),
-            upserts,
-            deletes,
-            response: effect.response,
+        // The router's closures are the one piece of state outside the core a change may
+        // touch: kept to be put back if the change does not go through.
+        let checkpoint = inner.router.closures_checkpoint();
+        let inject = inner.panic_next.swap(false, Ordering::AcqRel);
+        // Deciding and preparing the change must not take the service down: a panic (a bug)
+        // is caught, and memory is put back as the store has it.
+        let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let effect = op(&mut core, now)?;
+            if inject {
+                panic!("injected panic after the change was applied in memory");
+            }
+            Ok(prepare(inner, &core, effect, actor, idempotency_key, now))
+        }));
+        let (change, entries, out) = match prepared {
+            Ok(Ok(Prepared::Nothing(out))) => return Ok(Applied::Done(out)),
+            Ok(Ok(Prepared::Change {
+                change,
+                entries,
+                out,
+            })) => (change, entries, out),
+            Ok(Err(e)) => {
+                // The core refuses before changing anything; what else the operation did
+                // outside it (a closure) is put back.
+                inner.router.rollback_closures(checkpoint, now);
+                return Err(e);
+            }
+            Err(panic) => {
+                let what = panic_text(&*panic);
+                tracing::error!(
+                    cause = what,
+                    "a change panicked: rebuilding the state from the store"
+                );
+                inner.router.rollback_closures(checkpoint, now);
+                inner.stale.store(true, Ordering::Release);
+                let _ = self.rebuild(&mut core).await;
+                return Err(ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error: nothing was changed",
+                ));
+            }
         };
         match inner.store.commit(change).await {
             Ok(Committed::New { first_seq, .. }) => {
@@ -240,24 +251,30 @@ impl AppState {
                     first_seq as u64,
                     entries.into_iter().map(|e| (e.published, e.crew)).collect(),
                 );
-                Ok(Applied::Done(effect.out))
+                Ok(Applied::Done(out))
             }
             Ok(Committed::Replayed { response }) => {
                 // Another writer stored the key between the check and the commit: the
                 // operation was not stored, so forget it.
+                inner.router.rollback_closures(checkpoint, now);
                 self.rebuild(&mut core).await?;
                 Ok(Applied::Replayed(response))
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed: rebuilding the state from the store");
-                if let Some(undo) = effect.on_failure {
-                    undo();
-                }
+                inner.router.rollback_closures(checkpoint, now);
                 inner.stale.store(true, Ordering::Release);
                 let _ = self.rebuild(&mut core).await;
                 Err(ApiError::unavailable(e))
             }
         }
+    }
+
+    /// For tests of atomicity: the next change panics after it was applied in memory, before
+    /// it is committed.
+    #[doc(hidden)]
+    pub fn panic_next_change(&self) {
+        self.0.panic_next.store(true, Ordering::Release);
     }
 
     /// Replaces the core by the state the store's log gives.
@@ -302,4 +319,72 @@ impl AppState {
             }
         }
     }
+}
+
+/// A change ready to commit, or nothing to store.
+enum Prepared<T> {
+    /// Nothing to store: the operation changed nothing.
+    Nothing(T),
+    /// What to commit, the entries to publish once committed, and the answer.
+    Change {
+        change: Change,
+        entries: Vec<journal::Entry>,
+        out: T,
+    },
+}
+
+/// Turns an operation's effect into the change to commit: the log entries with their actors
+/// and the entity snapshots.
+fn prepare<T>(
+    inner: &Inner,
+    core: &Dispatcher,
+    effect: Effect<T>,
+    actor: &Actor,
+    idempotency_key: Option<String>,
+    now: i64,
+) -> Prepared<T> {
+    let mut entries = journal::entries(
+        &inner.router,
+        core,
+        &effect.events,
+        now,
+        actor,
+        effect.own_status.as_ref(),
+    );
+    entries.extend(
+        effect
+            .entries
+            .into_iter()
+            .map(|e| journal::stamped(e, actor, now)),
+    );
+    if entries.is_empty() && idempotency_key.is_none() && effect.upserts.is_empty() {
+        return Prepared::Nothing(effect.out);
+    }
+    let journal::Snapshots {
+        mut upserts,
+        deletes,
+    } = journal::snapshots(core, &effect.events);
+    upserts.extend(effect.upserts);
+    let change = Change {
+        idempotency_key,
+        at_ms: now,
+        events: entries.iter().map(|e| e.stored.clone()).collect(),
+        upserts,
+        deletes,
+        response: effect.response,
+    };
+    Prepared::Change {
+        change,
+        entries,
+        out: effect.out,
+    }
+}
+
+/// What a panic said, for the log.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic")
 }

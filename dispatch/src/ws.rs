@@ -2,8 +2,10 @@
 //! `?since=<seq>`) and `/ws/crews/{id}` for crew tablets (their assignment with the route as
 //! soon as it is made; they send positions and status changes).
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use dispatch_core::CrewStatus;
@@ -12,6 +14,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::{Actor, Auth, Caller};
+use crate::edge::{crew_path, Lat, Lon, QueryParams, Seq};
 use crate::error::ApiError;
 use crate::hub::{Backlog, Numbered};
 use crate::journal;
@@ -24,47 +27,127 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/ws/crews/{id}", get(crew))
 }
 
+/// Largest message a client may send (and frame), bytes: a tablet sends small JSON.
+pub const MESSAGE_LIMIT: usize = 64 * 1024;
+/// Messages a client may send per second, on average…
+pub const MESSAGES_PER_SECOND: f64 = 10.0;
+/// …and in a burst. A client above that is closed with a reason (policy violation).
+pub const MESSAGE_BURST: f64 = 40.0;
+
+/// How long one message to a client may take to send before the client counts as stuck
+/// and is closed.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `?since=` (the token may come as `?token=` too).
 #[derive(Deserialize)]
 struct Since {
-    since: Option<u64>,
+    since: Option<Seq>,
+}
+
+/// Websocket limits: message and frame size.
+fn limited(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(MESSAGE_LIMIT)
+        .max_frame_size(MESSAGE_LIMIT)
 }
 
 async fn console(
     State(state): State<AppState>,
     Auth(role): Auth,
-    Query(q): Query<Since>,
+    QueryParams(q): QueryParams<Since>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     role.require_staff()?;
-    let since = q.since.unwrap_or(0);
-    Ok(ws.on_upgrade(move |socket| stream(state, socket, since, None)))
+    let since = q.since.map_or(0, |s| s.0);
+    Ok(limited(ws).on_upgrade(move |socket| stream(state, socket, since, None)))
 }
 
 async fn crew(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    Query(q): Query<Since>,
+    QueryParams(q): QueryParams<Since>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    let id = crew_path(id)?;
     role.require_crew(&id)?;
     if state.core().await.crew(&id).is_none() {
         return Err(ApiError::not_found(format!("no crew with id {id:?}")));
     }
-    let since = q.since.unwrap_or_else(|| state.0.hub.last_seq());
-    Ok(ws.on_upgrade(move |socket| stream(state, socket, since, Some((id, actor)))))
+    let since = q.since.map_or_else(|| state.0.hub.last_seq(), |s| s.0);
+    Ok(limited(ws).on_upgrade(move |socket| stream(state, socket, since, Some((id, actor)))))
 }
 
-/// Sends `n` unless it is not for this socket; `Err` when the client is gone.
+/// A token bucket: [`MESSAGES_PER_SECOND`] on average, [`MESSAGE_BURST`] at once.
+struct Rate {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Rate {
+    fn new() -> Rate {
+        Rate {
+            tokens: MESSAGE_BURST,
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes one message; false when the client is over its rate.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * MESSAGES_PER_SECOND;
+        self.tokens = (self.tokens + refill).min(MESSAGE_BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Closes `socket` with a policy-violation code and `reason` (a close reason is at most 123
+/// bytes).
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    // The client may be gone already: nothing more to do then.
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
+}
+
+/// Sends `n` unless it is not for this socket; `Err` when the client is gone or stuck.
 async fn send(socket: &mut WebSocket, crew: Option<&str>, n: &Numbered) -> Result<(), ()> {
     if crew.is_some_and(|c| n.crew.as_deref() != Some(c)) {
         return Ok(());
     }
-    socket
-        .send(Message::Text(n.json.to_string().into()))
-        .await
-        .map_err(|_| ())
+    send_text(socket, n.json.to_string()).await
 }
+
+/// Sends one text message within [`SEND_TIMEOUT`]; `Err` when the client is gone or does not
+/// read.
+async fn send_text(socket: &mut WebSocket, text: String) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            tracing::warn!("a websocket client stopped reading: closed");
+            Err(())
+        }
+    }
+}
+
+/// The close code for a client that fell behind (1013, try again later).
+pub const CLOSE_BEHIND: u16 = 1013;
+/// The close code for a client over its limits (1008, policy violation).
+pub const CLOSE_POLICY: u16 = 1008;
+/// The close code for a message too big (1009).
+pub const CLOSE_TOO_BIG: u16 = 1009;
 
 /// How many entries are read from the store at a time for a client far behind.
 const STORE_PAGE: i64 = 1_000;
@@ -137,23 +220,12 @@ async fn stream(
     let mut last = since;
     if let Some(id) = &crew {
         // The current assignment, so a tablet that (re)connects knows where to go.
-        let current = {
-            let core = state.core().await;
-            core.crew(id)
-                .and_then(|c| c.call)
-                .and_then(|call| assignment_message(&state.0.router, &core, id, call))
-        };
-        if let Some(msg) = current {
-            if socket
-                .send(Message::Text(msg.to_string().into()))
-                .await
-                .is_err()
-            {
-                return;
-            }
+        if send_current(&state, &mut socket, id).await.is_err() {
+            return;
         }
     }
     let crew = crew.as_deref();
+    let mut rate = Rate::new();
     if catch_up(&state, &mut socket, crew, &mut last, backlog)
         .await
         .is_err()
@@ -180,49 +252,122 @@ async fn stream(
                         return;
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
-                    // Fell behind the channel: catch up from the log, still in order.
-                    let backlog = state.0.hub.since(last);
-                    if catch_up(&state, &mut socket, crew, &mut last, backlog).await.is_err() {
+                Err(RecvError::Lagged(_)) => match crew {
+                    // A console that fell behind the channel is closed rather than kept
+                    // reading the log while everything else moves on: it resumes from
+                    // where it was with `?since=`, and misses nothing.
+                    None => {
+                        let reason = format!("fell behind: reconnect with ?since={last}");
+                        close(&mut socket, CLOSE_BEHIND, &reason).await;
                         return;
                     }
-                }
+                    // A tablet needs only where to go now: its current assignment.
+                    Some(id) => {
+                        last = state.0.hub.last_seq();
+                        if send_current(&state, &mut socket, id).await.is_err() {
+                            return;
+                        }
+                    }
+                },
                 Err(RecvError::Closed) => return,
             },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if let Some(id) = crew {
-                        if let Some(reply) = tablet_message(&state, id, &actor, &text).await {
-                            if socket.send(Message::Text(reply.into())).await.is_err() {
-                                return;
+            incoming = socket.recv() => {
+                if matches!(incoming, Some(Ok(Message::Text(_) | Message::Binary(_)))) && !rate.take() {
+                    let reason = format!("too many messages: at most {MESSAGES_PER_SECOND} a second");
+                    tracing::warn!(crew, "a websocket client sent too many messages: closed");
+                    close(&mut socket, CLOSE_POLICY, &reason).await;
+                    return;
+                }
+                match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(id) = crew {
+                            if let Some(reply) = tablet_message(&state, id, &actor, &text).await {
+                                if send_text(&mut socket, reply).await.is_err() {
+                                    return;
+                                }
                             }
                         }
                     }
+                    Some(Err(e)) => {
+                        // Most likely a message over the size limit; the socket may still
+                        // take a close frame.
+                        let reason = format!("message refused (at most {} KiB): {e}", MESSAGE_LIMIT / 1024);
+                        let reason: String = reason.chars().take(100).collect();
+                        close(&mut socket, CLOSE_TOO_BIG, &reason).await;
+                        return;
+                    }
+                    Some(Ok(Message::Close(_))) | None => return,
+                    Some(Ok(_)) => {}
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
             },
         }
     }
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// Sends crew `id` its current assignment, if it has one.
+async fn send_current(state: &AppState, socket: &mut WebSocket, id: &str) -> Result<(), ()> {
+    let current = {
+        let core = state.core().await;
+        core.crew(id)
+            .and_then(|c| c.call)
+            .and_then(|call| assignment_message(&state.0.router, &core, id, call))
+    };
+    match current {
+        Some(msg) => send_text(socket, msg.to_string()).await,
+        None => Ok(()),
+    }
+}
+
+/// What a tablet sends: `{"type": "position", "lat", "lon"}` or `{"type": "status",
+/// "status"}`.
 enum TabletMessage {
-    Position { lat: f64, lon: f64 },
+    Position { lat: Lat, lon: Lon },
     Status { status: CrewStatus },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionMessage {
+    lat: Lat,
+    lon: Lon,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusMessage {
+    status: CrewStatus,
+}
+
+impl TabletMessage {
+    /// Parses a tablet's message; errors name the field.
+    fn parse(text: &str) -> Result<TabletMessage, ApiError> {
+        let mut value: serde_json::Value = crate::edge::parse_json(text.as_bytes())?;
+        let kind = value
+            .as_object_mut()
+            .and_then(|m| m.remove("type"))
+            .ok_or_else(|| ApiError::invalid("type", "type: missing (position or status)"))?;
+        match kind.as_str() {
+            Some("position") => {
+                crate::edge::from_value::<PositionMessage>(value).map(|p| TabletMessage::Position {
+                    lat: p.lat,
+                    lon: p.lon,
+                })
+            }
+            Some("status") => crate::edge::from_value::<StatusMessage>(value)
+                .map(|s| TabletMessage::Status { status: s.status }),
+            _ => Err(ApiError::invalid(
+                "type",
+                format!("type: position or status, not {kind}"),
+            )),
+        }
+    }
 }
 
 /// Applies a tablet's message; returns an error reply when it cannot be applied.
 async fn tablet_message(state: &AppState, crew: &str, actor: &Actor, text: &str) -> Option<String> {
-    let msg: TabletMessage = match serde_json::from_str(text) {
+    let msg = match TabletMessage::parse(text) {
         Ok(m) => m,
-        Err(e) => {
-            return Some(
-                json!({"type": "error", "error": "bad_request", "message": e.to_string()})
-                    .to_string(),
-            )
-        }
+        Err(e) => return Some(error_message(e)),
     };
     let own_status = match msg {
         TabletMessage::Status { status } => Some((crew.to_string(), status)),
@@ -231,7 +376,7 @@ async fn tablet_message(state: &AppState, crew: &str, actor: &Actor, text: &str)
     let result = state
         .apply(actor, None, |core, now| {
             let events = match msg {
-                TabletMessage::Position { lat, lon } => core.move_crew(crew, lat, lon, now)?,
+                TabletMessage::Position { lat, lon } => core.move_crew(crew, lat.0, lon.0, now)?,
                 TabletMessage::Status { status } => core.set_crew_status(crew, status, now)?,
             };
             Ok(Effect {
@@ -242,6 +387,15 @@ async fn tablet_message(state: &AppState, crew: &str, actor: &Actor, text: &str)
         .await;
     match result {
         Ok(_) => None,
-        Err(e) => Some(json!({"type": "error", "error": e.code, "message": e.message}).to_string()),
+        Err(e) => Some(error_message(e)),
     }
+}
+
+/// An error as a tablet receives it: `{"type": "error", "error", "message", "field"?}`.
+fn error_message(e: ApiError) -> String {
+    let mut v = json!({"type": "error", "error": e.code, "message": e.message});
+    if let Some(field) = e.field {
+        v["field"] = json!(field);
+    }
+    v.to_string()
 }

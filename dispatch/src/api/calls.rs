@@ -1,9 +1,8 @@
 //! Calls: intake, listing, re-triage and corrections, the dispatcher's override and
 //! cancellation.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use dispatch_core::{
     CallEdit, CallId, CallStatus, CrewType, Dispatcher, Event, NewCall, Position, Priority,
@@ -11,34 +10,50 @@ use dispatch_core::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{body, check_coordinates, check_text, parse_call_id, run_op};
+use super::run_op;
 use crate::auth::{Auth, Caller, Role};
+use crate::edge::{parse_call_id, IdempotencyKey, JsonBody, Lat, Lon, QueryParams, Text};
 use crate::error::ApiError;
 use crate::journal;
 use crate::state::{AppState, Applied, Effect};
 
-/// Longest complaint, address or notes (characters).
-const TEXT_MAX: usize = 2_000;
-/// Longest cancellation reason (characters).
-const REASON_MAX: usize = 500;
+/// A complaint, address or notes: at most 2,000 characters.
+type LongText = Text<2_000>;
+/// A cancellation reason: at most 500 characters.
+type Reason = Text<500>;
+/// A caller's phone number: at most 40 characters.
+type Phone = Text<40>;
+/// The most crews one call may need.
+const NEEDS_MAX: usize = 8;
 
 /// A new 112 call.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CallRequest {
-    lat: f64,
-    lon: f64,
+    lat: Lat,
+    lon: Lon,
     priority: Priority,
     #[serde(default)]
     needs: Vec<CrewType>,
     #[serde(default)]
-    complaint: String,
+    complaint: LongText,
     #[serde(default)]
-    address: String,
+    address: LongText,
     #[serde(default)]
-    phone: Option<String>,
+    phone: Option<Phone>,
     #[serde(default)]
-    notes: String,
+    notes: LongText,
+}
+
+/// `needs` of at most [`NEEDS_MAX`] crews.
+fn check_needs(needs: &[CrewType]) -> Result<(), ApiError> {
+    if needs.len() > NEEDS_MAX {
+        return Err(ApiError::invalid(
+            "needs",
+            format!("needs: at most {NEEDS_MAX} crews (got {})", needs.len()),
+        ));
+    }
+    Ok(())
 }
 
 /// A call as the API shows it: the core's call, the first crew and its ETA, and when it is
@@ -66,30 +81,18 @@ async fn call_json(state: &AppState, id: CallId) -> Result<Value, ApiError> {
 pub(super) async fn create(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
-    headers: HeaderMap,
-    req: Result<Json<CallRequest>, JsonRejection>,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(req): JsonBody<CallRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     role.require_staff()?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let req = body(req)?;
-    check_coordinates(req.lat, req.lon)?;
-    for (field, text) in [
-        ("complaint", &req.complaint),
-        ("address", &req.address),
-        ("notes", &req.notes),
-    ] {
-        check_text(field, text, TEXT_MAX)?;
-    }
+    check_needs(&req.needs)?;
     let new = NewCall {
         needs: req.needs,
-        complaint: req.complaint,
-        address: req.address,
-        phone: req.phone,
-        notes: req.notes,
-        ..NewCall::at(req.lat, req.lon, req.priority)
+        complaint: req.complaint.0,
+        address: req.address.0,
+        phone: req.phone.map(Text::into_inner),
+        notes: req.notes.0,
+        ..NewCall::at(req.lat.0, req.lon.0, req.priority)
     };
     let applied = state
         .apply(&actor, key, |core, now| {
@@ -123,9 +126,8 @@ pub(super) struct StatusFilter {
 pub(super) async fn list(
     State(state): State<AppState>,
     Auth(role): Auth,
-    filter: Result<Query<StatusFilter>, QueryRejection>,
+    QueryParams(filter): QueryParams<StatusFilter>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(filter) = filter.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let core = state.core().await;
     let calls: Vec<Value> = core
         .calls()
@@ -162,47 +164,43 @@ pub(super) async fn get_one(
 #[serde(deny_unknown_fields)]
 pub(super) struct CallPatch {
     priority: Option<Priority>,
-    lat: Option<f64>,
-    lon: Option<f64>,
+    lat: Option<Lat>,
+    lon: Option<Lon>,
     needs: Option<Vec<CrewType>>,
-    complaint: Option<String>,
-    address: Option<String>,
-    notes: Option<String>,
+    complaint: Option<LongText>,
+    address: Option<LongText>,
+    notes: Option<LongText>,
 }
 
 impl CallPatch {
     /// The core's edit, checked.
     fn into_edit(self) -> Result<CallEdit, ApiError> {
         let position = match (self.lat, self.lon) {
-            (Some(lat), Some(lon)) => {
-                check_coordinates(lat, lon)?;
-                Some(Position { lat, lon })
-            }
+            (Some(lat), Some(lon)) => Some(Position {
+                lat: lat.0,
+                lon: lon.0,
+            }),
             (None, None) => None,
-            _ => return Err(ApiError::bad_request("lat and lon go together")),
+            (None, Some(_)) => return Err(ApiError::invalid("lat", "lat and lon go together")),
+            (Some(_), None) => return Err(ApiError::invalid("lon", "lat and lon go together")),
         };
-        if self.needs.as_ref().is_some_and(Vec::is_empty) {
-            return Err(ApiError::bad_request("needs: at least one crew"));
-        }
-        for (field, text) in [
-            ("complaint", &self.complaint),
-            ("address", &self.address),
-            ("notes", &self.notes),
-        ] {
-            if let Some(t) = text {
-                check_text(field, t, TEXT_MAX)?;
+        if let Some(needs) = &self.needs {
+            if needs.is_empty() {
+                return Err(ApiError::invalid("needs", "needs: at least one crew"));
             }
+            check_needs(needs)?;
         }
         let edit = CallEdit {
             priority: self.priority,
             position,
             needs: self.needs,
-            complaint: self.complaint,
-            address: self.address,
-            notes: self.notes,
+            complaint: self.complaint.map(Text::into_inner),
+            address: self.address.map(Text::into_inner),
+            notes: self.notes.map(Text::into_inner),
         };
         if edit.is_empty() {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
+                "body",
                 "nothing to change: give priority, lat and lon, needs, complaint, address or notes",
             ));
         }
@@ -216,11 +214,11 @@ pub(super) async fn edit(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    req: Result<Json<CallPatch>, JsonRejection>,
+    JsonBody(req): JsonBody<CallPatch>,
 ) -> Result<Json<Value>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
-    let edit = body(req)?.into_edit()?;
+    let edit = req.into_edit()?;
     let router = state.0.router.clone();
     state
         .apply(&actor, None, move |core, now| {
@@ -239,20 +237,19 @@ pub(super) async fn edit(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AssignRequest {
-    crew_id: String,
+    crew_id: crate::edge::CrewId,
 }
 
 pub(super) async fn assign(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    req: Result<Json<AssignRequest>, JsonRejection>,
+    JsonBody(req): JsonBody<AssignRequest>,
 ) -> Result<Json<Value>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
-    let req = body(req)?;
     run_op(&state, &actor, None, move |core, now| {
-        Ok(core.assign_override(id, &req.crew_id, now)?)
+        Ok(core.assign_override(id, &req.crew_id.0, now)?)
     })
     .await?;
     call_json(&state, id).await.map(Json)
@@ -262,24 +259,24 @@ pub(super) async fn assign(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CancelRequest {
-    reason: String,
+    reason: Reason,
 }
 
 pub(super) async fn cancel(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    req: Result<Json<CancelRequest>, JsonRejection>,
+    JsonBody(req): JsonBody<CancelRequest>,
 ) -> Result<Json<Value>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
-    let reason = body(req)?.reason.trim().to_string();
+    let reason = req.reason.0.trim().to_string();
     if reason.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "reason",
             "reason: say why the call is cancelled",
         ));
     }
-    check_text("reason", &reason, REASON_MAX)?;
     run_op(&state, &actor, None, move |core, now| {
         Ok(core.cancel_call(id, &reason, now)?)
     })

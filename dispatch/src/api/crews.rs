@@ -1,35 +1,37 @@
 //! Crews: adding, listing, changing (type, station, call sign, shift end), removing, and
 //! what a crew reports (position, status), and the hospital it reaches soonest.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dispatch_core::{CrewEdit, CrewStatus, CrewType, NewCrew};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{body, check_coordinates, check_text, run_op};
+use super::run_op;
 use crate::auth::{Auth, Caller};
+use crate::edge::{
+    crew_path, double_option, CrewId, JsonBody, Lat, Lon, QueryParams, Text, UnixMs,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Longest station or call sign (characters).
-const NAME_MAX: usize = 100;
+/// A station or call sign: at most 100 characters.
+type Name = Text<100>;
 
 /// A new crew; `crew_type` defaults to `general`. `shift_end` is Unix milliseconds.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CrewRequest {
-    id: String,
-    lat: f64,
-    lon: f64,
+    id: CrewId,
+    lat: Lat,
+    lon: Lon,
     #[serde(default)]
-    station: Option<String>,
+    station: Option<Name>,
     #[serde(default)]
-    call_sign: Option<String>,
+    call_sign: Option<Name>,
     #[serde(default)]
-    shift_end: Option<i64>,
+    shift_end: Option<UnixMs>,
     #[serde(default = "general")]
     crew_type: CrewType,
 }
@@ -38,20 +40,29 @@ fn general() -> CrewType {
     CrewType::General
 }
 
-/// A crew id: 1 to 64 letters (any script), digits, `-`, `_` or `.` (it appears in URLs
-/// and in tokens' `crew:<id>`).
-fn check_crew_id(id: &str) -> Result<(), ApiError> {
-    let n = id.chars().count();
-    if (1..=64).contains(&n)
-        && id
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "id: 1 to 64 letters, digits, '-', '_' or '.'",
-        ))
+/// `PATCH /api/crews/{id}`: what changes; `null` clears `station`, `call_sign` or
+/// `shift_end`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CrewPatch {
+    #[serde(default)]
+    crew_type: Option<CrewType>,
+    #[serde(default, deserialize_with = "double_option")]
+    station: Option<Option<Name>>,
+    #[serde(default, deserialize_with = "double_option")]
+    call_sign: Option<Option<Name>>,
+    #[serde(default, deserialize_with = "double_option")]
+    shift_end: Option<Option<UnixMs>>,
+}
+
+impl CrewPatch {
+    fn into_edit(self) -> CrewEdit {
+        CrewEdit {
+            crew_type: self.crew_type,
+            station: self.station.map(|s| s.map(Text::into_inner)),
+            call_sign: self.call_sign.map(|s| s.map(Text::into_inner)),
+            shift_end: self.shift_end.map(|s| s.map(|t| t.0)),
+        }
     }
 }
 
@@ -68,26 +79,18 @@ async fn crew_json(state: &AppState, id: &str) -> Result<Value, ApiError> {
 pub(super) async fn create(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
-    req: Result<Json<CrewRequest>, JsonRejection>,
+    JsonBody(req): JsonBody<CrewRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     role.require_staff()?;
-    let req = body(req)?;
-    check_coordinates(req.lat, req.lon)?;
-    check_crew_id(&req.id)?;
-    for (field, text) in [("station", &req.station), ("call_sign", &req.call_sign)] {
-        if let Some(t) = text {
-            check_text(field, t, NAME_MAX)?;
-        }
-    }
-    let id = req.id.clone();
+    let id = req.id.0.clone();
     let new = NewCrew {
-        id: req.id,
+        id: req.id.0,
         crew_type: req.crew_type,
-        station: req.station,
-        call_sign: req.call_sign,
-        shift_end: req.shift_end,
-        lat: req.lat,
-        lon: req.lon,
+        station: req.station.map(Text::into_inner),
+        call_sign: req.call_sign.map(Text::into_inner),
+        shift_end: req.shift_end.map(|t| t.0),
+        lat: req.lat.0,
+        lon: req.lon.0,
     };
     run_op(&state, &actor, None, move |core, now| {
         Ok(core.add_crew(new, now)?)
@@ -113,6 +116,7 @@ pub(super) async fn get_one(
     Auth(role): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = crew_path(id)?;
     role.require_crew(&id)?;
     crew_json(&state, &id).await.map(Json)
 }
@@ -123,22 +127,16 @@ pub(super) async fn edit(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    req: Result<Json<CrewEdit>, JsonRejection>,
+    JsonBody(req): JsonBody<CrewPatch>,
 ) -> Result<Json<Value>, ApiError> {
     role.require_staff()?;
-    let changes = body(req)?;
+    let id = crew_path(id)?;
+    let changes = req.into_edit();
     if changes.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "body",
             "nothing to change: give crew_type, station, call_sign or shift_end",
         ));
-    }
-    for (field, text) in [
-        ("station", &changes.station),
-        ("call_sign", &changes.call_sign),
-    ] {
-        if let Some(Some(t)) = text {
-            check_text(field, t, NAME_MAX)?;
-        }
     }
     run_op(&state, &actor, None, |core, now| {
         Ok(core.update_crew(&id, changes, now)?)
@@ -155,6 +153,7 @@ pub(super) async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     role.require_staff()?;
+    let id = crew_path(id)?;
     let own = Some((id.clone(), CrewStatus::OutOfService));
     run_op(&state, &actor, own, |core, now| {
         let crew = core
@@ -178,21 +177,20 @@ pub(super) async fn remove(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PositionRequest {
-    lat: f64,
-    lon: f64,
+    lat: Lat,
+    lon: Lon,
 }
 
 pub(super) async fn move_to(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    req: Result<Json<PositionRequest>, JsonRejection>,
+    JsonBody(req): JsonBody<PositionRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = crew_path(id)?;
     role.require_crew(&id)?;
-    let req = body(req)?;
-    check_coordinates(req.lat, req.lon)?;
     run_op(&state, &actor, None, |core, now| {
-        Ok(core.move_crew(&id, req.lat, req.lon, now)?)
+        Ok(core.move_crew(&id, req.lat.0, req.lon.0, now)?)
     })
     .await?;
     crew_json(&state, &id).await.map(Json)
@@ -208,10 +206,10 @@ pub(super) async fn status(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    req: Result<Json<StatusRequest>, JsonRejection>,
+    JsonBody(req): JsonBody<StatusRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = crew_path(id)?;
     role.require_crew(&id)?;
-    let req = body(req)?;
     let own = Some((id.clone(), req.status));
     run_op(&state, &actor, own, |core, now| {
         Ok(core.set_crew_status(&id, req.status, now)?)
@@ -229,10 +227,10 @@ pub(super) async fn hospital(
     State(state): State<AppState>,
     Auth(role): Auth,
     Path(id): Path<String>,
-    q: Result<Query<CapabilityQuery>, QueryRejection>,
+    QueryParams(q): QueryParams<CapabilityQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = crew_path(id)?;
     role.require_crew(&id)?;
-    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let capability = q.capability.unwrap_or(dispatch_core::Capability::General);
     crate::hospitals::nearest_for(&state, &id, capability)
         .await

@@ -2,15 +2,14 @@
 //! staff), `GET /api/calls/{id}/handover` and `GET /api/calls/{id}/handover/fhir` (an HL7
 //! FHIR R4 Bundle; staff only: medical data).
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dispatch_core::CallId;
 use serde_json::{json, Value};
 
-use super::{body, parse_call_id};
 use crate::auth::{Auth, Caller, Role};
+use crate::edge::{parse_call_id, JsonBody};
 use crate::error::ApiError;
 use crate::state::{AppState, Applied, Effect};
 
@@ -29,7 +28,7 @@ pub(super) async fn post_handover(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    req: Result<Json<crate::handover::Handover>, JsonRejection>,
+    JsonBody(handover): JsonBody<crate::handover::Handover>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_call_id(&id)?;
     let (crews, _) = crew_of_call(&state, id).await?;
@@ -40,10 +39,7 @@ pub(super) async fn post_handover(
             ));
         }
     }
-    let handover = body(req)?;
-    handover
-        .validate()
-        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_handover", m))?;
+    handover.validate()?;
     let record = json!({"call_id": id, "handover": handover});
     let applied = state
         .apply(&actor, None, |core, now| {

@@ -17,10 +17,8 @@ mod calls;
 mod crews;
 mod handover;
 
-use axum::extract::rejection::JsonRejection;
 use axum::routing::{get, post, put};
-use axum::Json;
-use dispatch_core::{CallId, CrewStatus};
+use dispatch_core::CrewStatus;
 
 use crate::auth::Actor;
 use crate::error::ApiError;
@@ -48,11 +46,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/crews/{id}/hospital", get(crews::hospital))
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v)
-        .map_err(|e| ApiError::bad_request(e.body_text()))
-}
-
 /// Runs one dispatch-core operation for `actor`: decided, committed, published.
 /// `own_status` is the crew status change the request asked for (see
 /// [`crate::journal::requested`]).
@@ -72,34 +65,4 @@ async fn run_op(
         })
         .await
         .map(|_| ())
-}
-
-fn parse_call_id(id: &str) -> Result<CallId, ApiError> {
-    id.parse::<u64>()
-        .map(CallId)
-        .map_err(|_| ApiError::not_found(format!("no call with id {id:?}")))
-}
-
-fn check_coordinates(lat: f64, lon: f64) -> Result<(), ApiError> {
-    if lat.is_finite()
-        && lon.is_finite()
-        && (-90.0..=90.0).contains(&lat)
-        && (-180.0..=180.0).contains(&lon)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "invalid coordinate ({lat}, {lon})"
-        )))
-    }
-}
-
-/// A free-text field of at most `max` characters.
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.chars().count() > max {
-        return Err(ApiError::bad_request(format!(
-            "{field} is longer than {max} characters"
-        )));
-    }
-    Ok(())
 }

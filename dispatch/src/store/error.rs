@@ -44,6 +44,11 @@ pub enum StoreError {
         /// The driver's error.
         source: sqlx::Error,
     },
+    /// A failure injected by a test ([`Store::fail_next_commit`](super::Store::fail_next_commit))
+    /// after the change's events were written and before it committed: the transaction is
+    /// rolled back.
+    #[error("store: injected failure in the middle of a commit (rolled back)")]
+    Injected,
     /// JSON read from the database (SQLite TEXT) does not parse.
     #[error("store: {context}: stored JSON does not parse: {source}")]
     Corrupt {

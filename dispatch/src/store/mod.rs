@@ -43,6 +43,9 @@ mod sqlite;
 
 pub use error::{redact_url, StoreError};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use serde_json::Value;
 
 /// Which database a [`Store`] is on.
@@ -58,6 +61,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Set by [`Store::fail_next_commit`].
+    fail_next: Arc<AtomicBool>,
 }
 
 #[derive(Clone, Debug)]
@@ -126,7 +131,10 @@ impl Store {
                 url: redact_url(url),
             });
         };
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            fail_next: Arc::default(),
+        };
         tracing::info!(url = %redact_url(url), backend = ?store.backend(), "store opened");
         Ok(store)
     }
@@ -144,12 +152,20 @@ impl Store {
     /// the events with consecutive sequence numbers, applies the upserts then the deletes,
     /// stores the response under the key and commits. On error nothing is written.
     pub async fn commit(&self, change: Change) -> Result<Committed, StoreError> {
+        let fail = self.fail_next.swap(false, Ordering::AcqRel);
         let committed = match &self.pool {
-            Pool::Sqlite(pool) => sqlite::commit(pool, &change).await?,
-            Pool::Postgres(pool) => postgres::commit(pool, &change).await?,
+            Pool::Sqlite(pool) => sqlite::commit(pool, &change, fail).await?,
+            Pool::Postgres(pool) => postgres::commit(pool, &change, fail).await?,
         };
         tracing::debug!(?committed, key = ?change.idempotency_key, "store commit");
         Ok(committed)
+    }
+
+    /// For tests of atomicity: the next commit fails with [`StoreError::Injected`] after
+    /// writing its events and before its snapshots and commit, inside its transaction.
+    #[doc(hidden)]
+    pub fn fail_next_commit(&self) {
+        self.fail_next.store(true, Ordering::Release);
     }
 
     /// At most `limit` events with `seq > after_seq`, ordered by `seq`.

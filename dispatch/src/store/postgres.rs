@@ -37,7 +37,11 @@ pub(super) async fn open(url: &str) -> Result<PgPool, StoreError> {
 }
 
 /// See [`Store::commit`](super::Store::commit).
-pub(super) async fn commit(pool: &PgPool, change: &Change) -> Result<Committed, StoreError> {
+pub(super) async fn commit(
+    pool: &PgPool,
+    change: &Change,
+    fail: bool,
+) -> Result<Committed, StoreError> {
     let mut tx = pool
         .begin()
         .await
@@ -79,6 +83,10 @@ pub(super) async fn commit(pool: &PgPool, change: &Change) -> Result<Committed, 
             .execute(&mut *tx)
             .await
             .map_err(StoreError::query("append an event"))?;
+    }
+    if fail {
+        // Dropping the transaction rolls it back.
+        return Err(StoreError::Injected);
     }
     for (kind, id, body) in &change.upserts {
         sqlx::query(

@@ -50,7 +50,11 @@ fn parse(context: &'static str, text: &str) -> Result<Value, StoreError> {
 }
 
 /// See [`Store::commit`](super::Store::commit).
-pub(super) async fn commit(pool: &SqlitePool, change: &Change) -> Result<Committed, StoreError> {
+pub(super) async fn commit(
+    pool: &SqlitePool,
+    change: &Change,
+    fail: bool,
+) -> Result<Committed, StoreError> {
     // IMMEDIATE: take the write lock before reading max(seq) or the key.
     let mut tx = pool
         .begin_with("BEGIN IMMEDIATE")
@@ -88,6 +92,10 @@ pub(super) async fn commit(pool: &SqlitePool, change: &Change) -> Result<Committ
             .execute(&mut *tx)
             .await
             .map_err(StoreError::query("append an event"))?;
+    }
+    if fail {
+        // Dropping the transaction rolls it back.
+        return Err(StoreError::Injected);
     }
     for (kind, id, body) in &change.upserts {
         sqlx::query(

@@ -110,7 +110,7 @@ async fn a_closure_on_the_route_reroutes_the_crew_at_once(db: TestDb) {
     .await;
     assert_eq!(code, 422, "{v}");
     let (code, v) = post(&c, format!("{}/api/closures", s.base), json!({"colour": 1})).await;
-    assert_eq!(code, 400, "{v}");
+    assert_eq!(code, 422, "{v}");
     let list = get(&c, format!("{}/api/closures", s.base)).await;
     assert_eq!(list, json!([]));
 }

@@ -54,6 +54,8 @@ pub fn own_router() -> Arc<Router> {
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
+    /// The service's state (for tests that inject failures).
+    pub state: dispatch::state::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     db: Option<TestDb>,
 }
@@ -158,11 +160,16 @@ pub async fn start_with(
     let state = dispatch::state::AppState::open(router, config, store)
         .await
         .unwrap();
-    tokio::spawn(dispatch::server::serve(state, listener, async move {
-        let _ = rx.await;
-    }));
+    tokio::spawn(dispatch::server::serve(
+        state.clone(),
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+    ));
     TestServer {
         base: format!("http://{addr}"),
+        state,
         stop: Some(tx),
         db: Some(db),
     }

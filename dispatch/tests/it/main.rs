@@ -1,8 +1,10 @@
 //! Integration tests of the `dispatch` command line and service.
 
+mod atomic;
 mod browser;
 mod closures;
 mod dispatch_api;
+mod edge;
 mod helpers;
 mod import_cli;
 mod osrm_api;

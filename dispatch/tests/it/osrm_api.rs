@@ -217,12 +217,17 @@ async fn closures_change_routes_at_once_and_reopen() {
     for (body, status) in [
         (json!({"way_ids": []}), 422),
         (json!({"way_ids": [1], "factor": -2}), 422),
-        (json!({"way_ids": [1], "from": "yesterday"}), 400),
+        (json!({"way_ids": [1], "factor": 0.5}), 422),
+        (json!({"way_ids": [1], "from": "yesterday"}), 422),
+        (
+            json!({"point": {"lat": 49.41, "lon": 8.69}, "radius_m": 5001}),
+            422,
+        ),
         (
             json!({"polygon": {"type": "Point", "coordinates": [8.6, 49.4]}}),
-            400,
+            422,
         ),
-        (json!({"nothing": true}), 400),
+        (json!({"nothing": true}), 422),
     ] {
         let r = client
             .post(format!("{}/api/closures", s.base))

@@ -62,7 +62,7 @@ fn eta(r: &Router, from: (f64, f64), to: (f64, f64)) -> u32 {
 
 /// The state rebuilt from the store's log, as the API shows calls and crews, equals what
 /// the running service shows.
-async fn a_restart_rebuilds_the_same_state(s: &TestServer, router: Arc<Router>) {
+pub(crate) async fn a_restart_rebuilds_the_same_state(s: &TestServer, router: Arc<Router>) {
     let c = client(DISPATCHER);
     let store = dispatch::store::Store::open(&s.db().url()).await.unwrap();
     let (core, _, _) = dispatch::journal::restore(&store, router, Default::default(), 0, false)
@@ -156,15 +156,20 @@ async fn breakdown_edits_cancellation_crews_and_the_audit_trail(db: TestDb) {
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["address"], "Hauptstraße 1");
     assert_eq!(v["notes"], "second caller: conscious");
-    for (bad, status) in [
-        (json!({"lat": 49.4}), 400),
-        (json!({"needs": []}), 400),
-        (json!({}), 400),
-        (json!({"colour": "red"}), 400),
-        (json!({"lat": 10.0, "lon": 10.0}), 422),
+    for (bad, status, field) in [
+        (json!({"lat": 49.4}), 422, "lon"),
+        (json!({"needs": []}), 422, "needs"),
+        (json!({"needs": ["general", "pilot"]}), 422, "needs[1]"),
+        (json!({}), 422, "body"),
+        (json!({"colour": "red"}), 422, "colour"),
+        (json!({"priority": "whenever"}), 422, "priority"),
+        (json!({"lat": 10.0, "lon": 10.0}), 422, ""),
     ] {
         let (code, v) = patch(&c, format!("{base}/api/calls/{id}"), bad.clone()).await;
         assert_eq!(code, status, "{bad}: {v}");
+        if !field.is_empty() {
+            assert_eq!(v["field"], field, "{bad}: {v}");
+        }
     }
     let (code, _) = patch(&c, format!("{base}/api/calls/999"), json!({"notes": "x"})).await;
     assert_eq!(code, 404);
@@ -311,16 +316,23 @@ async fn breakdown_edits_cancellation_crews_and_the_audit_trail(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    for bad in ["limit=0", "limit=100000", "since=-1", "since=x"] {
+    for (bad, field) in [
+        ("limit=0", "limit"),
+        ("limit=100000", "limit"),
+        ("since=-1", "since"),
+        ("since=x", "since"),
+        ("since=18446744073709551615", "since"),
+    ] {
         let r = c
             .get(format!("{base}/api/audit?{bad}"))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 400, "{bad}");
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], field, "{bad}");
     }
     let r = c
-        .get(format!("{base}/api/audit?since=18446744073709551615"))
+        .get(format!("{base}/api/audit?since=9223372036854775807"))
         .send()
         .await
         .unwrap();
