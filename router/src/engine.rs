@@ -63,9 +63,18 @@ pub struct LiveMetric {
 
 #[derive(Debug, Default, Clone)]
 struct ClosureBook {
-    list: Vec<Closure>,
+    /// Shared with checkpoints (copied on write, so a checkpoint costs nothing until a
+    /// closure is added or removed).
+    list: Arc<Vec<Closure>>,
     /// Whether each closure of `list` is in force in the live weights.
     applied: Vec<bool>,
+    next_id: u64,
+}
+
+/// The closures at one moment: see [`Router::closures_checkpoint`].
+#[derive(Debug, Clone)]
+pub struct ClosuresCheckpoint {
+    list: Arc<Vec<Closure>>,
     next_id: u64,
 }
 
@@ -746,7 +755,7 @@ impl Router {
             arcs,
         };
         book.next_id += 1;
-        book.list.push(closure.clone());
+        Arc::make_mut(&mut book.list).push(closure.clone());
         book.applied.push(false);
         self.apply(&mut book, now_ms);
         Ok(closure)
@@ -760,7 +769,7 @@ impl Router {
             .iter()
             .position(|c| c.id == id)
             .ok_or(RouterError::UnknownClosure(id))?;
-        let removed = book.list.remove(pos);
+        let removed = Arc::make_mut(&mut book.list).remove(pos);
         if book.applied.remove(pos) {
             let arcs = removed.arcs.clone();
             self.reweigh(&book, arcs, now_ms);
@@ -775,7 +784,7 @@ impl Router {
         let mut book = self.book.lock().unwrap_or_else(|e| e.into_inner());
         let pos = book.list.partition_point(|c| c.id < closure.id);
         book.next_id = book.next_id.max(closure.id + 1);
-        book.list.insert(pos, closure);
+        Arc::make_mut(&mut book.list).insert(pos, closure);
         book.applied.insert(pos, false);
         self.apply(&mut book, now_ms);
     }
@@ -786,7 +795,57 @@ impl Router {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .list
-            .clone()
+            .to_vec()
+    }
+
+    /// The closures as they are now, to put back with [`Router::rollback_closures`] if a
+    /// change that adds or removes closures does not go through. Cheap: the list is shared
+    /// until changed.
+    pub fn closures_checkpoint(&self) -> ClosuresCheckpoint {
+        let book = self.book.lock().unwrap_or_else(|e| e.into_inner());
+        ClosuresCheckpoint {
+            list: book.list.clone(),
+            next_id: book.next_id,
+        }
+    }
+
+    /// Puts the closures back as they were at `checkpoint` (ids and the next id included),
+    /// re-weighing the roads of what was added or removed since. Nothing to do, and nothing
+    /// done, when nothing changed.
+    pub fn rollback_closures(&self, checkpoint: ClosuresCheckpoint, now_ms: i64) {
+        let mut book = self.book.lock().unwrap_or_else(|e| e.into_inner());
+        if Arc::ptr_eq(&book.list, &checkpoint.list) && book.next_id == checkpoint.next_id {
+            return;
+        }
+        let kept: Vec<u64> = checkpoint.list.iter().map(|c| c.id).collect();
+        let now: Vec<u64> = book.list.iter().map(|c| c.id).collect();
+        let mut touched: Vec<u32> = Vec::new();
+        for c in book.list.iter().filter(|c| !kept.contains(&c.id)) {
+            touched.extend_from_slice(&c.arcs);
+        }
+        for c in checkpoint.list.iter().filter(|c| !now.contains(&c.id)) {
+            touched.extend_from_slice(&c.arcs);
+        }
+        let applied: Vec<bool> = checkpoint
+            .list
+            .iter()
+            .map(|c| c.spec.active_at(now_ms))
+            .collect();
+        for (c, (was, is)) in book
+            .list
+            .iter()
+            .zip(book.applied.iter())
+            .filter(|(c, _)| kept.contains(&c.id))
+            .map(|(c, was)| (c, (*was, c.spec.active_at(now_ms))))
+        {
+            if was != is {
+                touched.extend_from_slice(&c.arcs);
+            }
+        }
+        book.list = checkpoint.list;
+        book.applied = applied;
+        book.next_id = checkpoint.next_id;
+        self.reweigh(&book, touched, now_ms);
     }
 
     /// Re-evaluates time windows at `now_ms` (call it every second or so). Returns whether

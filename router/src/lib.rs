@@ -37,7 +37,7 @@ pub mod route;
 pub mod snap;
 
 pub use closures::{ClosureArea, ClosureSpec};
-pub use engine::{EtaIndex, Router, RouterOptions};
+pub use engine::{ClosuresCheckpoint, EtaIndex, Router, RouterOptions};
 pub use error::RouterError;
 pub use route::Route;
 pub use snap::Snapped;
