@@ -12,6 +12,10 @@
 //!   closed road is still reachable: the search expands through closed arcs around it (at
 //!   their normal travel time) to the nearest open road, so a crew is routed to the
 //!   closest reachable point and drives the last block, as crews do.
+//! * Snapping: [`Router::snap`] refuses a coordinate farther than
+//!   [`RouterOptions::max_snap_distance_m`] (1 km) from every road, so a call placed off the
+//!   map is an error rather than a crew sent to the map's edge; [`Router::snap_within`]
+//!   takes the radius from its caller (`f64::INFINITY` for OSRM's snapping at any distance).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -32,7 +36,8 @@ use crate::snap::{SnapIndex, Snapped};
 /// Settings of a [`Router`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RouterOptions {
-    /// A coordinate farther than this from every road is refused (metres).
+    /// [`Router::snap`] refuses a coordinate farther than this from every road
+    /// (great-circle metres; default 1 km). [`Router::snap_within`] takes its own radius.
     pub max_snap_distance_m: f64,
     /// At most this many nodes are visited when expanding through closed roads around a point.
     pub max_closed_expansion: usize,
@@ -328,15 +333,30 @@ impl Router {
         self.arc_tail[arc as usize]
     }
 
-    /// Snaps a coordinate to the nearest drivable point within the snapping radius.
+    /// Snaps a coordinate to the nearest drivable point within the snapping radius
+    /// ([`RouterOptions::max_snap_distance_m`]): a coordinate farther from every road is
+    /// refused with [`RouterError::NoSegment`].
     pub fn snap(&self, lat: f64, lon: f64) -> Result<Snapped, RouterError> {
-        self.snap_n(lat, lon, 1)?
+        self.snap_within(lat, lon, self.options.max_snap_distance_m)
+    }
+
+    /// Snaps a coordinate to the nearest drivable point within `max_distance_m`
+    /// (great-circle metres) whatever the router's own snapping radius: `f64::INFINITY`
+    /// snaps to the nearest road at any distance, as OSRM does without `radiuses`. A
+    /// nearest-neighbour search, as fast far off the map as on it.
+    pub fn snap_within(
+        &self,
+        lat: f64,
+        lon: f64,
+        max_distance_m: f64,
+    ) -> Result<Snapped, RouterError> {
+        self.snap_n_within(lat, lon, 1, max_distance_m)?
             .into_iter()
             .next()
             .ok_or(RouterError::NoSegment {
                 lat,
                 lon,
-                max_distance_m: self.options.max_snap_distance_m,
+                max_distance_m,
             })
     }
 
@@ -344,13 +364,7 @@ impl Router {
     /// (or very near) `segment`, e.g. a position along a route (see
     /// [`SnapIndex::nearest_near`]). A wrong segment only costs the time.
     pub fn snap_near(&self, lat: f64, lon: f64, segment: u32) -> Result<Snapped, RouterError> {
-        if !(lat.is_finite()
-            && lon.is_finite()
-            && (-90.0..=90.0).contains(&lat)
-            && (-180.0..=180.0).contains(&lon))
-        {
-            return Err(RouterError::InvalidCoordinate { lat, lon });
-        }
+        check_coordinate(lat, lon)?;
         self.snap
             .nearest_near(
                 &self.graph,
@@ -365,20 +379,26 @@ impl Router {
             })
     }
 
-    /// Up to `n` nearest drivable points on distinct segments, nearest first.
+    /// Up to `n` nearest drivable points on distinct segments within the snapping radius
+    /// ([`RouterOptions::max_snap_distance_m`]), nearest first; empty when no road is that
+    /// near.
     pub fn snap_n(&self, lat: f64, lon: f64, n: usize) -> Result<Vec<Snapped>, RouterError> {
-        if !(lat.is_finite()
-            && lon.is_finite()
-            && (-90.0..=90.0).contains(&lat)
-            && (-180.0..=180.0).contains(&lon))
-        {
-            return Err(RouterError::InvalidCoordinate { lat, lon });
-        }
-        Ok(self.snap.nearest_n(
-            Coord::from_degrees(lat, lon),
-            n,
-            self.options.max_snap_distance_m,
-        ))
+        self.snap_n_within(lat, lon, n, self.options.max_snap_distance_m)
+    }
+
+    /// Up to `n` nearest drivable points on distinct segments within `max_distance_m`
+    /// (great-circle metres; `f64::INFINITY`: any distance), nearest first.
+    pub fn snap_n_within(
+        &self,
+        lat: f64,
+        lon: f64,
+        n: usize,
+        max_distance_m: f64,
+    ) -> Result<Vec<Snapped>, RouterError> {
+        check_coordinate(lat, lon)?;
+        Ok(self
+            .snap
+            .nearest_n(Coord::from_degrees(lat, lon), n, max_distance_m))
     }
 
     /// Time (ms) of a part of an arc's segment: closed arcs keep their normal time here,
@@ -911,6 +931,19 @@ impl Router {
         });
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = next;
         true
+    }
+}
+
+/// Refuses a latitude or longitude that is not a finite number of degrees in range.
+fn check_coordinate(lat: f64, lon: f64) -> Result<(), RouterError> {
+    if lat.is_finite()
+        && lon.is_finite()
+        && (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lon)
+    {
+        Ok(())
+    } else {
+        Err(RouterError::InvalidCoordinate { lat, lon })
     }
 }
 

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 /// What can go wrong when preparing or querying the router.
 #[derive(Debug, thiserror::Error)]
 pub enum RouterError {
-    /// The coordinate is not near any drivable road of the map.
+    /// No drivable road of the map is within the snapping radius of the coordinate.
     #[error("no road within {max_distance_m} m of ({lat:.6}, {lon:.6})")]
     NoSegment {
         /// Latitude asked for.
         lat: f64,
         /// Longitude asked for.
         lon: f64,
-        /// The snapping radius.
+        /// The snapping radius, metres (infinite: the map has no road).
         max_distance_m: f64,
     },
     /// A coordinate is not a valid latitude/longitude.

@@ -5,7 +5,8 @@
 //! * [`cch`]: customizable contraction hierarchies (nested-dissection order by inertial
 //!   flow, customization, elimination-tree queries, bucket many-to-one);
 //! * [`dijkstra`]: the plain reference every fast path is checked against;
-//! * [`snap`]: the R-tree that maps coordinates to points on roads;
+//! * [`snap`]: the R-trees that map coordinates to points on roads (the nearest by
+//!   great-circle distance, within a radius or at any distance);
 //! * [`closures`]: live closures and slow-downs with time windows;
 //! * [`engine`]: the [`Router`] that ties them together over an `osm-data` graph;
 //! * [`route`]: route results with geometry;

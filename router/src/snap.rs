@@ -1,10 +1,27 @@
 //! Snapping a coordinate to the nearest drivable point of the road network.
 //!
-//! An `rstar` R-tree holds every piece (pair of consecutive shape points) of every segment,
-//! in a local equirectangular projection (metres), so the nearest piece is found exactly
-//! for city- and region-sized maps. The point is projected onto the piece; its position
-//! along the segment (`fraction`) tells how much of each arc's travel time remains on
-//! either side.
+//! Every piece (pair of consecutive shape points) of every segment is indexed twice, in
+//! two `rstar` R-trees:
+//!
+//! * for *nearest* queries ([`SnapIndex::nearest`], [`SnapIndex::nearest_n`],
+//!   [`SnapIndex::nearest_near`]), as a chord between points on a sphere (Earth-centred
+//!   coordinates, metres). The straight-line distance from a point on the sphere to a
+//!   chord ranks pieces as the great-circle distance does, so the nearest road is found
+//!   exactly (up to the sagitta of a piece, a fraction of a millimetre for a 100 m piece) at
+//!   any distance, even a thousand kilometres off the map, by a nearest-neighbour search
+//!   rather than a scan. The distance reported is the great-circle distance from the
+//!   coordinate to the nearest point of the piece;
+//! * for *area* queries ([`SnapIndex::segments_in_box`], [`SnapIndex::segments_within`],
+//!   used by closures and map views), as a line in a local equirectangular projection
+//!   ([`SnapIndex::project`], metres), exact enough for city- and region-sized areas.
+//!
+//! A snapped point's position along its segment (`fraction`) tells how much of each arc's
+//! travel time remains on either side; it is measured in the local projection.
+//!
+//! Whether a point is too far from every road is the caller's choice: each nearest query
+//! takes a radius (`f64::INFINITY`: no limit), see [`crate::Router::snap_within`].
+
+use std::sync::Arc;
 
 use osm_data::{Coord, RoadGraph};
 use rstar::primitives::{GeomWithData, Line};
@@ -19,18 +36,27 @@ pub struct Snapped {
     pub fraction: f64,
     /// The snapped point.
     pub point: Coord,
-    /// Distance from the input coordinate to the snapped point, metres.
+    /// Great-circle distance from the input coordinate to the snapped point, metres.
     pub distance_m: f64,
     /// The input coordinate.
     pub input: Coord,
 }
 
+/// A piece in the local projection, with its segment and its index along the segment.
 type Piece = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
+/// A piece as a chord between two points on the sphere (Earth-centred metres).
+type Chord = GeomWithData<Line<[f64; 3]>, (u32, u32)>;
 
-/// An R-tree of segment pieces.
+/// The R-trees of segment pieces (see the module docs).
 #[derive(Debug, Clone)]
 pub struct SnapIndex {
-    tree: RTree<Piece>,
+    /// Pieces in the local projection, for area queries. Shared by forked routers.
+    tree: Arc<RTree<Piece>>,
+    /// Pieces as chords, for nearest queries. Shared by forked routers.
+    chords: Arc<RTree<Chord>>,
+    /// The largest sagitta of a chord (metres): how far inside the sphere a chord may pass,
+    /// the most by which chord and great-circle distances may disagree.
+    max_sagitta_m: f64,
     /// Reference latitude of the projection, radians.
     lat0: f64,
     /// Cumulative length (metres, projected) of each segment's pieces, CSR by segment.
@@ -40,6 +66,46 @@ pub struct SnapIndex {
 
 const R: f64 = osm_data::graph::EARTH_RADIUS_M;
 
+/// A coordinate as a point on the sphere, Earth-centred metres.
+fn on_sphere(c: Coord) -> [f64; 3] {
+    let (lat, lon) = (c.lat().to_radians(), c.lon().to_radians());
+    [
+        R * lat.cos() * lon.cos(),
+        R * lat.cos() * lon.sin(),
+        R * lat.sin(),
+    ]
+}
+
+/// The coordinate of an Earth-centred point (any distance from the centre but zero).
+fn of_sphere(p: [f64; 3]) -> (f64, f64) {
+    let lat = p[2].atan2(p[0].hypot(p[1]));
+    let lon = p[1].atan2(p[0]);
+    (lat.to_degrees(), lon.to_degrees())
+}
+
+fn sub3(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+fn dot3(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// The great-circle distance (metres) between two points on the sphere `chord` metres apart.
+fn arc_of_chord(chord: f64) -> f64 {
+    2.0 * R * (chord / (2.0 * R)).clamp(0.0, 1.0).asin()
+}
+
+/// The chord (metres) between two points on the sphere `arc` metres apart along it;
+/// at least the diameter for half the circumference or more (and for infinity).
+fn chord_of_arc(arc: f64) -> f64 {
+    if arc >= std::f64::consts::PI * R {
+        2.0 * R
+    } else {
+        2.0 * R * (arc / (2.0 * R)).sin()
+    }
+}
+
 impl SnapIndex {
     /// Builds the index over every segment of `graph`.
     pub fn new(graph: &RoadGraph) -> SnapIndex {
@@ -48,12 +114,16 @@ impl SnapIndex {
             .map(|b| ((b.min_lat + b.max_lat) / 2.0).to_radians())
             .unwrap_or(0.0);
         let mut index = SnapIndex {
-            tree: RTree::new(),
+            tree: Arc::new(RTree::new()),
+            chords: Arc::new(RTree::new()),
+            max_sagitta_m: 0.0,
             lat0,
             piece_start_m: Vec::with_capacity(graph.points.len()),
             first_piece: Vec::with_capacity(graph.segment_count() + 1),
         };
         let mut pieces = Vec::with_capacity(graph.points.len());
+        let mut chords = Vec::with_capacity(graph.points.len());
+        let mut max_half2 = 0.0f64;
         for s in 0..graph.segment_count() as u32 {
             index.first_piece.push(index.piece_start_m.len() as u32);
             let pts = graph.segment_points(s);
@@ -63,15 +133,23 @@ impl SnapIndex {
                 index.piece_start_m.push(acc);
                 acc += ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
                 pieces.push(Piece::new(Line::new(a, b), (s, i as u32)));
+                let (a, b) = (on_sphere(w[0]), on_sphere(w[1]));
+                let d = sub3(b, a);
+                max_half2 = max_half2.max(dot3(d, d) / 4.0);
+                chords.push(Chord::new(Line::new(a, b), (s, i as u32)));
             }
             index.piece_start_m.push(acc); // the segment's total projected length
         }
         index.first_piece.push(index.piece_start_m.len() as u32);
-        index.tree = RTree::bulk_load(pieces);
+        index.tree = Arc::new(RTree::bulk_load(pieces));
+        index.chords = Arc::new(RTree::bulk_load(chords));
+        // R - sqrt(R² - (c/2)²), written so that it does not cancel for short chords.
+        index.max_sagitta_m = max_half2 / (R + (R * R - max_half2).max(0.0).sqrt());
         index
     }
 
-    /// Projects a coordinate to local metres.
+    /// Projects a coordinate to local metres (the equirectangular projection of the area
+    /// queries, centred on the map's middle latitude).
     pub fn project(&self, c: Coord) -> [f64; 2] {
         [
             c.lon().to_radians() * self.lat0.cos() * R,
@@ -79,58 +157,74 @@ impl SnapIndex {
         ]
     }
 
-    fn unproject(&self, p: [f64; 2]) -> Coord {
-        Coord::from_degrees(
-            (p[1] / R).to_degrees(),
-            (p[0] / (R * self.lat0.cos())).to_degrees(),
-        )
-    }
-
-    /// The nearest drivable point to `c`, if one lies within `max_distance_m`.
+    /// The nearest drivable point to `c`, if one lies within `max_distance_m`
+    /// (great-circle metres; `f64::INFINITY`: any distance).
     pub fn nearest(&self, c: Coord, max_distance_m: f64) -> Option<Snapped> {
         self.nearest_n(c, 1, max_distance_m).into_iter().next()
     }
 
-    /// Up to `n` nearest points on distinct segments within `max_distance_m`, nearest first.
+    /// Up to `n` nearest points on distinct segments within `max_distance_m`
+    /// (great-circle metres; `f64::INFINITY`: any distance), nearest first.
     pub fn nearest_n(&self, c: Coord, n: usize, max_distance_m: f64) -> Vec<Snapped> {
-        let q = self.project(c);
-        let mut out: Vec<Snapped> = Vec::with_capacity(n);
-        if n == 0 {
+        let mut out: Vec<Snapped> = Vec::with_capacity(n.min(16));
+        // A NaN or negative radius holds no road.
+        if n == 0 || max_distance_m.is_nan() || max_distance_m < 0.0 {
             return out;
         }
-        for piece in self.tree.nearest_neighbor_iter(&q) {
-            let d = piece.distance_2(&q).sqrt();
-            if d > max_distance_m || out.len() >= n {
+        let q = on_sphere(c);
+        // A chord within `max_distance_m` of `q` is at most this far in a straight line.
+        let cutoff = chord_of_arc(max_distance_m) + self.max_sagitta_m;
+        for chord in self.chords.nearest_neighbor_iter(&q) {
+            if chord.distance_2(&q).sqrt() > cutoff {
                 break;
             }
-            if out.iter().any(|s| s.segment == piece.data.0) {
+            if out.iter().any(|s| s.segment == chord.data.0) {
                 continue;
             }
-            out.push(self.snapped_on(piece, q, c, d));
-            // Done: no need to pull the next piece from the tree.
-            if out.len() >= n {
-                break;
+            let s = self.snapped_on(chord, q, c);
+            if s.distance_m <= max_distance_m {
+                out.push(s);
+                // Done: no need to pull the next piece from the tree.
+                if out.len() >= n {
+                    break;
+                }
             }
         }
+        // Chords come nearest first; great-circle distances may swap within a sagitta.
+        out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
         out
     }
 
-    /// The point of `piece` nearest to `q` (the projection of `c`, `d` metres away).
-    fn snapped_on(&self, piece: &Piece, q: [f64; 2], c: Coord, d: f64) -> Snapped {
-        let (seg, i) = piece.data;
-        let (a, b) = (piece.geom().from, piece.geom().to);
-        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-        let len2 = dx * dx + dy * dy;
+    /// The point of `chord` nearest to `q` (the point on the sphere of `c`).
+    fn snapped_on(&self, chord: &Chord, q: [f64; 3], c: Coord) -> Snapped {
+        let (seg, i) = chord.data;
+        let (a, b) = (chord.geom().from, chord.geom().to);
+        let ab = sub3(b, a);
+        let len2 = dot3(ab, ab);
         let t = if len2 > 0.0 {
-            (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+            (dot3(sub3(q, a), ab) / len2).clamp(0.0, 1.0)
         } else {
             0.0
         };
-        let p = [a[0] + t * dx, a[1] + t * dy];
+        // The nearest point of the chord, lifted onto the sphere: the nearest point of the
+        // road's great-circle arc up to second-order terms.
+        let f = [a[0] + t * ab[0], a[1] + t * ab[1], a[2] + t * ab[2]];
+        let norm = dot3(f, f).sqrt();
+        let on = [f[0] * R / norm, f[1] * R / norm, f[2] * R / norm];
+        let d = sub3(q, on);
+        let distance_m = arc_of_chord(dot3(d, d).sqrt());
+        // The snapped point lies at `t` along the piece, as in the local projection (which
+        // is linear in latitude and longitude).
+        let ((lat_a, lon_a), (lat_b, lon_b)) = (of_sphere(a), of_sphere(b));
+        let point = Coord::from_degrees(lat_a + t * (lat_b - lat_a), lon_a + t * (lon_b - lon_a));
         let base = self.first_piece[seg as usize] as usize;
         let last = self.first_piece[seg as usize + 1] as usize - 1;
         let total = self.piece_start_m[last];
-        let along = self.piece_start_m[base + i as usize] + t * len2.sqrt();
+        let (start, end) = (
+            self.piece_start_m[base + i as usize],
+            self.piece_start_m[base + i as usize + 1],
+        );
+        let along = start + t * (end - start);
         Snapped {
             segment: seg,
             fraction: if total > 0.0 {
@@ -138,8 +232,8 @@ impl SnapIndex {
             } else {
                 0.0
             },
-            point: self.unproject(p),
-            distance_m: d,
+            point,
+            distance_m,
             input: c,
         }
     }
@@ -160,35 +254,40 @@ impl SnapIndex {
         if segment as usize >= graph.segment_count() {
             return self.nearest(c, max_distance_m);
         }
-        let q = self.project(c);
+        let q = on_sphere(c);
         let pts = graph.segment_points(segment);
         let mut hint = f64::INFINITY;
         for w in pts.windows(2) {
-            let line = Line::new(self.project(w[0]), self.project(w[1]));
+            let line = Line::new(on_sphere(w[0]), on_sphere(w[1]));
             hint = hint.min(line.distance_2(&q));
         }
         if !hint.is_finite() {
             return self.nearest(c, max_distance_m);
         }
         let radius2 = hint * (1.0 + 1e-6) + 1e-9;
-        let mut best: Option<(&Piece, f64)> = None;
+        let mut best: Option<(&Chord, f64)> = None;
         let mut second = f64::INFINITY;
-        for piece in self.tree.locate_within_distance(q, radius2) {
-            let d2 = piece.distance_2(&q);
+        for chord in self.chords.locate_within_distance(q, radius2) {
+            let d2 = chord.distance_2(&q);
             match best {
                 Some((_, b)) if d2 >= b => second = second.min(d2),
                 _ => {
                     if let Some((_, b)) = best {
                         second = second.min(b);
                     }
-                    best = Some((piece, d2));
+                    best = Some((chord, d2));
                 }
             }
         }
         match best {
-            Some((piece, b)) if second > b * (1.0 + 1e-6) + 1e-9 => {
-                let d = b.sqrt();
-                (d <= max_distance_m).then(|| self.snapped_on(piece, q, c, d))
+            Some((chord, b)) if second > b * (1.0 + 1e-6) + 1e-9 => {
+                let s = self.snapped_on(chord, q, c);
+                if s.distance_m <= max_distance_m {
+                    Some(s)
+                } else {
+                    // At the limit, where the nearest-first search looks a little further.
+                    self.nearest(c, max_distance_m)
+                }
             }
             _ => self.nearest(c, max_distance_m),
         }

@@ -123,46 +123,6 @@ fn coordinates_off_the_map_are_refused() {
 }
 
 #[test]
-fn snapping_returns_the_nearest_segment() {
-    // Brute force over every segment's shape: the snapped distance is the minimum.
-    let r = router("helsinki");
-    let g = graph("helsinki");
-    let mut rng = StdRng::seed_from_u64(seed("snapping_nearest"));
-    let bb = g.bounding_box().unwrap();
-    let idx = r.snap_index();
-    for _ in 0..200 {
-        let c = osm_data::Coord::from_degrees(
-            rng.gen_range(bb.min_lat..bb.max_lat),
-            rng.gen_range(bb.min_lon..bb.max_lon),
-        );
-        let s = r.snap(c.lat(), c.lon()).unwrap();
-        let q = idx.project(c);
-        let best = (0..g.segment_count() as u32)
-            .flat_map(|seg| {
-                g.segment_points(seg)
-                    .windows(2)
-                    .map(|w| (idx.project(w[0]), idx.project(w[1])))
-            })
-            .map(|(a, b)| {
-                let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-                let l2 = dx * dx + dy * dy;
-                let t = if l2 > 0.0 {
-                    (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / l2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                ((a[0] + t * dx - q[0]).powi(2) + (a[1] + t * dy - q[1]).powi(2)).sqrt()
-            })
-            .fold(f64::MAX, f64::min);
-        assert!(
-            (s.distance_m - best).abs() < 1e-6,
-            "{} vs {best}",
-            s.distance_m
-        );
-    }
-}
-
-#[test]
 fn preprocessing_is_cached_next_to_the_graph_and_damage_only_costs_a_rebuild() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("moscow.graph");
