@@ -1,4 +1,15 @@
 //! The OSRM v5 services: `route`, `table`, `nearest`, with OSRM's response shapes and codes.
+//!
+//! Snapping is OSRM's: each coordinate goes to the nearest road at any distance
+//! ([`Router::snap_within`] with an infinite radius), unless `radiuses=r1;r2;...` (one entry
+//! per coordinate: metres, `unlimited`, or empty for the default) limits it; a coordinate
+//! with no road within its radius is `NoSegment` naming its index. A `radiuses` list of the
+//! wrong length is `InvalidOptions`, an entry that is not a number `InvalidQuery`, a
+//! negative one `InvalidOptions`. `bearings` (and `approaches`, `hints`) are accepted and
+//! ignored: a snapped point carries no direction of travel for the route to respect.
+//!
+//! Limits are [`OsrmOptions`], counted as `osrm-routed` counts them; a request beyond one is
+//! `TooBig`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,12 +26,53 @@ use crate::route::Route;
 use crate::snap::Snapped;
 use crate::{Router, RouterError};
 
-/// Largest number of coordinates a `table` request may have.
-pub const MAX_TABLE_SIZE: usize = 1000;
-/// Largest number of coordinates a `route` request may have.
-const MAX_ROUTE_SIZE: usize = 500;
-/// Largest `number` of a `nearest` request.
-const MAX_NEAREST: usize = 100;
+/// Limits and defaults of the OSRM routes, named and counted after `osrm-routed`'s options.
+/// A limit of 0 is no limit, as in `osrm-routed`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OsrmOptions {
+    /// `table`: at most `max_table_size²` cells, sources × destinations (`osrm-routed
+    /// --max-table-size`, counted as in its table plugin). Default 100: a 100 × 100 table,
+    /// or 1 call × 10,000 crews, or any other shape of at most 10,000 cells.
+    pub max_table_size: usize,
+    /// `route`: at most this many coordinates (`--max-viaroute-size`; default 500).
+    pub max_route_size: usize,
+    /// `nearest`: at most this `number` of results (`--max-nearest-size`; default 100).
+    pub max_nearest: usize,
+    /// The snapping radius of a coordinate without a `radiuses` entry (metres, great-circle;
+    /// `--default-radius`). Default `f64::INFINITY`: the nearest road at any distance.
+    pub default_radius_m: f64,
+}
+
+/// `osrm-routed`'s default `--max-table-size`.
+pub const DEFAULT_MAX_TABLE_SIZE: usize = 100;
+
+impl Default for OsrmOptions {
+    fn default() -> Self {
+        OsrmOptions {
+            max_table_size: DEFAULT_MAX_TABLE_SIZE,
+            max_route_size: 500,
+            max_nearest: 100,
+            default_radius_m: f64::INFINITY,
+        }
+    }
+}
+
+impl OsrmOptions {
+    /// Whether a table of `sources × destinations` cells is within
+    /// [`OsrmOptions::max_table_size`].
+    pub fn table_fits(&self, sources: usize, destinations: usize) -> bool {
+        self.max_table_size == 0
+            || sources.saturating_mul(destinations)
+                <= self.max_table_size.saturating_mul(self.max_table_size)
+    }
+}
+
+/// The state of the OSRM routes.
+#[derive(Clone)]
+pub(super) struct Service {
+    pub(super) router: Arc<Router>,
+    pub(super) options: OsrmOptions,
+}
 
 /// An OSRM error: code and message, always HTTP 400 as OSRM answers.
 pub(super) struct OsrmError {
@@ -132,13 +184,59 @@ fn index_list(
         .map(Some)
 }
 
-/// Snaps each coordinate or answers OSRM's `NoSegment` naming the first that fails.
-fn snap_all(router: &Router, coords: &[(f64, f64)]) -> Result<Vec<Snapped>, OsrmError> {
-    coords
+/// The snapping radius of each coordinate (metres; infinite: unlimited) from `radiuses`,
+/// as OSRM reads it: one entry per coordinate, each a number of metres, `unlimited`, or empty
+/// for `default_radius_m`.
+fn radiuses(
+    params: &HashMap<String, String>,
+    n: usize,
+    default_radius_m: f64,
+) -> Result<Vec<f64>, OsrmError> {
+    let Some(v) = params.get("radiuses") else {
+        return Ok(vec![default_radius_m; n]);
+    };
+    let entries: Vec<&str> = v.split(';').collect();
+    if entries.len() != n {
+        return Err(invalid_options(format!(
+            "Number of elements in radiuses size {} does not match coordinate size {n}",
+            entries.len()
+        )));
+    }
+    entries
         .iter()
         .enumerate()
-        .map(|(i, &(lon, lat))| {
-            router.snap(lat, lon).map_err(|e| match e {
+        .map(|(i, e)| match *e {
+            "" => Ok(default_radius_m),
+            "unlimited" => Ok(f64::INFINITY),
+            text => match text.parse::<f64>() {
+                Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+                Ok(r) if r.is_finite() => Err(invalid_options(format!(
+                    "radiuses: entry {i} must be at least 0 metres (got {text})"
+                ))),
+                _ => Err(OsrmError::new(
+                    "InvalidQuery",
+                    format!(
+                        "radiuses: entry {i} must be a number of metres or unlimited (got {text:?})"
+                    ),
+                )),
+            },
+        })
+        .collect()
+}
+
+/// Snaps each coordinate within its radius or answers OSRM's `NoSegment` naming the first
+/// that has no road that near.
+fn snap_all(
+    router: &Router,
+    coords: &[(f64, f64)],
+    radii: &[f64],
+) -> Result<Vec<Snapped>, OsrmError> {
+    coords
+        .iter()
+        .zip(radii)
+        .enumerate()
+        .map(|(i, (&(lon, lat), &radius))| {
+            router.snap_within(lat, lon, radius).map_err(|e| match e {
                 RouterError::InvalidCoordinate { .. } => {
                     OsrmError::new("InvalidValue", "Invalid coordinate value.")
                 }
@@ -306,7 +404,7 @@ fn annotation(router: &Router, leg: &Route, points: &[Coord], a: Annotations) ->
 
 /// `GET /route/v1/{profile}/{coordinates}`.
 pub(super) async fn route(
-    State(router): State<Arc<Router>>,
+    State(Service { router, options }): State<Service>,
     Path((_profile, coordinates)): Path<(String, String)>,
     Query(params): Params,
 ) -> Result<Json<Value>, OsrmError> {
@@ -316,9 +414,17 @@ pub(super) async fn route(
             "Number of coordinates needs to be at least two.",
         ));
     }
-    if coords.len() > MAX_ROUTE_SIZE {
-        return Err(OsrmError::new("TooBig", "Too many trace coordinates"));
+    if options.max_route_size > 0 && coords.len() > options.max_route_size {
+        return Err(OsrmError::new(
+            "TooBig",
+            format!(
+                "Number of entries {} is higher than current maximum ({})",
+                coords.len(),
+                options.max_route_size
+            ),
+        ));
     }
+    let radii = radiuses(&params, coords.len(), options.default_radius_m)?;
     let overview = match params.get("overview").map(String::as_str) {
         None | Some("simplified") => Some(true),
         Some("full") => Some(false),
@@ -354,7 +460,7 @@ pub(super) async fn route(
 
     let router2 = router.clone();
     let legs = tokio_blocking(move || {
-        let snapped = snap_all(&router2, &coords)?;
+        let snapped = snap_all(&router2, &coords, &radii)?;
         let mut legs = Vec::with_capacity(snapped.len() - 1);
         for w in snapped.windows(2) {
             match router2.route(&w[0], &w[1]) {
@@ -418,7 +524,7 @@ async fn tokio_blocking<T: Send + 'static>(
 
 /// `GET /table/v1/{profile}/{coordinates}`.
 pub(super) async fn table(
-    State(router): State<Arc<Router>>,
+    State(Service { router, options }): State<Service>,
     Path((_profile, coordinates)): Path<(String, String)>,
     Query(params): Params,
 ) -> Result<Json<Value>, OsrmError> {
@@ -428,17 +534,18 @@ pub(super) async fn table(
             "Number of coordinates needs to be at least one.",
         ));
     }
-    if coords.len() > MAX_TABLE_SIZE {
-        return Err(OsrmError::new("TooBig", "Too many table coordinates"));
-    }
     let n = coords.len();
     let sources = index_list(&params, "sources", n)?.unwrap_or_else(|| (0..n).collect());
     let destinations = index_list(&params, "destinations", n)?.unwrap_or_else(|| (0..n).collect());
+    if !options.table_fits(sources.len(), destinations.len()) {
+        return Err(OsrmError::new("TooBig", "Too many table coordinates"));
+    }
+    let radii = radiuses(&params, n, options.default_radius_m)?;
     let annotations = parse_annotations(params.get("annotations"), true)?;
     let r = router.clone();
     let (sources_idx, dest_idx) = (sources.clone(), destinations.clone());
     let (snapped, durations, distances) = tokio_blocking(move || {
-        let snapped = snap_all(&r, &coords)?;
+        let snapped = snap_all(&r, &coords, &radii)?;
         let mut index = crate::EtaIndex::many_to_one(&r);
         for (slot, &i) in sources.iter().enumerate() {
             index.set(&r, slot as u32, snapped[i]);
@@ -477,7 +584,7 @@ pub(super) async fn table(
 
 /// `GET /nearest/v1/{profile}/{lon},{lat}`.
 pub(super) async fn nearest(
-    State(router): State<Arc<Router>>,
+    State(Service { router, options }): State<Service>,
     Path((_profile, coordinates)): Path<(String, String)>,
     Query(params): Params,
 ) -> Result<Json<Value>, OsrmError> {
@@ -487,17 +594,29 @@ pub(super) async fn nearest(
     }
     let number = match params.get("number") {
         None => 1,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_NEAREST).contains(n))
-            .ok_or_else(|| {
-                invalid_options(format!("number must be between 1 and {MAX_NEAREST}"))
-            })?,
+        Some(v) => v.parse::<usize>().map_err(|_| {
+            OsrmError::new(
+                "InvalidQuery",
+                format!("number must be a whole number of results, not {v:?}"),
+            )
+        })?,
     };
+    if number == 0 {
+        return Err(invalid_options("number must be at least 1"));
+    }
+    if options.max_nearest > 0 && number > options.max_nearest {
+        return Err(OsrmError::new(
+            "TooBig",
+            format!(
+                "Number of results {number} is higher than current maximum ({})",
+                options.max_nearest
+            ),
+        ));
+    }
+    let radius = radiuses(&params, 1, options.default_radius_m)?[0];
     let (lon, lat) = coords[0];
     let found = router
-        .snap_n(lat, lon, number)
+        .snap_n_within(lat, lon, number, radius)
         .map_err(|_| OsrmError::new("InvalidValue", "Invalid coordinate value."))?;
     if found.is_empty() {
         return Err(OsrmError::new(
@@ -554,5 +673,65 @@ mod tests {
             .ok()
             .unwrap();
         assert!((p[0].0 + 120.2).abs() < 1e-9 && (p[0].1 - 38.5).abs() < 1e-9);
+    }
+
+    fn params(radiuses: &str) -> HashMap<String, String> {
+        HashMap::from([("radiuses".to_string(), radiuses.to_string())])
+    }
+
+    #[test]
+    fn radiuses_read_as_osrm_reads_them() {
+        let inf = f64::INFINITY;
+        assert_eq!(radiuses(&HashMap::new(), 2, inf).ok().unwrap(), [inf, inf]);
+        assert_eq!(radiuses(&HashMap::new(), 1, 50.0).ok().unwrap(), [50.0]);
+        assert_eq!(
+            radiuses(&params("10;unlimited;;0;2.5"), 5, 7.0)
+                .ok()
+                .unwrap(),
+            [10.0, inf, 7.0, 0.0, 2.5]
+        );
+        assert_eq!(radiuses(&params(""), 1, 7.0).ok().unwrap(), [7.0]);
+        let e = radiuses(&params("10"), 2, inf).err().unwrap();
+        assert_eq!(e.code, "InvalidOptions");
+        assert_eq!(
+            e.message,
+            "Number of elements in radiuses size 1 does not match coordinate size 2"
+        );
+        assert_eq!(
+            radiuses(&params("10;20;30"), 2, inf).err().unwrap().code,
+            "InvalidOptions"
+        );
+        assert_eq!(
+            radiuses(&params("10;-1"), 2, inf).err().unwrap().code,
+            "InvalidOptions"
+        );
+        for bad in ["abc", "NaN", "inf", "1e999", "10m"] {
+            let e = radiuses(&params(&format!("5;{bad}")), 2, inf)
+                .err()
+                .unwrap();
+            assert_eq!(e.code, "InvalidQuery", "{bad}");
+            assert!(e.message.starts_with("radiuses: entry 1 "), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn the_table_limit_counts_cells_as_osrm_does() {
+        let o = OsrmOptions::default();
+        assert_eq!(o.max_table_size, 100);
+        assert!(o.table_fits(100, 100));
+        assert!(o.table_fits(1, 1_000) && o.table_fits(1_000, 1));
+        assert!(o.table_fits(1, 10_000));
+        assert!(!o.table_fits(1, 10_001));
+        assert!(!o.table_fits(101, 100));
+        let unlimited = OsrmOptions {
+            max_table_size: 0,
+            ..o
+        };
+        assert!(unlimited.table_fits(usize::MAX, usize::MAX));
+        let huge = OsrmOptions {
+            max_table_size: usize::MAX,
+            ..o
+        };
+        assert!(huge.table_fits(usize::MAX, 2));
     }
 }

@@ -3,4 +3,5 @@
 mod closures;
 mod exactness;
 mod helpers;
+mod osrm_api;
 mod routes;
