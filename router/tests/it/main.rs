@@ -5,3 +5,4 @@ mod exactness;
 mod helpers;
 mod osrm_api;
 mod routes;
+mod snapping;
