@@ -766,7 +766,7 @@ impl Router {
 
     /// Adds a closure; it takes effect at once if its window covers `now_ms`.
     pub fn add_closure(&self, spec: ClosureSpec, now_ms: i64) -> Result<Closure, RouterError> {
-        spec.validate().map_err(RouterError::InvalidClosure)?;
+        spec.validate()?;
         let arcs = self.resolve_area(&spec.area);
         let mut book = self.book.lock().unwrap_or_else(|e| e.into_inner());
         let closure = Closure {

@@ -37,9 +37,14 @@ pub enum RouterError {
         /// Why.
         cause: String,
     },
-    /// A closure definition is invalid.
+    /// A closure's values are out of bounds (a factor below 1 in a request, a polygon that
+    /// crosses itself, ...); the message names the field.
     #[error("invalid closure: {0}")]
     InvalidClosure(String),
+    /// A closure request is not the JSON the closures API reads (an unknown field, a string
+    /// for a number, ...); the message names the field.
+    #[error("malformed closure request: {0}")]
+    MalformedClosure(String),
     /// No closure has this id.
     #[error("no closure with id {0}")]
     UnknownClosure(u64),

@@ -11,6 +11,8 @@
 //! * [`engine`]: the [`Router`] that ties them together over an `osm-data` graph;
 //! * [`route`]: route results with geometry;
 //! * [`map`]: opening a map by its file (a PBF imported once, or a graph file).
+//! * `http` (feature `http`): the OSRM v5 `route`, `table` and `nearest` services as axum
+//!   routes, and the JSON of the closures API.
 //!
 //! Glossary: *CH* contraction hierarchy; *CCH* customizable CH (metric-independent order,
 //! weights filled in by a fast customization); *ETA* estimated time of arrival; *crew* an

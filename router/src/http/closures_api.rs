@@ -1,67 +1,45 @@
-//! `POST /api/closures`, `GET /api/closures`, `GET|DELETE /api/closures/{id}`: live road
-//! closures and slow-downs.
+//! The JSON of the closures API (`POST /api/closures` and what `GET /api/closures` shows),
+//! for the service that serves it behind its own authentication.
 //!
 //! A closure is created with `{"polygon": <GeoJSON Polygon>}`, `{"way_ids": [...]}` or
-//! `{"point": {"lat": .., "lon": ..}, "radius_m": ..}`, optionally `"factor"` (a travel-time
-//! multiplier instead of a full closure), `"from"`/`"until"` (RFC 3339) and `"reason"`, and
-//! answers `201` with its `id`. Errors are `{"error": .., "message": ..}`.
+//! `{"point": {"lat": .., "lon": ..}, "radius_m": ..}` (default radius 30 m), optionally
+//! `"factor"` (a travel-time multiplier instead of a full closure), `"from"`/`"until"`
+//! (RFC 3339) and `"reason"`. A `null` field is an absent one.
+//!
+//! [`parse_closure_request`] reads such a body and holds it to the limits of a request
+//! ([`ClosureSpec::validate_request`]: a factor of at least 1, a radius of at most 5 km, at
+//! most 1,000 polygon vertices, ...); [`read_closure_request`] only reads it, for bodies
+//! accepted before (a log being replayed). Every message names the field it is about.
 
-use std::sync::Arc;
-
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::closures::{Closure, ClosureArea, ClosureSpec};
-use crate::{Router, RouterError};
+use crate::RouterError;
 
-use super::now_ms;
+/// The radius of a `point` closure that gives none.
+const DEFAULT_RADIUS_M: f64 = 30.0;
 
-/// An API error as JSON.
-pub(super) struct ApiError(StatusCode, &'static str, String);
+const FIELDS: [&str; 8] = [
+    "polygon", "way_ids", "point", "radius_m", "factor", "from", "until", "reason",
+];
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"error": self.1, "message": self.2}))).into_response()
-    }
+fn malformed(message: impl Into<String>) -> RouterError {
+    RouterError::MalformedClosure(message.into())
 }
 
-fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, "bad_request", message.into())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct NewClosure {
-    polygon: Option<Value>,
-    way_ids: Option<Vec<i64>>,
-    point: Option<Point>,
-    radius_m: Option<f64>,
-    factor: Option<f64>,
-    from: Option<String>,
-    until: Option<String>,
-    #[allow(dead_code)]
-    reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Point {
-    lat: f64,
-    lon: f64,
-}
-
-fn parse_time(field: &str, v: &str) -> Result<i64, ApiError> {
-    OffsetDateTime::parse(v, &Rfc3339)
+fn parse_time(field: &str, v: &Value) -> Result<i64, RouterError> {
+    let text = v.as_str().ok_or_else(|| {
+        malformed(format!(
+            "{field}: must be an RFC 3339 time such as 2026-11-25T01:10:00Z (got {v})"
+        ))
+    })?;
+    OffsetDateTime::parse(text, &Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
         .map_err(|_| {
-            bad_request(format!(
-                "{field} must be an RFC 3339 time such as 2026-11-25T01:10:00Z, not {v:?}"
+            malformed(format!(
+                "{field}: must be an RFC 3339 time such as 2026-11-25T01:10:00Z (got {text:?})"
             ))
         })
 }
@@ -74,35 +52,62 @@ fn format_time(ms: i64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+fn number(field: &str, v: &Value) -> Result<f64, RouterError> {
+    v.as_f64()
+        .ok_or_else(|| malformed(format!("{field}: must be a number (got {v})")))
+}
+
 /// Reads the exterior ring of a GeoJSON Polygon (or a Feature holding one).
-fn polygon_ring(v: &Value) -> Result<Vec<(f64, f64)>, ApiError> {
+fn polygon_ring(v: &Value) -> Result<Vec<(f64, f64)>, RouterError> {
     let geometry = if v.get("type").and_then(Value::as_str) == Some("Feature") {
         v.get("geometry")
-            .ok_or_else(|| bad_request("the Feature has no geometry"))?
+            .ok_or_else(|| malformed("polygon: the Feature has no geometry"))?
     } else {
         v
     };
     if geometry.get("type").and_then(Value::as_str) != Some("Polygon") {
-        return Err(bad_request("polygon must be a GeoJSON Polygon"));
+        return Err(malformed("polygon: must be a GeoJSON Polygon"));
     }
     let ring = geometry
         .get("coordinates")
         .and_then(|c| c.get(0))
         .and_then(Value::as_array)
         .ok_or_else(|| {
-            bad_request("polygon.coordinates must hold a ring of [lon, lat] positions")
+            malformed("polygon: coordinates must hold a ring of [lon, lat] positions")
         })?;
     ring.iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             match (
                 p.get(0).and_then(Value::as_f64),
                 p.get(1).and_then(Value::as_f64),
             ) {
                 (Some(lon), Some(lat)) => Ok((lon, lat)),
-                _ => Err(bad_request("each polygon position must be [lon, lat]")),
+                _ => Err(malformed(format!(
+                    "polygon: position {i} must be [lon, lat] (got {p})"
+                ))),
             }
         })
         .collect()
+}
+
+fn point(v: &Value) -> Result<(f64, f64), RouterError> {
+    let obj = v.as_object().ok_or_else(|| {
+        malformed(format!(
+            "point: must be {{\"lat\": .., \"lon\": ..}} (got {v})"
+        ))
+    })?;
+    if let Some(k) = obj.keys().find(|k| !["lat", "lon"].contains(&k.as_str())) {
+        return Err(malformed(format!(
+            "point: unknown field {k:?}, expected lat and lon"
+        )));
+    }
+    let get = |k: &str| {
+        obj.get(k)
+            .ok_or_else(|| malformed(format!("point.{k}: missing")))
+            .and_then(|x| number(&format!("point.{k}"), x))
+    };
+    Ok((get("lat")?, get("lon")?))
 }
 
 fn area_json(area: &ClosureArea) -> Value {
@@ -136,155 +141,124 @@ pub fn closure_json(c: &Closure, now: i64) -> Value {
     v
 }
 
-/// Reads the JSON body of `POST /api/closures` (see the module docs); the message says
-/// what is wrong.
+/// Reads the JSON body of `POST /api/closures` (see the module docs) and holds it to the
+/// limits of a request ([`ClosureSpec::validate_request`]). The message names the field,
+/// e.g. `factor: must be at least 1, a travel-time multiplier (got 0.5)`.
+///
+/// The same checks as [`read_closure_request`] followed by
+/// [`ClosureSpec::validate_request`], with the error's message only.
 pub fn parse_closure_request(body: Value) -> Result<ClosureSpec, String> {
-    let req: NewClosure = serde_json::from_value(body).map_err(|e| e.to_string())?;
-    spec_of(req).map_err(|e| e.2)
+    let message = |e: RouterError| match e {
+        RouterError::MalformedClosure(m) | RouterError::InvalidClosure(m) => m,
+        other => other.to_string(),
+    };
+    let spec = read_closure_request(body).map_err(message)?;
+    spec.validate_request().map_err(message)?;
+    Ok(spec)
 }
 
-/// The request body that gives back `spec` through [`parse_closure_request`].
+/// Reads the JSON body of `POST /api/closures` without the limits of a request: a body that
+/// is not an object of the known fields with the right types is
+/// [`RouterError::MalformedClosure`] naming the field. For bodies accepted before, such as
+/// a log being replayed (the router still checks what it needs when the closure is added,
+/// [`ClosureSpec::validate`]); a service taking a new request answers a malformed body
+/// (this error) apart from values out of bounds ([`ClosureSpec::validate_request`],
+/// [`RouterError::InvalidClosure`]).
+pub fn read_closure_request(body: Value) -> Result<ClosureSpec, RouterError> {
+    let Value::Object(fields) = body else {
+        return Err(malformed(format!(
+            "the body must be a JSON object (got {})",
+            kind(&body)
+        )));
+    };
+    if let Some(k) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(malformed(format!(
+            "unknown field {k:?}, expected one of {}",
+            FIELDS.join(", ")
+        )));
+    }
+    // `null` is as good as absent.
+    let field = |k: &str| fields.get(k).filter(|v| !v.is_null());
+    if let Some(v) = field("reason") {
+        if !v.is_string() {
+            return Err(malformed(format!("reason: must be a string (got {v})")));
+        }
+    }
+    let area = match (field("polygon"), field("way_ids"), field("point")) {
+        (Some(p), None, None) => ClosureArea::Polygon(polygon_ring(p)?),
+        (None, Some(ids), None) => ClosureArea::Ways(way_ids(ids)?),
+        (None, None, Some(p)) => {
+            let (lat, lon) = point(p)?;
+            let radius_m = field("radius_m")
+                .map(|v| number("radius_m", v))
+                .transpose()?
+                .unwrap_or(DEFAULT_RADIUS_M);
+            ClosureArea::Near { lat, lon, radius_m }
+        }
+        _ => return Err(malformed("give exactly one of polygon, way_ids or point")),
+    };
+    if field("radius_m").is_some() && !matches!(area, ClosureArea::Near { .. }) {
+        return Err(malformed("radius_m: only goes with point"));
+    }
+    Ok(ClosureSpec {
+        area,
+        factor: field("factor").map(|v| number("factor", v)).transpose()?,
+        from_ms: field("from").map(|v| parse_time("from", v)).transpose()?,
+        until_ms: field("until").map(|v| parse_time("until", v)).transpose()?,
+    })
+}
+
+fn way_ids(v: &Value) -> Result<Vec<i64>, RouterError> {
+    let list = v.as_array().ok_or_else(|| {
+        malformed(format!(
+            "way_ids: must be a list of OSM way ids (got {})",
+            kind(v)
+        ))
+    })?;
+    list.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            id.as_i64().ok_or_else(|| {
+                malformed(format!(
+                    "way_ids: entry {i} must be an OSM way id (got {id})"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// What a JSON value is, for messages that should not echo a whole body.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The request body that gives back `spec` through [`parse_closure_request`] (and
+/// [`read_closure_request`]).
 pub fn closure_request_json(spec: &ClosureSpec) -> Value {
     let mut v = area_json(&spec.area);
     if let Value::Object(m) = &mut v {
-        if let Some(f) = spec.factor {
-            m.insert("factor".into(), json!(f));
-        }
-        if let Some(t) = spec.from_ms {
-            m.insert("from".into(), format_time(t));
-        }
-        if let Some(t) = spec.until_ms {
-            m.insert("until".into(), format_time(t));
-        }
+        insert_window(m, spec);
     }
     v
 }
 
-fn spec_of(req: NewClosure) -> Result<ClosureSpec, ApiError> {
-    let area = match (req.polygon, req.way_ids, req.point) {
-        (Some(p), None, None) => ClosureArea::Polygon(polygon_ring(&p)?),
-        (None, Some(ids), None) => ClosureArea::Ways(ids),
-        (None, None, Some(p)) => ClosureArea::Near {
-            lat: p.lat,
-            lon: p.lon,
-            radius_m: req.radius_m.unwrap_or(30.0),
-        },
-        _ => return Err(bad_request("give exactly one of polygon, way_ids or point")),
-    };
-    Ok(ClosureSpec {
-        area,
-        factor: req.factor,
-        from_ms: req
-            .from
-            .as_deref()
-            .map(|v| parse_time("from", v))
-            .transpose()?,
-        until_ms: req
-            .until
-            .as_deref()
-            .map(|v| parse_time("until", v))
-            .transpose()?,
-    })
-}
-
-/// `POST /api/closures`.
-pub(super) async fn create(
-    State(router): State<Arc<Router>>,
-    body: Result<Json<NewClosure>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(req) = body.map_err(|e| bad_request(e.body_text()))?;
-    let spec = spec_of(req)?;
-    let now = now_ms();
-    let r = router.clone();
-    let closure = tokio::task::spawn_blocking(move || r.add_closure(spec, now))
-        .await
-        .map_err(|_| {
-            ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error".into(),
-            )
-        })?
-        .map_err(|e| match e {
-            RouterError::InvalidClosure(m) => {
-                ApiError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_closure", m)
-            }
-            other => ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                other.to_string(),
-            ),
-        })?;
-    if closure.arcs.is_empty() {
-        tracing::info!(id = closure.id, "closure covers no road of the map");
+fn insert_window(m: &mut Map<String, Value>, spec: &ClosureSpec) {
+    if let Some(f) = spec.factor {
+        m.insert("factor".into(), json!(f));
     }
-    Ok((StatusCode::CREATED, Json(closure_json(&closure, now))))
-}
-
-/// `GET /api/closures`.
-pub(super) async fn list(State(router): State<Arc<Router>>) -> Json<Value> {
-    let now = now_ms();
-    Json(json!(router
-        .closures()
-        .iter()
-        .map(|c| closure_json(c, now))
-        .collect::<Vec<_>>()))
-}
-
-fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no closure with id {id:?}"),
-        )
-    })
-}
-
-/// `GET /api/closures/{id}`.
-pub(super) async fn get_one(
-    State(router): State<Arc<Router>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
-    router
-        .closures()
-        .iter()
-        .find(|c| c.id == id)
-        .map(|c| Json(closure_json(c, now_ms())))
-        .ok_or_else(|| {
-            ApiError(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no closure with id {id}"),
-            )
-        })
-}
-
-/// `DELETE /api/closures/{id}`.
-pub(super) async fn remove(
-    State(router): State<Arc<Router>>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id)?;
-    let r = router.clone();
-    tokio::task::spawn_blocking(move || r.remove_closure(id, now_ms()))
-        .await
-        .map_err(|_| {
-            ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error".into(),
-            )
-        })?
-        .map(|_| StatusCode::NO_CONTENT)
-        .map_err(|_| {
-            ApiError(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no closure with id {id}"),
-            )
-        })
+    if let Some(t) = spec.from_ms {
+        m.insert("from".into(), format_time(t));
+    }
+    if let Some(t) = spec.until_ms {
+        m.insert("until".into(), format_time(t));
+    }
 }
 
 #[cfg(test)]
@@ -306,6 +280,107 @@ mod tests {
         let err = parse_closure_request(json!({"way_ids": [1], "colour": "red"})).unwrap_err();
         assert!(err.contains("colour"), "{err}");
         let err = parse_closure_request(json!({"way_ids": [1], "from": "yesterday"})).unwrap_err();
-        assert!(err.contains("RFC 3339"), "{err}");
+        assert!(
+            err.starts_with("from: ") && err.contains("RFC 3339"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_message_names_its_field() {
+        for (body, start) in [
+            (
+                json!({"way_ids": [1], "factor": 0.5}),
+                "factor: must be at least 1",
+            ),
+            (
+                json!({"way_ids": [1], "factor": "2"}),
+                "factor: must be a number",
+            ),
+            (json!({"way_ids": [1], "factor": -2}), "factor: "),
+            (
+                json!({"point": {"lat": 49.4, "lon": 8.7}, "radius_m": 6000}),
+                "radius_m: must be at most 5000 m (got 6000)",
+            ),
+            (
+                json!({"point": {"lat": 49.4, "lon": 8.7}, "radius_m": -1}),
+                "radius_m: ",
+            ),
+            (json!({"point": {"lat": 49.4}}), "point.lon: missing"),
+            (
+                json!({"point": {"lat": 49.4, "lon": "8.7"}}),
+                "point.lon: must be a number",
+            ),
+            (json!({"point": {"lat": 91, "lon": 8.7}}), "point: "),
+            (json!({"point": [49.4, 8.7]}), "point: "),
+            (
+                json!({"way_ids": [1], "radius_m": 50}),
+                "radius_m: only goes with point",
+            ),
+            (json!({"way_ids": "1"}), "way_ids: must be a list"),
+            (json!({"way_ids": [1, 2.5]}), "way_ids: entry 1 "),
+            (json!({"way_ids": []}), "way_ids: "),
+            (
+                json!({"way_ids": [1], "until": 5}),
+                "until: must be an RFC 3339 time",
+            ),
+            (
+                json!({"way_ids": [1], "from": "2026-11-25T02:00:00Z", "until": "2026-11-25T01:00:00Z"}),
+                "until: must be after from",
+            ),
+            (json!({"way_ids": [1], "reason": 7}), "reason: "),
+            (
+                json!({"polygon": {"type": "Point", "coordinates": [8.6, 49.4]}}),
+                "polygon: must be a GeoJSON Polygon",
+            ),
+            (
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[8.6, 49.4], [8.7]]]}}),
+                "polygon: position 1 ",
+            ),
+            (
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}}),
+                "polygon: must be a simple polygon",
+            ),
+            (
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[8.6, 49.4], [8.7, 49.4], [8.6, 49.4]]]}}),
+                "polygon: needs at least 3 distinct vertices",
+            ),
+        ] {
+            let err = parse_closure_request(body.clone()).unwrap_err();
+            assert!(err.starts_with(start), "{body}: {err}");
+        }
+        for body in [
+            json!([1]),
+            json!({}),
+            json!({"way_ids": [1], "point": {"lat": 1, "lon": 1}}),
+        ] {
+            assert!(parse_closure_request(body).is_err());
+        }
+        // Nulls are absent fields; the reason is accepted and not kept.
+        let spec = parse_closure_request(
+            json!({"way_ids": [1], "polygon": null, "factor": null, "reason": "parade"}),
+        )
+        .unwrap();
+        assert_eq!(spec.area, ClosureArea::Ways(vec![1]));
+        assert_eq!(spec.factor, None);
+        let spec = parse_closure_request(json!({"point": {"lat": 49.4, "lon": 8.7}})).unwrap();
+        assert!(matches!(spec.area, ClosureArea::Near { radius_m, .. } if radius_m == 30.0));
+    }
+
+    #[test]
+    fn reading_a_logged_request_skips_the_request_limits_only() {
+        // A speed-up or a wide radius accepted before this version still replays.
+        let body = json!({"point": {"lat": 49.4, "lon": 8.7}, "radius_m": 20000, "factor": 0.8});
+        assert!(parse_closure_request(body.clone()).is_err());
+        let spec = read_closure_request(body).unwrap();
+        assert!(spec.validate().is_ok());
+        assert!(matches!(
+            read_closure_request(json!({"way_ids": [1], "colour": 1})),
+            Err(RouterError::MalformedClosure(m)) if m.contains("colour")
+        ));
+        assert!(matches!(
+            spec.validate_request(),
+            Err(RouterError::InvalidClosure(m)) if m.starts_with("factor: ")
+        ));
     }
 }

@@ -1,11 +1,16 @@
 //! HTTP API of the router (feature `http`): the OSRM v5 `route`, `table` and `nearest`
-//! services, so existing OSRM clients and map widgets work unchanged, and the live
-//! closures API (`/api/closures`).
+//! services, so existing OSRM clients and map widgets work unchanged, and the JSON of the
+//! closures API for a service that serves it.
 //!
-//! Mount [`routes`] into the service's axum `Router`. Durations are seconds, distances
-//! metres, coordinates `lon,lat` as in OSRM. As in OSRM, a coordinate is snapped to the
-//! nearest road however far it is, unless the request limits it with `radiuses` (or the
-//! routes with [`OsrmOptions::default_radius_m`]).
+//! Mount [`osrm_routes`] (or [`osrm_routes_with`] and its [`OsrmOptions`]) into the
+//! service's axum `Router`, behind the service's own authentication. Durations are seconds,
+//! distances metres, coordinates `lon,lat` as in OSRM. As in OSRM, a coordinate is snapped
+//! to the nearest road however far it is, unless the request limits it with `radiuses`
+//! (or the routes with [`OsrmOptions::default_radius_m`]).
+//!
+//! The closures API itself (`/api/closures`) is the service's: it changes the roads every
+//! crew is routed on, so it goes with the service's roles and its log. This module gives it
+//! [`parse_closure_request`], [`closure_json`] and [`closure_request_json`].
 
 mod closures_api;
 mod osrm;
@@ -13,18 +18,18 @@ mod steps;
 
 use std::sync::Arc;
 
-use axum::routing::{delete, get};
+use axum::routing::get;
 
 use crate::Router;
 
+pub use closures_api::{
+    closure_json, closure_request_json, parse_closure_request, read_closure_request,
+};
 pub use osrm::{OsrmOptions, DEFAULT_MAX_TABLE_SIZE};
-
-pub use closures_api::{closure_json, closure_request_json, parse_closure_request};
 
 /// The OSRM routes (`route`, `table`, `nearest`) with the default [`OsrmOptions`] (those of
 /// `osrm-routed`: tables of up to 100 × 100, 1 × 10,000 or any other shape of at most 10,000
-/// cells, routes of up to 500 coordinates, up to 100 `nearest` results, unlimited snapping),
-/// for a service that handles closures itself.
+/// cells, routes of up to 500 coordinates, up to 100 `nearest` results, unlimited snapping).
 pub fn osrm_routes(router: Arc<Router>) -> axum::Router {
     osrm_routes_with(router, OsrmOptions::default())
 }
@@ -36,22 +41,6 @@ pub fn osrm_routes_with(router: Arc<Router>, options: OsrmOptions) -> axum::Rout
         .route("/table/v1/{profile}/{coordinates}", get(osrm::table))
         .route("/nearest/v1/{profile}/{coordinates}", get(osrm::nearest))
         .with_state(osrm::Service { router, options })
-}
-
-/// The axum routes of the router's HTTP API, over a shared [`Router`]: the OSRM routes and
-/// the closures API.
-pub fn routes(router: Arc<Router>) -> axum::Router {
-    let closures = axum::Router::new()
-        .route(
-            "/api/closures",
-            get(closures_api::list).post(closures_api::create),
-        )
-        .route(
-            "/api/closures/{id}",
-            delete(closures_api::remove).get(closures_api::get_one),
-        )
-        .with_state(router.clone());
-    osrm_routes(router).merge(closures)
 }
 
 /// Current time as Unix milliseconds.
