@@ -72,6 +72,8 @@ pub struct Inner {
     stale: AtomicBool,
     /// Set by [`AppState::panic_next_change`].
     panic_next: AtomicBool,
+    /// Held while a handover is recorded (its version number is read, then written).
+    pub handovers: Mutex<()>,
 }
 
 impl HasTokens for AppState {
@@ -163,6 +165,7 @@ impl AppState {
             dispatch: config.dispatch,
             stale: AtomicBool::new(false),
             panic_next: AtomicBool::new(false),
+            handovers: Mutex::new(()),
         })))
     }
 

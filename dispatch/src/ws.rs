@@ -123,10 +123,24 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
 
 /// Sends `n` unless it is not for this socket; `Err` when the client is gone or stuck.
 async fn send(socket: &mut WebSocket, crew: Option<&str>, n: &Numbered) -> Result<(), ()> {
-    if crew.is_some_and(|c| n.crew.as_deref() != Some(c)) {
-        return Ok(());
+    match crew {
+        Some(c) if n.crew.as_deref() != Some(c) => Ok(()),
+        Some(_) => send_text(socket, crew_safe(&n.json)).await,
+        None => send_text(socket, n.json.to_string()).await,
     }
-    send_text(socket, n.json.to_string()).await
+}
+
+/// An entry as a tablet may see it: a dispatch decision without its candidates (the other
+/// crews and their ETAs).
+fn crew_safe(json: &str) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(json) else {
+        return json.to_string();
+    };
+    if let Some(d) = v.get_mut("decision").and_then(|d| d.as_object_mut()) {
+        d.remove("candidates");
+        d.remove("divertible");
+    }
+    v.to_string()
 }
 
 /// Sends one text message within [`SEND_TIMEOUT`]; `Err` when the client is gone or does not

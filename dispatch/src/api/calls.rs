@@ -72,6 +72,43 @@ pub(crate) fn call_value(core: &Dispatcher, id: CallId) -> Option<Value> {
     Some(v)
 }
 
+/// The call crew `crew` is on now, if any.
+pub(crate) fn current_call<'a>(
+    core: &'a Dispatcher,
+    crew: &str,
+) -> Option<&'a dispatch_core::Call> {
+    core.crew(crew)
+        .and_then(|c| c.call)
+        .and_then(|id| core.call(id))
+}
+
+/// A call as crew `crew` sees it: where, what, how urgent, its own assignment and the call's
+/// times; not the caller's phone, nor the dispatch decisions (other crews' ETAs), nor other
+/// crews' assignments.
+pub(crate) fn crew_view(core: &Dispatcher, id: CallId, crew: &str) -> Option<Value> {
+    let call = core.call(id)?;
+    let own: Vec<&dispatch_core::Assignment> = call
+        .assignments
+        .iter()
+        .filter(|a| a.crew_id == crew)
+        .collect();
+    let first = own.first();
+    Some(json!({
+        "id": call.id,
+        "position": call.position,
+        "priority": call.priority,
+        "needs": call.needs,
+        "complaint": call.complaint,
+        "address": call.address,
+        "notes": call.notes,
+        "status": call.status,
+        "assignments": own,
+        "times": call.times,
+        "crew_id": first.map(|a| a.crew_id.clone()),
+        "eta_s": first.map(|a| f64::from(a.eta_ms) / 1000.0),
+    }))
+}
+
 /// A call as the API shows it, or 404.
 async fn call_json(state: &AppState, id: CallId) -> Result<Value, ApiError> {
     call_value(&*state.core().await, id)
@@ -129,15 +166,19 @@ pub(super) async fn list(
     QueryParams(filter): QueryParams<StatusFilter>,
 ) -> Result<Json<Value>, ApiError> {
     let core = state.core().await;
-    let calls: Vec<Value> = core
-        .calls()
-        .filter(|c| filter.status.is_none_or(|s| c.status == s))
-        .filter(|c| match &role {
-            Role::Crew(own) => c.assignments.iter().any(|a| &a.crew_id == own),
-            _ => true,
-        })
-        .filter_map(|c| call_value(&core, c.id))
-        .collect();
+    let calls: Vec<Value> = match &role {
+        // A crew sees its current call only, as a crew sees it.
+        Role::Crew(own) => current_call(&core, own)
+            .filter(|c| filter.status.is_none_or(|s| c.status == s))
+            .and_then(|c| crew_view(&core, c.id, own))
+            .into_iter()
+            .collect(),
+        _ => core
+            .calls()
+            .filter(|c| filter.status.is_none_or(|s| c.status == s))
+            .filter_map(|c| call_value(&core, c.id))
+            .collect(),
+    };
     Ok(Json(json!(calls)))
 }
 
@@ -147,16 +188,16 @@ pub(super) async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_call_id(&id)?;
-    let v = call_json(&state, id).await?;
     if let Role::Crew(own) = &role {
-        let mine = v["assignments"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|x| x["crew_id"] == own.as_str()));
-        if !mine {
-            return Err(ApiError::forbidden("a crew sees only its own calls"));
-        }
+        let core = state.core().await;
+        return match current_call(&core, own) {
+            Some(c) if c.id == id => crew_view(&core, id, own)
+                .map(Json)
+                .ok_or_else(|| ApiError::not_found(format!("no call with id {id}"))),
+            _ => Err(ApiError::forbidden("a crew sees only its current call")),
+        };
     }
-    Ok(Json(v))
+    call_json(&state, id).await.map(Json)
 }
 
 /// `PATCH /api/calls/{id}`: what changes (every field optional; `lat` and `lon` together).

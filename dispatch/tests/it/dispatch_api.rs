@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{
-    client, next_json, post, shared_router, start_on, ws, TestDb, CREW_A1, DISPATCHER,
+    client, get, next_json, post, shared_router, start_on, ws, TestDb, CREW_A1, DISPATCHER,
 };
 
 /// Heidelberg spots: (lat, lon).
@@ -575,8 +575,138 @@ async fn the_crew_records_the_handover_and_the_record_exports_as_fhir(db: TestDb
     .await;
     assert_eq!(code, 422, "{v}");
     assert_eq!(v["field"], "vitals.spo2", "{v}");
-    let (code, _) = post(&c, format!("{}/api/calls/4242/handover", s.base), handover).await;
+    let (code, _) = post(
+        &c,
+        format!("{}/api/calls/4242/handover", s.base),
+        handover.clone(),
+    )
+    .await;
     assert_eq!(code, 404);
+
+    // A correction is a second version; the first is kept, and the export takes the latest.
+    let mut corrected = handover.clone();
+    corrected["diagnosis_icd10"] = json!("I21.0");
+    let (code, v) = post(
+        &crew,
+        format!("{}/api/calls/{id}/handover", s.base),
+        corrected.clone(),
+    )
+    .await;
+    assert_eq!((code, v["version"].as_u64()), (201, Some(2)), "{v}");
+    assert_eq!(v["by"]["role"], "crew:A1", "{v}");
+    let first = get(&c, format!("{}/api/calls/{id}/handover?version=1", s.base)).await;
+    assert_eq!(first["handover"]["diagnosis_icd10"], "I21.9", "{first}");
+    let latest = get(&c, format!("{}/api/calls/{id}/handover", s.base)).await;
+    assert_eq!(latest["handover"]["diagnosis_icd10"], "I21.0", "{latest}");
+    assert_eq!(latest["versions"].as_array().unwrap().len(), 2, "{latest}");
+    let bundle = get(&c, format!("{}/api/calls/{id}/handover/fhir", s.base)).await;
+    assert!(
+        bundle.to_string().contains("I21.0"),
+        "the export takes the latest version"
+    );
+    // Once the call is closed, the crew may no longer write it; a dispatcher may.
+    let (code, v) = post(
+        &crew,
+        format!("{}/api/crews/A1/status", s.base),
+        json!({"status": "available"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{v}");
+    let call = get(&c, format!("{}/api/calls/{id}", s.base)).await;
+    assert_eq!(call["status"], "completed", "{call}");
+    let (code, v) = post(
+        &crew,
+        format!("{}/api/calls/{id}/handover", s.base),
+        handover.clone(),
+    )
+    .await;
+    assert_eq!(code, 403, "{v}");
+    let (code, v) = post(&c, format!("{}/api/calls/{id}/handover", s.base), handover).await;
+    assert_eq!((code, v["version"].as_u64()), (201, Some(3)), "{v}");
+    let r = c
+        .get(format!("{}/api/calls/{id}/handover?version=4", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    // The versions are in the store, each its own entity.
+    let store = dispatch::store::Store::open(&s.db().url()).await.unwrap();
+    let versions = store.entities("handover_version").await.unwrap();
+    assert_eq!(versions.len(), 3, "{versions:?}");
+    store.close().await;
+}
+
+/// A crew token sees its current call only: no caller's phone, no other crews' ETAs, no past
+/// calls; its tablet gets decisions without their candidates.
+async fn a_crew_sees_only_its_current_call(db: TestDb) {
+    let s = start_on(shared_router("heidelberg"), db).await;
+    let c = client(DISPATCHER);
+    add_crews(&c, &s.base, 2).await;
+    let mut tablet = ws(&s.base, &format!("/ws/crews/A1?token={CREW_A1}")).await;
+    let crew = client(CREW_A1);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (code, call) = post(
+            &c,
+            format!("{}/api/calls", s.base),
+            json!({"lat": SPOTS[0].0, "lon": SPOTS[0].1, "priority": "urgent", "phone": "+7 916 123-45-67"}),
+        )
+        .await;
+        assert_eq!(code, 201, "{call}");
+        ids.push(call["id"].as_u64().unwrap());
+    }
+    let staff_view = get(&c, format!("{}/api/calls/{}", s.base, ids[0])).await;
+    assert_eq!(
+        staff_view["crew_id"], "A1",
+        "the first call goes to A1: {staff_view}"
+    );
+    assert!(staff_view["decisions"][0]["candidates"]
+        .as_array()
+        .is_some_and(|a| a.len() == 2));
+    // The tablet's copy of the decision has no candidates.
+    loop {
+        let e = next_json(&mut tablet).await;
+        if e["type"] == "call_assigned" {
+            assert!(e["decision"].get("candidates").is_none(), "{e}");
+            assert!(e["decision"].get("divertible").is_none(), "{e}");
+            break;
+        }
+    }
+    let list = get(&crew, format!("{}/api/calls", s.base)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let mine = &list[0];
+    assert_eq!(mine["id"].as_u64(), Some(ids[0]));
+    let text = mine.to_string();
+    for hidden in ["phone", "916", "decisions", "candidates", "\"A2\""] {
+        assert!(!text.contains(hidden), "{hidden} in {text}");
+    }
+    let one = get(&crew, format!("{}/api/calls/{}", s.base, ids[0])).await;
+    assert_eq!(&one, mine);
+    // The other crew's call is not A1's.
+    let r = crew
+        .get(format!("{}/api/calls/{}", s.base, ids[1]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    // Once A1 is done, its past call is no longer shown.
+    for status in ["en_route", "on_scene", "available"] {
+        let (code, v) = post(
+            &crew,
+            format!("{}/api/crews/A1/status", s.base),
+            json!({"status": status}),
+        )
+        .await;
+        assert_eq!(code, 200, "{status}: {v}");
+    }
+    let list = get(&crew, format!("{}/api/calls", s.base)).await;
+    assert_eq!(list, json!([]));
+    let r = crew
+        .get(format!("{}/api/calls/{}", s.base, ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
 }
 
 crate::on_both_stores!(
@@ -587,4 +717,5 @@ crate::on_both_stores!(
     bad_input_is_refused_with_the_right_status_and_changes_nothing,
     a_retried_call_with_the_same_idempotency_key_is_created_once,
     the_crew_records_the_handover_and_the_record_exports_as_fhir,
+    a_crew_sees_only_its_current_call,
 );

@@ -233,6 +233,8 @@ function candidateTable(id, title, list, chosen) {
 }
 
 function decisionOf(call) {
+  // A crew's view of its call carries no decisions (they list the other crews).
+  if (!call.decisions) return null;
   const decision = call.decisions[call.decisions.length - 1];
   if (!decision) {
     return h('p', { class: 'muted small' }, 'No crew decision yet: the call waits for a free crew able to serve it.');
