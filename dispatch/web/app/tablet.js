@@ -349,7 +349,7 @@ function drawCrew() {
   const ll = [S.crew.position.lat, S.crew.position.lon];
   if (!layers.crew) {
     layers.crew = L.circleMarker(ll, { radius: 12, weight: 4, color: '#ffffff', fillOpacity: 1, className: 'crew' })
-      .bindTooltip(S.crewId, { permanent: true, direction: 'right', offset: [12, 0], className: 'crew-label' })
+      .bindTooltip(document.createTextNode(S.crewId), { permanent: true, direction: 'right', offset: [12, 0], className: 'crew-label' })
       .addTo(S.map);
   }
   layers.crew.setLatLng(ll);
