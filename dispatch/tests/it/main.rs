@@ -7,6 +7,7 @@ mod dispatch_api;
 mod edge;
 mod helpers;
 mod import_cli;
+mod logs;
 mod osrm_api;
 mod recovery;
 mod rules;

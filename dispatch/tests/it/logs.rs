@@ -1,0 +1,111 @@
+//! Secrets never reach the logs: the service binary, logging at `trace` (every crate), is
+//! sent tokens in `?token=` (REST and websockets, good and bad) and in `Authorization`, and
+//! none of them appears in what it prints.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{data, ADMIN, CREW_A1, DISPATCHER};
+
+#[tokio::test]
+async fn tokens_never_reach_the_logs_even_at_trace_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.toml");
+    std::fs::write(
+        &tokens,
+        format!(
+            "[tokens]\n\"{DISPATCHER}\" = \"dispatcher\"\n\"{ADMIN}\" = \"admin\"\n\"{CREW_A1}\" = \"crew:A1\"\n"
+        ),
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("d.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dispatch"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
+        .arg("--map")
+        .arg(data("heidelberg.osm.pbf"))
+        .arg("--tokens")
+        .arg(&tokens)
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let printed = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let err = BufReader::new(child.stderr.take().unwrap());
+    for (stream, tx) in [
+        (Box::new(out) as Box<dyn BufRead + Send>, Some(tx)),
+        (Box::new(err), None),
+    ] {
+        let printed = printed.clone();
+        std::thread::spawn(move || {
+            for line in stream.lines().map_while(Result::ok) {
+                if let (Some(tx), Some(rest)) = (&tx, line.strip_prefix("listening on ")) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap().to_string());
+                }
+                let mut p = printed.lock().unwrap();
+                p.push_str(&line);
+                p.push('\n');
+            }
+        });
+    }
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the service printed its address");
+    let http = reqwest::Client::new();
+    let wrong = "not-a-token-but-secret-looking-0123";
+    for token in [DISPATCHER, CREW_A1, wrong] {
+        let _ = http
+            .get(format!("{base}/api/calls?token={token}"))
+            .send()
+            .await
+            .unwrap();
+        let _ = http
+            .get(format!("{base}/api/crews"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let ws = format!(
+            "{}/ws/console?token={token}&since=0",
+            base.replace("http://", "ws://")
+        );
+        if let Ok((mut socket, _)) = tokio_tungstenite::connect_async(ws).await {
+            let _ = socket.close(None).await;
+        }
+    }
+    let r = http
+        .post(format!("{base}/api/crews?token={DISPATCHER}"))
+        .json(&json!({"id": "A1", "lat": 49.4093, "lon": 8.6937}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let printed = printed.lock().unwrap().clone();
+    assert!(
+        printed.contains("/api/calls") || printed.contains("request"),
+        "the log at trace level shows the requests: {}",
+        &printed[..printed.len().min(2000)]
+    );
+    for token in [DISPATCHER, ADMIN, CREW_A1, wrong] {
+        assert!(
+            !printed.contains(token),
+            "a token is in the log: {}",
+            printed
+                .lines()
+                .filter(|l| l.contains(token))
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
