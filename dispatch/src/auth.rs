@@ -262,12 +262,17 @@ fn describe(role: Option<&str>, name: Option<&str>) -> String {
     }
 }
 
-/// The digest of an entry's key: the SHA-256 of a clear token, or the digest it gives.
+/// The digest of an entry's key: the SHA-256 of a clear token, or the digest it gives (the
+/// prefix in any case: `SHA256:...` must not become a clear token anyone with the digest
+/// could present).
 fn digest_of(key: &str) -> Result<Digest, EntryProblem> {
-    match key.strip_prefix(DIGEST_PREFIX) {
-        Some(hex) => parse_hex(hex).ok_or(EntryProblem::BadDigest),
-        None if key.chars().count() < MIN_TOKEN_CHARS => Err(EntryProblem::TooShort),
-        None => Ok(sha256(key)),
+    let prefix = DIGEST_PREFIX.len();
+    match key.get(..prefix) {
+        Some(p) if p.eq_ignore_ascii_case(DIGEST_PREFIX) => {
+            parse_hex(&key[prefix..]).ok_or(EntryProblem::BadDigest)
+        }
+        _ if key.chars().count() < MIN_TOKEN_CHARS => Err(EntryProblem::TooShort),
+        _ => Ok(sha256(key)),
     }
 }
 
@@ -277,7 +282,7 @@ fn sha256(token: &str) -> Digest {
 
 fn parse_hex(hex: &str) -> Option<Digest> {
     let hex = hex.as_bytes();
-    if hex.len() != 64 {
+    if hex.len() != 64 || !hex.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     let mut out = [0u8; 32];
@@ -774,7 +779,14 @@ mod tests {
         // The digest is not a token.
         assert!(t.holder(&format!("sha256:{digest}")).is_none());
         assert!(t.holder(digest).is_none());
-        for bad in ["sha256:abc", &format!("sha256:{}", "g".repeat(64))] {
+        let t = Tokens::from_pairs([(format!("SHA256:{digest}").as_str(), "admin")]).unwrap();
+        assert!(t.holder(ADMIN).is_some() && t.holder(&format!("SHA256:{digest}")).is_none());
+        for bad in [
+            "sha256:abc",
+            &format!("sha256:{}", "g".repeat(64)),
+            &format!("sha256:+{}", &digest[1..]),
+            &format!("Sha256:{digest}0"),
+        ] {
             let e = Tokens::from_pairs([(bad, "admin")]).unwrap_err();
             assert!(
                 matches!(
