@@ -72,7 +72,7 @@ fn main() {
         let addr = listener.local_addr().expect("addr");
         let mut pairs = vec![("bench-dispatcher".to_string(), "dispatcher".to_string())];
         for i in 0..crews {
-            pairs.push((format!("bench-crew-{i}"), format!("crew:C{i}")));
+            pairs.push((format!("bench-crew-token-{i:04}"), format!("crew:C{i}")));
         }
         let config = dispatch::state::ServiceConfig {
             tokens: dispatch::auth::Tokens::from_pairs(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str()))).expect("tokens"),
@@ -117,7 +117,7 @@ fn main() {
         let end = Instant::now() + Duration::from_secs(seconds as u64 + 5);
         let mut tablets = Vec::new();
         for (i, &(lat, lon)) in positions.iter().enumerate() {
-            let url = format!("ws://{addr}/ws/crews/C{i}?token=bench-crew-{i}");
+            let url = format!("ws://{addr}/ws/crews/C{i}?token=bench-crew-token-{i:04}");
             let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("tablet");
             let arrivals = arrivals.clone();
             tablets.push(tokio::spawn(async move {

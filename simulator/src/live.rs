@@ -6,7 +6,8 @@
 //! * Each crew's tablet opens `/ws/crews/{id}`. On an `assignment` it waits the call's
 //!   turnout, reports `en_route`, drives the route it was sent (the `route.geometry` of the
 //!   message) at simulated speed, reporting its position every `report_s` simulated
-//!   seconds, reports `on_scene`, stays the call's time on scene, and then either asks the
+//!   seconds (but at most [`MAX_REPORTS_PER_WALL_SECOND`] times a wall-clock second: the
+//!   service closes a tablet that sends more than 10 messages a second), reports `on_scene`, stays the call's time on scene, and then either asks the
 //!   service for the hospital it reaches soonest (`GET /api/crews/{id}/hospital`) and reports
 //!   `transporting`, `at_hospital` (after the service's ETA) and `available` after the
 //!   handover, or reports `available` at once. Free, it drives back to its station. The
@@ -49,6 +50,10 @@ pub struct LiveOptions {
     /// After the last call, wait at most this long (simulated seconds) for crews to finish.
     pub drain_s: f64,
 }
+
+/// Position reports a tablet sends per wall-clock second at most, whatever the speed: well
+/// under the service's limit of 10 messages a second per tablet, leaving room for statuses.
+pub const MAX_REPORTS_PER_WALL_SECOND: f64 = 4.0;
 
 /// What a live run measured.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -192,7 +197,8 @@ async fn live(
             calls: calls.clone(),
             shared: shared.clone(),
             clock,
-            report_ms: (opts.report_s * 1000.0) as i64,
+            report_ms: (opts.report_s.max(opts.speed / MAX_REPORTS_PER_WALL_SECOND) * 1000.0)
+                as i64,
             client: client.clone(),
             base: base.clone(),
             auth: auth.clone(),
