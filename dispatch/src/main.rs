@@ -59,6 +59,10 @@ enum Command {
         /// A freed crew takes over an emergency when it arrives this much sooner (s).
         #[arg(long)]
         reassign_gain_s: Option<f64>,
+        /// The routing API's `/table` answers at most N² cells (sources × destinations, as
+        /// `osrm-routed --max-table-size` counts them): 100 allows 1 call × 10,000 crews.
+        #[arg(long, default_value_t = router::http::DEFAULT_MAX_TABLE_SIZE)]
+        max_table_size: usize,
     },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
             diversion,
             divert_gain_s,
             reassign_gain_s,
+            max_table_size,
         } => {
             let flags = dispatch_core::RuleOverrides {
                 queue_order,
@@ -99,7 +104,13 @@ fn main() -> ExitCode {
             };
             dispatch::settings::dispatch_rules(config.as_deref(), &flags)
                 .map_err(anyhow::Error::from)
-                .and_then(|rules| serve(map, db, hospitals, listen, tokens, rules))
+                .and_then(|rules| {
+                    let osrm = router::http::OsrmOptions {
+                        max_table_size,
+                        ..Default::default()
+                    };
+                    serve(map, db, hospitals, listen, tokens, rules, osrm)
+                })
         }
         Command::Import {
             map,
@@ -133,6 +144,7 @@ fn serve(
     listen: String,
     tokens: PathBuf,
     rules: dispatch_core::DispatchConfig,
+    osrm: router::http::OsrmOptions,
 ) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -184,6 +196,7 @@ fn serve(
         let config = dispatch::state::ServiceConfig {
             tokens: tokens_read,
             dispatch: rules,
+            osrm,
             ..Default::default()
         };
         let state =

@@ -48,7 +48,7 @@ pub fn app(state: AppState) -> axum::Router {
             }))
         }
     };
-    let routing = router::http::osrm_routes(state.0.router.clone())
+    let routing = router::http::osrm_routes_with(state.0.router.clone(), state.0.osrm)
         .layer(middleware::from_fn_with_state(state.clone(), guard_routing));
     axum::Router::new()
         .merge(crate::api::routes())

@@ -36,6 +36,8 @@ pub struct ServiceConfig {
     /// How many of the newest log entries are kept in memory for consoles that reconnect
     /// (older ones are read from the store).
     pub hub_window: usize,
+    /// The routing API's limits (`--max-table-size`).
+    pub osrm: router::http::OsrmOptions,
 }
 
 impl Default for ServiceConfig {
@@ -44,6 +46,7 @@ impl Default for ServiceConfig {
             tokens: Tokens::default(),
             dispatch: DispatchConfig::default(),
             hub_window: 65_536,
+            osrm: router::http::OsrmOptions::default(),
         }
     }
 }
@@ -67,6 +70,8 @@ pub struct Inner {
     pub tokens: Tokens,
     /// Dispatch rules (to rebuild the core).
     pub dispatch: DispatchConfig,
+    /// The routing API's limits.
+    pub osrm: router::http::OsrmOptions,
     /// Set when a commit failed and the core could not be rebuilt from the store yet: the
     /// next change rebuilds it first.
     stale: AtomicBool,
@@ -163,6 +168,7 @@ impl AppState {
             hub,
             tokens: config.tokens,
             dispatch: config.dispatch,
+            osrm: config.osrm,
             stale: AtomicBool::new(false),
             panic_next: AtomicBool::new(false),
             handovers: Mutex::new(()),

@@ -96,7 +96,14 @@ async fn errors_have_osrm_codes() {
             "/route/v1/driving/8.69,49.41;181,49".to_string(),
             "InvalidValue",
         ),
-        (format!("/route/v1/driving/2.35,48.85;{B}"), "NoSegment"),
+        (
+            format!("/route/v1/driving/2.35,48.85;{B}?radiuses=1000;unlimited"),
+            "NoSegment",
+        ),
+        (
+            format!("/route/v1/driving/{A};{B}?radiuses=1000"),
+            "InvalidOptions",
+        ),
         (
             format!("/route/v1/driving/{A};{B}?geometries=wkt"),
             "InvalidOptions",
@@ -114,10 +121,32 @@ async fn errors_have_osrm_codes() {
             "InvalidOptions",
         ),
         (
-            format!("/table/v1/driving/{}", vec![A; 1001].join(";")),
+            format!("/table/v1/driving/{}", vec![A; 101].join(";")),
             "TooBig",
         ),
     ];
+    // As OSRM: a point far from every road snaps to the nearest anyway (here Paris, to the
+    // edge of the Heidelberg map), and a table is limited by its cells, so the dispatch case of
+    // one destination and a thousand sources is allowed.
+    let (status, v) = get(&format!("{}/nearest/v1/driving/2.35,48.85", s.base)).await;
+    assert_eq!((status, v["code"].as_str()), (200, Some("Ok")), "{v}");
+    assert!(
+        v["waypoints"][0]["distance"].as_f64().unwrap() > 300_000.0,
+        "{v}"
+    );
+    let (status, v) = get(&format!(
+        "{}/table/v1/driving/{B};{}?destinations=0",
+        s.base,
+        vec![A; 1000].join(";")
+    ))
+    .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (200, Some("Ok")),
+        "{}",
+        &v.to_string()[..200]
+    );
+    assert_eq!(v["durations"].as_array().unwrap().len(), 1001);
     for (path, code) in cases {
         let (status, v) = get(&format!("{}{path}", s.base)).await;
         assert_eq!(status, 400, "{path}: {v}");
@@ -247,4 +276,31 @@ async fn closures_change_routes_at_once_and_reopen() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+}
+
+/// `--max-table-size N` (here 2): at most N² = 4 cells.
+#[tokio::test]
+async fn the_table_limit_is_a_setting() {
+    let s = crate::helpers::start_with(
+        shared_router("heidelberg"),
+        crate::helpers::TestDb::sqlite(),
+        |c| c.osrm.max_table_size = 2,
+    )
+    .await;
+    let (status, v) = get(&format!(
+        "{}/table/v1/driving/{A};{B};{A};{B}?destinations=0",
+        s.base
+    ))
+    .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (200, Some("Ok")),
+        "4 × 1: {v}"
+    );
+    let (status, v) = get(&format!("{}/table/v1/driving/{A};{B};{A}", s.base)).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (400, Some("TooBig")),
+        "3 × 3: {v}"
+    );
 }
