@@ -1,11 +1,20 @@
 //! Load run of the dispatch service: 1,000 crews on their tablets (websockets) sending their
 //! position every 5 s, and a steady stream of 112 calls; measures the time from
-//! `POST /api/calls` to the assignment arriving on the chosen crew's websocket.
+//! `POST /api/calls` to the assignment arriving on the chosen crew's websocket. A console
+//! reads every event and checks that none is lost or repeated (resuming with `?since=` when
+//! the service closes it for falling behind); consoles that never read test that slow
+//! clients delay nobody; the process's memory is sampled every minute.
 //!
 //! Run: `cargo bench -p benches --bench dispatch_load` (about 40 s). Settings by environment:
-//! `LOAD_CREWS` (1000), `LOAD_SECONDS` (30), `LOAD_CALLS_PER_S` (10), `LOAD_DB` (the store:
-//! a new SQLite file in a temporary directory by default, or a `postgres://` URL naming an
-//! empty database or schema). Every change is committed to the store before it is pushed.
+//! `LOAD_CREWS` (1000), `LOAD_SECONDS` (30), `LOAD_CALLS_PER_S` (10), `LOAD_REPORT_MS`
+//! (5000: each tablet's position interval), `LOAD_STALLED_CONSOLES` (0: consoles that never
+//! read), `LOAD_DB` (the store: a new SQLite file in a temporary directory by default, or a
+//! `postgres://` URL naming an empty database or schema). Every change is committed to the
+//! store before it is pushed.
+//!
+//! The soak run (10 minutes; 2,000 crews every 2 s, 20 calls/s, 20 consoles that stop
+//! reading): `LOAD_CREWS=2000 LOAD_SECONDS=600 LOAD_CALLS_PER_S=20 LOAD_REPORT_MS=2000
+//! LOAD_STALLED_CONSOLES=20 cargo bench -p benches --bench dispatch_load`.
 //!
 //! Everything runs in one process on this machine: the server (a multi-threaded tokio
 //! runtime) and the simulated clients share its two cores, so the figures are an upper bound
@@ -52,6 +61,8 @@ fn main() {
     let crews = env("LOAD_CREWS", 1000);
     let seconds = env("LOAD_SECONDS", 30);
     let calls_per_s = env("LOAD_CALLS_PER_S", 10);
+    let report_ms = env("LOAD_REPORT_MS", 5000) as u64;
+    let stalled = env("LOAD_STALLED_CONSOLES", 0);
     let graph = benches::maps::import_map("heidelberg");
     let router =
         Arc::new(router::Router::new(graph, router::RouterOptions::default()).expect("router"));
@@ -122,7 +133,7 @@ fn main() {
             let arrivals = arrivals.clone();
             tablets.push(tokio::spawn(async move {
                 let (mut tx, mut rx) = socket.split();
-                let mut tick = tokio::time::interval(Duration::from_millis(5000 + (i as u64 * 7) % 1000));
+                let mut tick = tokio::time::interval(Duration::from_millis(report_ms + (i as u64 * 7) % 1000));
                 let mut done_at: Option<Instant> = None;
                 while Instant::now() < end {
                     tokio::select! {
@@ -156,6 +167,30 @@ fn main() {
                 }
             }));
         }
+        // Consoles that never read, and one that reads everything.
+        let mut stalled_sockets = Vec::new();
+        for _ in 0..stalled {
+            let url = format!("ws://{addr}/ws/console?token=bench-dispatcher&since=0");
+            let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("console");
+            stalled_sockets.push(socket);
+        }
+        let watch = Arc::new(Mutex::new(Watch::default()));
+        let reader = tokio::spawn(read_console(addr, watch.clone()));
+        let rss_start = rss_mib();
+        let mut rss_samples = vec![rss_start];
+        let sampler = {
+            let samples = Arc::new(Mutex::new(Vec::new()));
+            let s2 = samples.clone();
+            let task = tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    s2.lock().unwrap().push(rss_mib());
+                }
+            });
+            (task, samples)
+        };
         // Calls.
         let mut sent: Vec<(u64, Instant)> = Vec::new();
         let mut queued = 0usize;
@@ -204,6 +239,31 @@ fn main() {
             queued,
             sent.len() - latencies.len()
         );
+        // The reading console must reach the end of the log, every entry once.
+        let store = dispatch::store::Store::open(&db).await.expect("store");
+        let last = store.last_seq().await.expect("last seq") as u64;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while watch.lock().unwrap().last < last && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        reader.abort();
+        sampler.0.abort();
+        rss_samples.extend(sampler.1.lock().unwrap().iter().copied());
+        let rss_end = rss_mib();
+        rss_samples.push(rss_end);
+        let w = watch.lock().unwrap().clone();
+        println!(
+            "  console: {} events read of {last} in the log, {} lost, {} repeated, {} resumes with ?since= after being closed for falling behind; {stalled} consoles never read",
+            w.read,
+            last.saturating_sub(w.read),
+            w.repeated,
+            w.resumes,
+        );
+        println!(
+            "  memory (RSS of the process, server and clients): {rss_start:.0} MiB after set-up, {rss_end:.0} MiB at the end; every minute: {}",
+            rss_samples.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(", ")
+        );
+        drop(stalled_sockets);
         let _ = stop_tx.send(());
         for t in tablets {
             t.abort();
@@ -227,4 +287,58 @@ fn main() {
             core.calls().count(),
         );
     });
+}
+
+/// What the reading console saw.
+#[derive(Debug, Clone, Default)]
+struct Watch {
+    /// The last `seq` read.
+    last: u64,
+    /// Entries read (each new `seq` once).
+    read: u64,
+    /// Entries received again (a `seq` not above the last).
+    repeated: u64,
+    /// Times the service closed it and it resumed with `?since=`.
+    resumes: u64,
+}
+
+/// A console reading every event, resuming with `?since=` whenever it is closed; a `seq`
+/// that skips ahead is counted missing by the caller (read < last).
+async fn read_console(addr: std::net::SocketAddr, watch: Arc<Mutex<Watch>>) {
+    loop {
+        let since = watch.lock().unwrap().last;
+        let url = format!("ws://{addr}/ws/console?token=bench-dispatcher&since={since}");
+        let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        };
+        while let Some(Ok(msg)) = socket.next().await {
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+                if let Some(seq) = v["seq"].as_u64() {
+                    let mut w = watch.lock().unwrap();
+                    if seq <= w.last {
+                        w.repeated += 1;
+                    } else {
+                        w.read += 1;
+                        w.last = seq;
+                    }
+                }
+            }
+        }
+        watch.lock().unwrap().resumes += 1;
+    }
+}
+
+/// The process's resident memory, MiB (Linux; NaN elsewhere).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }

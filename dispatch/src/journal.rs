@@ -363,9 +363,10 @@ pub async fn restore(
                 Some("assignment" | "reroute" | "closures_changed") => {}
                 Some("closure_added") => {
                     if closures {
+                        // Without the request limits: the log holds what was accepted then.
                         let spec =
-                            router::http::parse_closure_request(stored.event["request"].clone())
-                                .map_err(fail)?;
+                            router::http::read_closure_request(stored.event["request"].clone())
+                                .map_err(|e| fail(e.to_string()))?;
                         let added = router
                             .add_closure(spec, now)
                             .map_err(|e| fail(e.to_string()))?;
