@@ -68,9 +68,21 @@ pub fn import(
     profile: &Profile,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Imported> {
-    let t0 = Instant::now();
     let source = std::fs::read(pbf).map_err(|e| Error::io("cannot read", pbf, e))?;
-    let extract = reader::read_pbf(pbf, &source, profile, progress)?;
+    import_bytes(pbf, &source, profile, progress)
+}
+
+/// Imports the contents of a PBF file already in memory; `pbf` names it in errors and in
+/// the graph's provenance. Any bytes give a graph or an error, never a panic (the fuzz target
+/// `pbf_import` checks this).
+pub fn import_bytes(
+    pbf: &Path,
+    source: &[u8],
+    profile: &Profile,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Imported> {
+    let t0 = Instant::now();
+    let extract = reader::read_pbf(pbf, source, profile, progress)?;
     let read_time = t0.elapsed();
     let t1 = Instant::now();
     let (mut graph, build) = build::build_graph(&extract).ok_or_else(|| Error::NoRoads {
@@ -84,7 +96,7 @@ pub fn import(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         source_size: source.len() as u64,
-        source_hash: profile::fnv1a64(&source),
+        source_hash: profile::fnv1a64(source),
         profile_name: profile.name.clone(),
         profile_hash: profile.content_hash(),
     };
