@@ -226,7 +226,8 @@ fn main() {
             .collect();
         latencies.sort_by(f64::total_cmp);
         println!(
-            "dispatch_load: {crews} crews (positions every 5 s over websockets), {} calls at {calls_per_s}/s for {seconds} s on Heidelberg",
+            "dispatch_load: {crews} crews (positions every {:.1} s over websockets), {} calls at {calls_per_s}/s for {seconds} s on Heidelberg",
+            report_ms as f64 / 1000.0,
             seconds * calls_per_s
         );
         println!(
