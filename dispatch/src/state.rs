@@ -6,7 +6,8 @@
 //! transaction, and only then are they published to consoles and tablets and the request
 //! answered. If the commit fails, the in-memory state is rebuilt from the store (which does
 //! not have the change) and the request fails with 503: what a client was told happened is
-//! always in the store, and what is in memory never runs ahead of it.
+//! always in the store, and what is in memory never runs ahead of it. A panic while deciding
+//! is caught and handled the same way (500).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -188,8 +189,10 @@ impl AppState {
     /// lock (an async lock, held across the commit), so the log keeps the order of decisions.
     ///
     /// A key already used answers [`Applied::Replayed`] without running the operation. An
-    /// error of the operation changes nothing; a failed commit rebuilds the core from the
-    /// store and answers 503.
+    /// error of the operation changes nothing (the core checks before it changes; the router's
+    /// closures are put back). A panic while deciding (a bug) is caught: the core is rebuilt
+    /// from the store, the closures put back, and 500 answered. A failed commit does the same
+    /// and answers 503. Either way memory and the database are as before the change.
     pub async fn apply<T>(
         &self,
         actor: &Actor,
