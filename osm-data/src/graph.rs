@@ -233,7 +233,10 @@ impl RoadGraph {
             return Err("segment arrays disagree in length".into());
         }
         if self.seg_first_point.last().map(|&x| x as usize) != Some(self.points.len())
-            || self.seg_first_point.windows(2).any(|w| w[1] < w[0] + 2)
+            || self
+                .seg_first_point
+                .windows(2)
+                .any(|w| u64::from(w[1]) < u64::from(w[0]) + 2)
         {
             return Err("segment shapes are inconsistent".into());
         }
