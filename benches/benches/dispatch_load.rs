@@ -125,12 +125,15 @@ fn main() {
         // Tablets: each records when its assignment arrived, keeps sending positions every 5 s,
         // and clears its call 2 s after receiving it so crews stay available.
         let arrivals: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
+        // Tablets the service closed before the end, by reason.
+        let ended: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let end = Instant::now() + Duration::from_secs(seconds as u64 + 5);
         let mut tablets = Vec::new();
         for (i, &(lat, lon)) in positions.iter().enumerate() {
             let url = format!("ws://{addr}/ws/crews/C{i}?token=bench-crew-token-{i:04}");
             let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("tablet");
             let arrivals = arrivals.clone();
+            let ended = ended.clone();
             tablets.push(tokio::spawn(async move {
                 let (mut tx, mut rx) = socket.split();
                 let mut tick = tokio::time::interval(Duration::from_millis(report_ms + (i as u64 * 7) % 1000));
@@ -140,11 +143,17 @@ fn main() {
                         _ = tick.tick() => {
                             let jitter = (i as f64 * 1e-5) % 1e-3;
                             let m = json!({"type": "position", "lat": lat + jitter, "lon": lon}).to_string();
-                            if tx.send(Message::Text(m.into())).await.is_err() { return; }
+                            if tx.send(Message::Text(m.into())).await.is_err() {
+                                *ended.lock().unwrap().entry("send failed".to_string()).or_insert(0) += 1;
+                                return;
+                            }
                             if done_at.is_some_and(|t| Instant::now() >= t) {
                                 for s in ["en_route", "on_scene", "available"] {
                                     let m = json!({"type": "status", "status": s}).to_string();
-                                    if tx.send(Message::Text(m.into())).await.is_err() { return; }
+                                    if tx.send(Message::Text(m.into())).await.is_err() {
+                                *ended.lock().unwrap().entry("send failed".to_string()).or_insert(0) += 1;
+                                return;
+                            }
                                 }
                                 done_at = None;
                             }
@@ -160,7 +169,15 @@ fn main() {
                                     done_at = Some(now + Duration::from_secs(2));
                                 }
                             }
-                            None | Some(Err(_)) => return,
+                            Some(Ok(Message::Close(frame))) => {
+                                let why = frame.map_or("closed without a reason".to_string(), |f| format!("{} {}", u16::from(f.code), f.reason));
+                                *ended.lock().unwrap().entry(why).or_insert(0) += 1;
+                                return;
+                            }
+                            None | Some(Err(_)) => {
+                                *ended.lock().unwrap().entry("dropped".to_string()).or_insert(0) += 1;
+                                return;
+                            }
                             _ => {}
                         }
                     }
@@ -253,6 +270,10 @@ fn main() {
         let rss_end = rss_mib();
         rss_samples.push(rss_end);
         let w = watch.lock().unwrap().clone();
+        println!(
+            "  tablets closed by the service before the end: {:?}",
+            ended.lock().unwrap()
+        );
         println!(
             "  console: {} events read of {last} in the log, {} lost, {} repeated, {} resumes with ?since= after being closed for falling behind; {stalled} consoles never read",
             w.read,
