@@ -5,6 +5,7 @@ mod browser;
 mod closures;
 mod dispatch_api;
 mod edge;
+mod fuzz_corpus;
 mod helpers;
 mod import_cli;
 mod logs;
