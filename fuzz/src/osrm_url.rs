@@ -37,9 +37,7 @@ fn harness() -> &'static Harness {
 /// Checks one input: the bytes (UTF-8, `/` added in front when missing) as the URI of a
 /// `GET`; inputs that are not a valid URI are skipped. Returns the status (`None`: skipped).
 pub fn check(data: &[u8]) -> Option<u16> {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return None;
-    };
+    let text = std::str::from_utf8(data).ok()?;
     let uri = if text.starts_with('/') {
         text.to_owned()
     } else {
