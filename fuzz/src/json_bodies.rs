@@ -34,7 +34,7 @@ struct Harness {
 }
 
 fn map_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/moscow-fragment.graph")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/moscow-fragment.osm.pbf")
 }
 
 fn harness() -> &'static Harness {
@@ -44,7 +44,9 @@ fn harness() -> &'static Harness {
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        let graph = osm_data::graph_file::load(&map_path()).expect("the shipped graph loads");
+        let graph = osm_data::import(&map_path(), &osm_data::Profile::default(), &mut |_| {})
+            .expect("the shipped map imports")
+            .graph;
         let (first, last) = (
             graph.node_coord[0],
             graph.node_coord[graph.node_count() - 1],

@@ -13,15 +13,18 @@ struct Harness {
     app: axum::Router,
 }
 
-/// The map the OSRM API serves: the smallest shipped graph.
+/// The map the OSRM API serves: the smallest shipped extract (imported: the .graph files in
+/// data/ are build products, not in the repository).
 pub fn map_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/moscow-fragment.graph")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/moscow-fragment.osm.pbf")
 }
 
 fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
-        let graph = osm_data::graph_file::load(&map_path()).expect("the shipped graph loads");
+        let graph = osm_data::import(&map_path(), &osm_data::Profile::default(), &mut |_| {})
+            .expect("the shipped map imports")
+            .graph;
         let router = router::Router::new(graph, router::RouterOptions::default())
             .expect("the shipped graph prepares");
         Harness {
