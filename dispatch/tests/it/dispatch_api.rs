@@ -677,7 +677,7 @@ async fn a_crew_sees_only_its_current_call(db: TestDb) {
     let mine = &list[0];
     assert_eq!(mine["id"].as_u64(), Some(ids[0]));
     let text = mine.to_string();
-    for hidden in ["phone", "916", "decisions", "candidates", "\"A2\""] {
+    for hidden in ["phone", "123-45-67", "decisions", "candidates", "\"A2\""] {
         assert!(!text.contains(hidden), "{hidden} in {text}");
     }
     let one = get(&crew, format!("{}/api/calls/{}", s.base, ids[0])).await;
