@@ -151,6 +151,8 @@ fn serve(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
+        // Colours only on a terminal: not in files, journals or pipes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let (tokens_read, created) = dispatch::auth::Tokens::load_or_create(&tokens)?;
     if let Some(admin) = created {
