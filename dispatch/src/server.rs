@@ -94,11 +94,7 @@ async fn timeout(request: Request, next: Next) -> Response {
 
 /// A handler that panicked answers 500 (its cause is logged, not sent); the service goes on.
 fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let what = cause
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| cause.downcast_ref::<&str>().copied())
-        .unwrap_or("a panic");
+    let what = crate::state::panic_text(&*cause);
     ApiError::internal(format!("a request handler panicked: {what}")).into_response()
 }
 

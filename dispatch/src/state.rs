@@ -393,7 +393,7 @@ fn prepare<T>(
 }
 
 /// What a panic said, for the log.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
     panic
         .downcast_ref::<String>()
         .map(String::as_str)

@@ -3,30 +3,14 @@
 //! the whole service, and the router's OSRM API, never answer 5xx, and every 4xx is the
 //! service's JSON error.
 
-use std::path::{Path, PathBuf};
-
 #[path = "../../../fuzz/src/json_bodies.rs"]
 mod json_bodies;
 #[path = "../../../fuzz/src/osrm_url.rs"]
 mod osrm_url;
 
-/// The inputs of a target's corpus, in file-name order.
-fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut inputs: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            (path, bytes)
-        })
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty(), "{} is empty", dir.display());
-    inputs
-}
+#[path = "../../../fuzz/src/corpus.rs"]
+mod corpus;
+use corpus::corpus;
 
 /// Runs `check` on every input of `target`'s corpus; fails naming every input that failed.
 /// Returns how many inputs got each class of status (2xx, 3xx, 4xx), to show the replay

@@ -2,30 +2,14 @@
 //! through the very checks the targets run (the same source files), so every input a fuzzer
 //! kept, crashes it found included, stays harmless under stable `cargo test`.
 
-use std::path::{Path, PathBuf};
-
 #[path = "../../../fuzz/src/graph_file.rs"]
 mod graph_file;
 #[path = "../../../fuzz/src/pbf_import.rs"]
 mod pbf_import;
 
-/// The inputs of a target's corpus, by file name.
-pub fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut inputs: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            (path, bytes)
-        })
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty(), "{} is empty", dir.display());
-    inputs
-}
+#[path = "../../../fuzz/src/corpus.rs"]
+mod corpus;
+use corpus::corpus;
 
 /// Runs `check` on every input of `target`'s corpus; fails naming every input that panicked.
 pub fn replay(target: &str, check: fn(&[u8])) {
