@@ -8,12 +8,17 @@
 //! to the nearest road however far it is, unless the request limits it with `radiuses`
 //! (or the routes with [`OsrmOptions::default_radius_m`]).
 //!
+//! The answers are the typed bodies of [`osrm_json`]; [`osrm_openapi`] describes the three
+//! services in OpenAPI 3.1, their parameters, answers and schemas generated from the code
+//! (`utoipa`), for the service to merge into its own description.
+//!
 //! The closures API itself (`/api/closures`) is the service's: it changes the roads every
 //! crew is routed on, so it goes with the service's roles and its log. This module gives it
 //! [`parse_closure_request`], [`closure_json`] and [`closure_request_json`].
 
 mod closures_api;
 mod osrm;
+pub mod osrm_json;
 mod steps;
 
 use std::sync::Arc;
@@ -41,6 +46,26 @@ pub fn osrm_routes_with(router: Arc<Router>, options: OsrmOptions) -> axum::Rout
         .route("/table/v1/{profile}/{coordinates}", get(osrm::table))
         .route("/nearest/v1/{profile}/{coordinates}", get(osrm::nearest))
         .with_state(osrm::Service { router, options })
+}
+
+/// The OpenAPI description of the OSRM routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "OSRM v5 API",
+        description = "The OSRM v5 `route`, `table` and `nearest` services of the router."
+    ),
+    paths(osrm::route, osrm::table, osrm::nearest),
+    tags((name = "osrm", description = "OSRM v5 compatible routing services"))
+)]
+struct OsrmApi;
+
+/// The OpenAPI 3.1 description of the routes of [`osrm_routes`] (paths relative to where
+/// they are mounted; tag `osrm`): each service's path and query parameters, its answers
+/// (200 and 400), and the schemas of [`osrm_json`] under `components.schemas`. It says
+/// nothing of the authentication and limits of the service that mounts them.
+pub fn osrm_openapi() -> utoipa::openapi::OpenApi {
+    <OsrmApi as utoipa::OpenApi>::openapi()
 }
 
 /// Current time as Unix milliseconds.

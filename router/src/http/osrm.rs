@@ -10,6 +10,10 @@
 //!
 //! Limits are [`OsrmOptions`], counted as `osrm-routed` counts them; a request beyond one is
 //! `TooBig`.
+//!
+//! The handlers answer the typed bodies of [`super::osrm_json`] (an [`OsrmError`] is an
+//! [`OsrmErrorBody`] with HTTP 400), and each one's `#[utoipa::path]` describes its
+//! parameters and answers for [`super::osrm_openapi`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,10 +23,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use osm_data::Coord;
-use serde_json::{json, Value};
 
+use super::osrm_json::{
+    Annotation, ErrorCode, Geometry, LineString, LineStringType, NearestResponse, NearestWaypoint,
+    OsrmErrorBody, Route, RouteLeg, RouteResponse, SuccessCode, TableResponse, Waypoint,
+};
 use super::steps;
-use crate::route::Route;
 use crate::snap::Snapped;
 use crate::{Router, RouterError};
 
@@ -76,12 +82,12 @@ pub(super) struct Service {
 
 /// An OSRM error: code and message, always HTTP 400 as OSRM answers.
 pub(super) struct OsrmError {
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
 impl OsrmError {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         OsrmError {
             code,
             message: message.into(),
@@ -93,13 +99,49 @@ impl IntoResponse for OsrmError {
     fn into_response(self) -> Response {
         (
             StatusCode::BAD_REQUEST,
-            Json(json!({"code": self.code, "message": self.message})),
+            Json(OsrmErrorBody {
+                code: self.code,
+                message: self.message,
+            }),
         )
             .into_response()
     }
 }
 
+/// The query string. (Through this alias, not `Query<HashMap<..>>` in the handlers' own
+/// signatures: `utoipa::path` would take a `Query<T>` argument for an `IntoParams` `T`; the
+/// query parameters are listed in its `params(...)` instead.)
 type Params = Query<HashMap<String, String>>;
+
+/// The description of the `profile` path parameter.
+const PROFILE_DOC: &str = "Any name, e.g. `driving`: the router has one profile, the one \
+    its graph was built with, and answers it whatever the name.";
+/// The description of the `coordinates` path parameter, `what` saying what they are.
+macro_rules! coordinates_doc {
+    ($what:literal) => {
+        concat!(
+            $what,
+            ": `lon,lat;lon,lat;...` in degrees (WGS 84), or `polyline(...)` with a \
+            polyline of precision 5; a `.json` suffix is allowed."
+        )
+    };
+}
+/// The description of the `radiuses` query parameter.
+const RADIUSES_DOC: &str = "Snapping radius of each coordinate, `;`-separated, one entry \
+    per coordinate: metres, `unlimited`, or empty for the service's default (unlimited \
+    unless configured). A coordinate with no road within its radius is `NoSegment`.";
+/// The description of the `bearings` query parameter.
+const BEARINGS_DOC: &str = "Accepted for compatibility with OSRM clients and ignored.";
+/// The description of the `approaches` query parameter.
+const APPROACHES_DOC: &str = "Accepted for compatibility with OSRM clients and ignored.";
+/// The description of the `hints` query parameter.
+const HINTS_DOC: &str = "Accepted for compatibility with OSRM clients and ignored \
+    (the waypoints' `hint` is always empty).";
+/// The description of every 400 answer.
+const ERROR_DOC: &str = "An OSRM error (`application/json`): the request is malformed, \
+    beyond a limit, or cannot be answered (`NoSegment`, `NoRoute`), or the routing task \
+    failed (`InternalError`). A path that is not UTF-8 once percent-decoded is refused \
+    with a line of text (`text/plain`) before the service sees it.";
 
 /// Parses `lon,lat;lon,lat;...` as OSRM does.
 fn parse_coordinates(text: &str) -> Result<Vec<(f64, f64)>, OsrmError> {
@@ -109,10 +151,16 @@ fn parse_coordinates(text: &str) -> Result<Vec<(f64, f64)>, OsrmError> {
             .strip_prefix("polyline(")
             .and_then(|t| t.strip_suffix(')'))
             .ok_or_else(|| {
-                OsrmError::new("InvalidQuery", "Query string malformed close to position 9")
+                OsrmError::new(
+                    ErrorCode::InvalidQuery,
+                    "Query string malformed close to position 9",
+                )
             })?;
         let line = polyline::decode_polyline(inner, 5).map_err(|_| {
-            OsrmError::new("InvalidQuery", "Query string malformed close to position 9")
+            OsrmError::new(
+                ErrorCode::InvalidQuery,
+                "Query string malformed close to position 9",
+            )
         })?;
         return Ok(line.0.iter().map(|c| (c.x, c.y)).collect());
     }
@@ -121,7 +169,7 @@ fn parse_coordinates(text: &str) -> Result<Vec<(f64, f64)>, OsrmError> {
     for pair in text.split(';') {
         let malformed = || {
             OsrmError::new(
-                "InvalidQuery",
+                ErrorCode::InvalidQuery,
                 format!("Query string malformed close to position {pos}"),
             )
         };
@@ -133,7 +181,10 @@ fn parse_coordinates(text: &str) -> Result<Vec<(f64, f64)>, OsrmError> {
             && (-180.0..=180.0).contains(&lon)
             && (-90.0..=90.0).contains(&lat))
         {
-            return Err(OsrmError::new("InvalidValue", "Invalid coordinate value."));
+            return Err(OsrmError::new(
+                ErrorCode::InvalidValue,
+                "Invalid coordinate value.",
+            ));
         }
         out.push((lon, lat));
         pos += pair.len() + 1;
@@ -142,7 +193,7 @@ fn parse_coordinates(text: &str) -> Result<Vec<(f64, f64)>, OsrmError> {
 }
 
 fn invalid_options(message: impl Into<String>) -> OsrmError {
-    OsrmError::new("InvalidOptions", message)
+    OsrmError::new(ErrorCode::InvalidOptions, message)
 }
 
 fn bool_param(
@@ -214,7 +265,7 @@ fn radiuses(
                     "radiuses: entry {i} must be at least 0 metres (got {text})"
                 ))),
                 _ => Err(OsrmError::new(
-                    "InvalidQuery",
+                    ErrorCode::InvalidQuery,
                     format!(
                         "radiuses: entry {i} must be a number of metres or unlimited (got {text:?})"
                     ),
@@ -238,10 +289,10 @@ fn snap_all(
         .map(|(i, (&(lon, lat), &radius))| {
             router.snap_within(lat, lon, radius).map_err(|e| match e {
                 RouterError::InvalidCoordinate { .. } => {
-                    OsrmError::new("InvalidValue", "Invalid coordinate value.")
+                    OsrmError::new(ErrorCode::InvalidValue, "Invalid coordinate value.")
                 }
                 _ => OsrmError::new(
-                    "NoSegment",
+                    ErrorCode::NoSegment,
                     format!("Could not find a matching segment for coordinate {i}"),
                 ),
             })
@@ -249,8 +300,8 @@ fn snap_all(
         .collect()
 }
 
-fn lonlat(c: Coord) -> Value {
-    json!([round6(c.lon()), round6(c.lat())])
+fn lonlat(c: Coord) -> [f64; 2] {
+    [round6(c.lon()), round6(c.lat())]
 }
 
 fn round6(x: f64) -> f64 {
@@ -261,13 +312,13 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn waypoint(router: &Router, s: &Snapped) -> Value {
-    json!({
-        "hint": "",
-        "distance": round6(s.distance_m),
-        "name": router.graph().segment_name(s.segment),
-        "location": lonlat(s.point),
-    })
+fn waypoint(router: &Router, s: &Snapped) -> Waypoint {
+    Waypoint {
+        distance: round6(s.distance_m),
+        hint: String::new(),
+        location: lonlat(s.point),
+        name: router.graph().segment_name(s.segment).to_string(),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -277,16 +328,16 @@ enum Geometries {
     GeoJson,
 }
 
-fn encode_geometry(points: &[Coord], kind: Geometries) -> Value {
+fn encode_geometry(points: &[Coord], kind: Geometries) -> Geometry {
     match kind {
-        Geometries::GeoJson => json!({
-            "type": "LineString",
-            "coordinates": points.iter().map(|&c| lonlat(c)).collect::<Vec<_>>(),
+        Geometries::GeoJson => Geometry::GeoJson(LineString {
+            coordinates: points.iter().map(|&c| lonlat(c)).collect(),
+            kind: LineStringType::LineString,
         }),
         Geometries::Polyline | Geometries::Polyline6 => {
             let precision = if kind == Geometries::Polyline { 5 } else { 6 };
             let line: geo::LineString<f64> = points.iter().map(|c| (c.lon(), c.lat())).collect();
-            Value::String(polyline::encode_coordinates(line, precision).unwrap_or_default())
+            Geometry::Polyline(polyline::encode_coordinates(line, precision).unwrap_or_default())
         }
     }
 }
@@ -347,7 +398,7 @@ fn parse_annotations(v: Option<&String>, table: bool) -> Result<Annotations, Osr
 }
 
 /// Per coordinate-pair annotation of a leg, OSRM style.
-fn annotation(router: &Router, leg: &Route, points: &[Coord], a: Annotations) -> Value {
+fn annotation(router: &Router, leg: &crate::Route, points: &[Coord], a: Annotations) -> Annotation {
     let g = router.graph();
     let lengths: Vec<f64> = points
         .windows(2)
@@ -365,26 +416,24 @@ fn annotation(router: &Router, leg: &Route, points: &[Coord], a: Annotations) ->
             }
         })
         .collect();
-    let mut out = serde_json::Map::new();
-    if a.duration {
-        out.insert("duration".into(), json!(durations));
-    }
-    if a.weight {
-        out.insert("weight".into(), json!(durations));
-    }
+    let mut out = Annotation::default();
     if a.distance {
-        out.insert(
-            "distance".into(),
-            json!(lengths.iter().map(|l| round1(*l)).collect::<Vec<_>>()),
-        );
+        out.distance = Some(lengths.iter().map(|l| round1(*l)).collect());
     }
     if a.speed {
-        let speeds: Vec<f64> = lengths
-            .iter()
-            .zip(&durations)
-            .map(|(l, d)| if *d > 0.0 { round1(l / d) } else { 0.0 })
-            .collect();
-        out.insert("speed".into(), json!(speeds));
+        out.speed = Some(
+            lengths
+                .iter()
+                .zip(&durations)
+                .map(|(l, d)| if *d > 0.0 { round1(l / d) } else { 0.0 })
+                .collect(),
+        );
+    }
+    if a.weight {
+        out.weight = Some(durations.clone());
+    }
+    if a.duration {
+        out.duration = Some(durations);
     }
     if a.nodes {
         // OSM ids of the junctions the leg passes (shape points carry no ids in the graph).
@@ -397,17 +446,53 @@ fn annotation(router: &Router, leg: &Route, points: &[Coord], a: Annotations) ->
                 }
             }
         }
-        out.insert("nodes".into(), json!(nodes));
+        out.nodes = Some(nodes);
     }
-    Value::Object(out)
+    out
 }
 
-/// `GET /route/v1/{profile}/{coordinates}`.
+/// The fastest route through the coordinates, in order.
+///
+/// `GET /route/v1/{profile}/{coordinates}`: one route (alternatives are not computed), one
+/// leg per pair of consecutive coordinates. Other OSRM parameters are accepted and ignored.
+#[utoipa::path(
+    get,
+    path = "/route/v1/{profile}/{coordinates}",
+    tag = "osrm",
+    params(
+        ("profile" = String, Path, description = PROFILE_DOC, example = "driving"),
+        ("coordinates" = String, Path,
+            description = coordinates_doc!("At least two coordinates, visited in order"),
+            example = "8.6946,49.4106;8.6765,49.4034"),
+        ("overview" = Option<String>, Query, description = "The route's `geometry`: \
+            `simplified` (the default), `full`, or `false` (no `geometry`)."),
+        ("geometries" = Option<String>, Query, description = "Format of the lines: \
+            `polyline` (precision 5, the default), `polyline6` or `geojson`."),
+        ("steps" = Option<String>, Query, description = "`true` for turn-by-turn \
+            `steps` in each leg; `false` (the default) leaves them empty."),
+        ("alternatives" = Option<String>, Query, description = "`true`, `false` or a \
+            number: accepted, but only the fastest route is answered."),
+        ("annotations" = Option<String>, Query, description = "`true` for every \
+            annotation, or a `,`-separated list of `duration`, `distance`, `speed`, \
+            `weight`, `nodes`; `false` (the default): no `annotation`."),
+        ("radiuses" = Option<String>, Query, description = RADIUSES_DOC),
+        ("bearings" = Option<String>, Query, description = BEARINGS_DOC),
+        ("approaches" = Option<String>, Query, description = APPROACHES_DOC),
+        ("hints" = Option<String>, Query, description = HINTS_DOC),
+    ),
+    responses(
+        (status = 200, description = "The route.", body = RouteResponse),
+        (status = 400, description = ERROR_DOC, content(
+            (OsrmErrorBody = "application/json"),
+            (String = "text/plain"),
+        )),
+    ),
+)]
 pub(super) async fn route(
     State(Service { router, options }): State<Service>,
     Path((_profile, coordinates)): Path<(String, String)>,
     Query(params): Params,
-) -> Result<Json<Value>, OsrmError> {
+) -> Result<Json<RouteResponse>, OsrmError> {
     let coords = parse_coordinates(&coordinates)?;
     if coords.len() < 2 {
         return Err(invalid_options(
@@ -416,7 +501,7 @@ pub(super) async fn route(
     }
     if options.max_route_size > 0 && coords.len() > options.max_route_size {
         return Err(OsrmError::new(
-            "TooBig",
+            ErrorCode::TooBig,
             format!(
                 "Number of entries {} is higher than current maximum ({})",
                 coords.len(),
@@ -465,7 +550,12 @@ pub(super) async fn route(
         for w in snapped.windows(2) {
             match router2.route(&w[0], &w[1]) {
                 Ok(Some(r)) => legs.push(r),
-                _ => return Err(OsrmError::new("NoRoute", "Impossible route between points")),
+                _ => {
+                    return Err(OsrmError::new(
+                        ErrorCode::NoRoute,
+                        "Impossible route between points",
+                    ))
+                }
             }
         }
         Ok((snapped, legs))
@@ -474,43 +564,45 @@ pub(super) async fn route(
     let (snapped, legs) = legs;
 
     let mut full: Vec<Coord> = Vec::new();
-    let mut legs_json = Vec::new();
+    let mut route_legs = Vec::with_capacity(legs.len());
     for leg in &legs {
         for &c in &leg.geometry {
             if full.last() != Some(&c) {
                 full.push(c);
             }
         }
-        let mut lj = json!({
-            "summary": steps::summary(&router, leg),
-            "weight": round1(leg.duration_s()),
-            "duration": round1(leg.duration_s()),
-            "distance": round1(leg.distance_m),
-            "steps": if want_steps { steps::steps(&router, leg, |p| encode_geometry(p, geometries)) } else { vec![] },
+        route_legs.push(RouteLeg {
+            annotation: any_annotation
+                .then(|| annotation(&router, leg, &leg.geometry, annotations)),
+            distance: round1(leg.distance_m),
+            duration: round1(leg.duration_s()),
+            steps: if want_steps {
+                steps::steps(&router, leg, |p| encode_geometry(p, geometries))
+            } else {
+                Vec::new()
+            },
+            summary: steps::summary(&router, leg),
+            weight: round1(leg.duration_s()),
         });
-        if any_annotation {
-            lj["annotation"] = annotation(&router, leg, &leg.geometry, annotations);
-        }
-        legs_json.push(lj);
     }
     let duration: f64 = legs.iter().map(|l| l.duration_s()).sum();
     let distance: f64 = legs.iter().map(|l| l.distance_m).sum();
-    let mut route = json!({
-        "legs": legs_json,
-        "weight_name": "duration",
-        "weight": round1(duration),
-        "duration": round1(duration),
-        "distance": round1(distance),
-    });
-    if let Some(simplified) = overview {
+    let geometry = overview.map(|simplified| {
         let points = if simplified { simplify(&full) } else { full };
-        route["geometry"] = encode_geometry(&points, geometries);
-    }
-    Ok(Json(json!({
-        "code": "Ok",
-        "routes": [route],
-        "waypoints": snapped.iter().map(|s| waypoint(&router, s)).collect::<Vec<_>>(),
-    })))
+        encode_geometry(&points, geometries)
+    });
+    Ok(Json(RouteResponse {
+        code: SuccessCode::Ok,
+        routes: vec![Route {
+            distance: round1(distance),
+            duration: round1(duration),
+            geometry,
+            legs: route_legs,
+            weight: round1(duration),
+            weight_name: "duration".into(),
+        }],
+        waypoints: snapped.iter().map(|s| waypoint(&router, s)).collect(),
+    }))
 }
 
 /// Runs CPU-bound routing off the async workers.
@@ -519,15 +611,49 @@ async fn tokio_blocking<T: Send + 'static>(
 ) -> Result<T, OsrmError> {
     tokio::task::spawn_blocking(f)
         .await
-        .unwrap_or_else(|_| Err(OsrmError::new("InternalError", "internal error")))
+        .unwrap_or_else(|_| Err(OsrmError::new(ErrorCode::InternalError, "internal error")))
 }
 
-/// `GET /table/v1/{profile}/{coordinates}`.
+/// Driving times (and distances) from every source to every destination.
+///
+/// `GET /table/v1/{profile}/{coordinates}`: a row per source, a column per destination, a
+/// `null` cell where there is no route. Other OSRM parameters are accepted and ignored.
+#[utoipa::path(
+    get,
+    path = "/table/v1/{profile}/{coordinates}",
+    tag = "osrm",
+    params(
+        ("profile" = String, Path, description = PROFILE_DOC, example = "driving"),
+        ("coordinates" = String, Path,
+            description = coordinates_doc!("At least one coordinate, the sources and \
+                destinations picked by index"),
+            example = "8.6946,49.4106;8.6765,49.4034;8.70,49.40"),
+        ("sources" = Option<String>, Query, description = "Indices of the coordinates \
+            that are sources (rows), `;`-separated, or `all` (the default)."),
+        ("destinations" = Option<String>, Query, description = "Indices of the \
+            coordinates that are destinations (columns), `;`-separated, or `all` (the \
+            default)."),
+        ("annotations" = Option<String>, Query, description = "`duration` (the \
+            default), `distance`, or `duration,distance`: which of `durations` and \
+            `distances` to answer."),
+        ("radiuses" = Option<String>, Query, description = RADIUSES_DOC),
+        ("bearings" = Option<String>, Query, description = BEARINGS_DOC),
+        ("approaches" = Option<String>, Query, description = APPROACHES_DOC),
+        ("hints" = Option<String>, Query, description = HINTS_DOC),
+    ),
+    responses(
+        (status = 200, description = "The table.", body = TableResponse),
+        (status = 400, description = ERROR_DOC, content(
+            (OsrmErrorBody = "application/json"),
+            (String = "text/plain"),
+        )),
+    ),
+)]
 pub(super) async fn table(
     State(Service { router, options }): State<Service>,
     Path((_profile, coordinates)): Path<(String, String)>,
     Query(params): Params,
-) -> Result<Json<Value>, OsrmError> {
+) -> Result<Json<TableResponse>, OsrmError> {
     let coords = parse_coordinates(&coordinates)?;
     if coords.is_empty() {
         return Err(invalid_options(
@@ -538,7 +664,10 @@ pub(super) async fn table(
     let sources = index_list(&params, "sources", n)?.unwrap_or_else(|| (0..n).collect());
     let destinations = index_list(&params, "destinations", n)?.unwrap_or_else(|| (0..n).collect());
     if !options.table_fits(sources.len(), destinations.len()) {
-        return Err(OsrmError::new("TooBig", "Too many table coordinates"));
+        return Err(OsrmError::new(
+            ErrorCode::TooBig,
+            "Too many table coordinates",
+        ));
     }
     let radii = radiuses(&params, n, options.default_radius_m)?;
     let annotations = parse_annotations(params.get("annotations"), true)?;
@@ -550,16 +679,16 @@ pub(super) async fn table(
         for (slot, &i) in sources.iter().enumerate() {
             index.set(&r, slot as u32, snapped[i]);
         }
-        let mut durations = vec![vec![Value::Null; destinations.len()]; sources.len()];
-        let mut distances = vec![vec![Value::Null; destinations.len()]; sources.len()];
+        let mut durations = vec![vec![None; destinations.len()]; sources.len()];
+        let mut distances = vec![vec![None; destinations.len()]; sources.len()];
         for (col, &j) in destinations.iter().enumerate() {
             let etas = index.etas(&r, &snapped[j]);
             for (row, &i) in sources.iter().enumerate() {
                 if let Some(ms) = etas.get(row).copied().flatten() {
-                    durations[row][col] = json!(round1(f64::from(ms) / 1000.0));
+                    durations[row][col] = Some(round1(f64::from(ms) / 1000.0));
                     if annotations.distance {
                         if let Ok(Some(route)) = r.route(&snapped[i], &snapped[j]) {
-                            distances[row][col] = json!(round1(route.distance_m));
+                            distances[row][col] = Some(round1(route.distance_m));
                         }
                     }
                 }
@@ -568,26 +697,54 @@ pub(super) async fn table(
         Ok((snapped, durations, distances))
     })
     .await?;
-    let mut out = json!({
-        "code": "Ok",
-        "sources": sources_idx.iter().map(|&i| waypoint(&router, &snapped[i])).collect::<Vec<_>>(),
-        "destinations": dest_idx.iter().map(|&i| waypoint(&router, &snapped[i])).collect::<Vec<_>>(),
-    });
-    if annotations.duration {
-        out["durations"] = json!(durations);
-    }
-    if annotations.distance {
-        out["distances"] = json!(distances);
-    }
-    Ok(Json(out))
+    Ok(Json(TableResponse {
+        code: SuccessCode::Ok,
+        destinations: dest_idx
+            .iter()
+            .map(|&i| waypoint(&router, &snapped[i]))
+            .collect(),
+        distances: annotations.distance.then_some(distances),
+        durations: annotations.duration.then_some(durations),
+        sources: sources_idx
+            .iter()
+            .map(|&i| waypoint(&router, &snapped[i]))
+            .collect(),
+    }))
 }
 
-/// `GET /nearest/v1/{profile}/{lon},{lat}`.
+/// The nearest road points to a coordinate.
+///
+/// `GET /nearest/v1/{profile}/{lon},{lat}`: up to `number` points on distinct road
+/// segments, nearest first. Other OSRM parameters are accepted and ignored.
+#[utoipa::path(
+    get,
+    path = "/nearest/v1/{profile}/{coordinates}",
+    tag = "osrm",
+    params(
+        ("profile" = String, Path, description = PROFILE_DOC, example = "driving"),
+        ("coordinates" = String, Path,
+            description = coordinates_doc!("Exactly one coordinate"),
+            example = "8.6946,49.4106"),
+        ("number" = Option<String>, Query, description = "How many points to answer, \
+            at least 1; default 1."),
+        ("radiuses" = Option<String>, Query, description = RADIUSES_DOC),
+        ("bearings" = Option<String>, Query, description = BEARINGS_DOC),
+        ("approaches" = Option<String>, Query, description = APPROACHES_DOC),
+        ("hints" = Option<String>, Query, description = HINTS_DOC),
+    ),
+    responses(
+        (status = 200, description = "The nearest points.", body = NearestResponse),
+        (status = 400, description = ERROR_DOC, content(
+            (OsrmErrorBody = "application/json"),
+            (String = "text/plain"),
+        )),
+    ),
+)]
 pub(super) async fn nearest(
     State(Service { router, options }): State<Service>,
     Path((_profile, coordinates)): Path<(String, String)>,
     Query(params): Params,
-) -> Result<Json<Value>, OsrmError> {
+) -> Result<Json<NearestResponse>, OsrmError> {
     let coords = parse_coordinates(&coordinates)?;
     if coords.len() != 1 {
         return Err(invalid_options("Number of coordinates needs to be one."));
@@ -596,7 +753,7 @@ pub(super) async fn nearest(
         None => 1,
         Some(v) => v.parse::<usize>().map_err(|_| {
             OsrmError::new(
-                "InvalidQuery",
+                ErrorCode::InvalidQuery,
                 format!("number must be a whole number of results, not {v:?}"),
             )
         })?,
@@ -606,7 +763,7 @@ pub(super) async fn nearest(
     }
     if options.max_nearest > 0 && number > options.max_nearest {
         return Err(OsrmError::new(
-            "TooBig",
+            ErrorCode::TooBig,
             format!(
                 "Number of results {number} is higher than current maximum ({})",
                 options.max_nearest
@@ -617,15 +774,15 @@ pub(super) async fn nearest(
     let (lon, lat) = coords[0];
     let found = router
         .snap_n_within(lat, lon, number, radius)
-        .map_err(|_| OsrmError::new("InvalidValue", "Invalid coordinate value."))?;
+        .map_err(|_| OsrmError::new(ErrorCode::InvalidValue, "Invalid coordinate value."))?;
     if found.is_empty() {
         return Err(OsrmError::new(
-            "NoSegment",
+            ErrorCode::NoSegment,
             "Could not find a matching segment for coordinate 0",
         ));
     }
     let g = router.graph();
-    let waypoints: Vec<Value> = found
+    let waypoints = found
         .iter()
         .map(|s| {
             let ends: Vec<i64> = router
@@ -638,12 +795,25 @@ pub(super) async fn nearest(
                     vec![g.node_osm_id[first as usize], g.node_osm_id[last as usize]]
                 })
                 .unwrap_or_default();
-            let mut w = waypoint(&router, s);
-            w["nodes"] = json!(ends);
-            w
+            let Waypoint {
+                distance,
+                hint,
+                location,
+                name,
+            } = waypoint(&router, s);
+            NearestWaypoint {
+                distance,
+                hint,
+                location,
+                name,
+                nodes: ends,
+            }
         })
         .collect();
-    Ok(Json(json!({"code": "Ok", "waypoints": waypoints})))
+    Ok(Json(NearestResponse {
+        code: SuccessCode::Ok,
+        waypoints,
+    }))
 }
 
 #[cfg(test)]
@@ -657,17 +827,20 @@ mod tests {
             vec![(8.69, 49.41), (8.67, 49.40)]
         );
         let e = parse_coordinates("8.69,49.41;8.67").err().unwrap();
-        assert_eq!(e.code, "InvalidQuery");
+        assert_eq!(e.code, ErrorCode::InvalidQuery);
         assert!(e.message.contains("position 11"), "{}", e.message);
         assert_eq!(
             parse_coordinates("200,49").err().unwrap().code,
-            "InvalidValue"
+            ErrorCode::InvalidValue
         );
         assert_eq!(
             parse_coordinates("8,95").err().unwrap().code,
-            "InvalidValue"
+            ErrorCode::InvalidValue
         );
-        assert_eq!(parse_coordinates("abc").err().unwrap().code, "InvalidQuery");
+        assert_eq!(
+            parse_coordinates("abc").err().unwrap().code,
+            ErrorCode::InvalidQuery
+        );
         // polyline(...) as OSRM accepts it: "_p~iF~ps|U_ulLnnqC" is (38.5,-120.2),(40.7,-120.95).
         let p = parse_coordinates("polyline(_p~iF~ps|U_ulLnnqC)")
             .ok()
@@ -692,24 +865,24 @@ mod tests {
         );
         assert_eq!(radiuses(&params(""), 1, 7.0).ok().unwrap(), [7.0]);
         let e = radiuses(&params("10"), 2, inf).err().unwrap();
-        assert_eq!(e.code, "InvalidOptions");
+        assert_eq!(e.code, ErrorCode::InvalidOptions);
         assert_eq!(
             e.message,
             "Number of elements in radiuses size 1 does not match coordinate size 2"
         );
         assert_eq!(
             radiuses(&params("10;20;30"), 2, inf).err().unwrap().code,
-            "InvalidOptions"
+            ErrorCode::InvalidOptions
         );
         assert_eq!(
             radiuses(&params("10;-1"), 2, inf).err().unwrap().code,
-            "InvalidOptions"
+            ErrorCode::InvalidOptions
         );
         for bad in ["abc", "NaN", "inf", "1e999", "10m"] {
             let e = radiuses(&params(&format!("5;{bad}")), 2, inf)
                 .err()
                 .unwrap();
-            assert_eq!(e.code, "InvalidQuery", "{bad}");
+            assert_eq!(e.code, ErrorCode::InvalidQuery, "{bad}");
             assert!(e.message.starts_with("radiuses: entry 1 "), "{}", e.message);
         }
     }

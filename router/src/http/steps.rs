@@ -6,8 +6,8 @@
 //! left); a change of street name without a turn is a `new name`.
 
 use osm_data::Coord;
-use serde_json::{json, Value};
 
+use super::osrm_json::{Geometry, Intersection, ManeuverType, Modifier, RouteStep, StepManeuver};
 use crate::route::Route;
 use crate::Router;
 
@@ -15,8 +15,8 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn lonlat(c: Coord) -> Value {
-    json!([(c.lon() * 1e6).round() / 1e6, (c.lat() * 1e6).round() / 1e6])
+fn lonlat(c: Coord) -> [f64; 2] {
+    [(c.lon() * 1e6).round() / 1e6, (c.lat() * 1e6).round() / 1e6]
 }
 
 /// Initial bearing from `a` to `b`, degrees clockwise from north in 0..360.
@@ -29,32 +29,32 @@ pub fn bearing(a: Coord, b: Coord) -> f64 {
 }
 
 /// OSRM's modifier for a change of bearing.
-pub fn modifier(before: f64, after: f64) -> &'static str {
+pub fn modifier(before: f64, after: f64) -> Modifier {
     let d = (after - before + 540.0) % 360.0 - 180.0; // -180..180, positive = to the right
     match d.abs() {
-        a if a < 20.0 => "straight",
+        a if a < 20.0 => Modifier::Straight,
         a if a < 60.0 => {
             if d > 0.0 {
-                "slight right"
+                Modifier::SlightRight
             } else {
-                "slight left"
+                Modifier::SlightLeft
             }
         }
         a if a < 140.0 => {
             if d > 0.0 {
-                "right"
+                Modifier::Right
             } else {
-                "left"
+                Modifier::Left
             }
         }
         a if a < 170.0 => {
             if d > 0.0 {
-                "sharp right"
+                Modifier::SharpRight
             } else {
-                "sharp left"
+                Modifier::SharpLeft
             }
         }
-        _ => "uturn",
+        _ => Modifier::Uturn,
     }
 }
 
@@ -86,7 +86,11 @@ pub fn summary(router: &Router, leg: &Route) -> String {
 }
 
 /// The steps of a leg; `encode` turns a step's shape into the requested geometry format.
-pub fn steps(router: &Router, leg: &Route, encode: impl Fn(&[Coord]) -> Value) -> Vec<Value> {
+pub fn steps(
+    router: &Router,
+    leg: &Route,
+    encode: impl Fn(&[Coord]) -> Geometry,
+) -> Vec<RouteStep> {
     let g = router.graph();
     let snap = router.snap_index();
     // Group pieces by street name.
@@ -120,48 +124,51 @@ pub fn steps(router: &Router, leg: &Route, encode: impl Fn(&[Coord]) -> Value) -
             .find(|&&p| p != start)
             .map(|&p| bearing(start, p))
             .unwrap_or(0.0);
-        let (kind, modifier_text) = match previous_end_bearing {
-            None => ("depart", None),
+        let (kind, modifier) = match previous_end_bearing {
+            None => (ManeuverType::Depart, None),
             Some(before) => {
                 let m = modifier(before, after);
-                let kind = if m != "straight" {
+                let kind = if m != Modifier::Straight {
                     if previous_name.as_deref() == Some(name.as_str()) {
-                        "continue"
+                        ManeuverType::Continue
                     } else {
-                        "turn"
+                        ManeuverType::Turn
                     }
                 } else {
-                    "new name"
+                    ManeuverType::NewName
                 };
                 (kind, Some(m))
             }
         };
         let before = previous_end_bearing.unwrap_or(0.0);
-        let mut maneuver = json!({
-            "location": lonlat(start),
-            "bearing_before": before.round(),
-            "bearing_after": after.round(),
-            "type": kind,
-        });
-        if let Some(m) = modifier_text {
-            maneuver["modifier"] = json!(m);
-        }
         let duration: f64 = members
             .iter()
             .map(|&i| f64::from(leg.pieces[i].duration_ms) / 1000.0)
             .sum();
         let distance: f64 = members.iter().map(|&i| leg.pieces[i].distance_m).sum();
-        out.push(json!({
-            "geometry": encode(&pts),
-            "maneuver": maneuver,
-            "mode": "driving",
-            "driving_side": "right",
-            "name": name,
-            "intersections": [{"location": lonlat(start), "bearings": [after.round()], "entry": [true], "out": 0}],
-            "weight": round1(duration),
-            "duration": round1(duration),
-            "distance": round1(distance),
-        }));
+        out.push(RouteStep {
+            distance: round1(distance),
+            driving_side: "right".into(),
+            duration: round1(duration),
+            geometry: encode(&pts),
+            intersections: vec![Intersection {
+                bearings: vec![after.round()],
+                entry: vec![true],
+                in_index: None,
+                location: lonlat(start),
+                out_index: Some(0),
+            }],
+            maneuver: StepManeuver {
+                bearing_after: after.round(),
+                bearing_before: before.round(),
+                location: lonlat(start),
+                modifier,
+                kind,
+            },
+            mode: "driving".into(),
+            name: name.clone(),
+            weight: round1(duration),
+        });
         let n = pts.len();
         let end = pts[n - 1];
         previous_end_bearing = pts[..n - 1]
@@ -174,17 +181,29 @@ pub fn steps(router: &Router, leg: &Route, encode: impl Fn(&[Coord]) -> Value) -
     }
     let end = leg.geometry.last().copied().unwrap_or(leg.target.point);
     let before = previous_end_bearing.unwrap_or(0.0);
-    out.push(json!({
-        "geometry": encode(&[end, end]),
-        "maneuver": {"location": lonlat(end), "bearing_before": before.round(), "bearing_after": 0, "type": "arrive"},
-        "mode": "driving",
-        "driving_side": "right",
-        "name": groups.last().map(|(n, _)| n.clone()).unwrap_or_default(),
-        "intersections": [{"location": lonlat(end), "bearings": [before.round()], "entry": [true], "in": 0}],
-        "weight": 0,
-        "duration": 0,
-        "distance": 0,
-    }));
+    out.push(RouteStep {
+        distance: 0.0,
+        driving_side: "right".into(),
+        duration: 0.0,
+        geometry: encode(&[end, end]),
+        intersections: vec![Intersection {
+            bearings: vec![before.round()],
+            entry: vec![true],
+            in_index: Some(0),
+            location: lonlat(end),
+            out_index: None,
+        }],
+        maneuver: StepManeuver {
+            bearing_after: 0.0,
+            bearing_before: before.round(),
+            location: lonlat(end),
+            modifier: None,
+            kind: ManeuverType::Arrive,
+        },
+        mode: "driving".into(),
+        name: groups.last().map(|(n, _)| n.clone()).unwrap_or_default(),
+        weight: 0.0,
+    });
     out
 }
 
@@ -194,13 +213,13 @@ mod tests {
 
     #[test]
     fn modifiers_follow_the_bearing_change() {
-        assert_eq!(modifier(0.0, 5.0), "straight");
-        assert_eq!(modifier(0.0, 90.0), "right");
-        assert_eq!(modifier(0.0, 270.0), "left");
-        assert_eq!(modifier(350.0, 30.0), "slight right");
-        assert_eq!(modifier(10.0, 320.0), "slight left");
-        assert_eq!(modifier(0.0, 150.0), "sharp right");
-        assert_eq!(modifier(0.0, 180.0), "uturn");
+        assert_eq!(modifier(0.0, 5.0).as_str(), "straight");
+        assert_eq!(modifier(0.0, 90.0).as_str(), "right");
+        assert_eq!(modifier(0.0, 270.0).as_str(), "left");
+        assert_eq!(modifier(350.0, 30.0).as_str(), "slight right");
+        assert_eq!(modifier(10.0, 320.0).as_str(), "slight left");
+        assert_eq!(modifier(0.0, 150.0).as_str(), "sharp right");
+        assert_eq!(modifier(0.0, 180.0).as_str(), "uturn");
     }
 
     #[test]

@@ -4,5 +4,6 @@ mod closures;
 mod exactness;
 mod helpers;
 mod osrm_api;
+mod osrm_openapi;
 mod routes;
 mod snapping;
