@@ -14,34 +14,39 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Actor, Auth};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::store::StoredEvent;
 
 /// The audit route.
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/api/audit", get(audit))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(audit))
 }
 
 /// How many entries one request returns at most (and by default).
 pub const MAX_LIMIT: u32 = 10_000;
 
-#[derive(Deserialize)]
+/// `?since=&limit=`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Entries after this sequence number (default 0: from the start).
+    #[param(inline)]
     since: Option<crate::edge::Seq>,
-    /// At most this many (default and maximum [`MAX_LIMIT`]).
+    /// At most this many (default and maximum 10,000).
+    #[param(minimum = 1, maximum = 10_000)]
     limit: Option<u32>,
 }
 
 /// One entry of the audit trail.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its sequence number in the log.
     pub seq: i64,
@@ -59,7 +64,8 @@ pub struct AuditEntry {
     pub call_id: Option<u64>,
     /// The crew it concerns, if any.
     pub crew_id: Option<String>,
-    /// The entry as logged.
+    /// The entry as logged (its shape is its `type`'s).
+    #[schema(value_type = Object)]
     pub event: Value,
 }
 
@@ -94,6 +100,22 @@ impl AuditEntry {
     }
 }
 
+/// Who did what: the event log with each entry's actor, as JSON or (with `Accept:
+/// text/csv`) as CSV with the columns `seq,time,actor,role,type,call_id,crew_id,event`.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "The entries, in log order", content(
+            (Vec<AuditEntry> = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A bad query parameter", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+    )
+)]
 async fn audit(
     State(state): State<AppState>,
     Auth(role): Auth,

@@ -106,7 +106,7 @@ impl std::fmt::Display for Role {
 
 /// Who made a change, as the audit log records it: a token's name and role, or
 /// [`Actor::system`] for what the dispatch rules decided on their own.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Actor {
     /// The token's name (`system` for the rules).
     pub name: String,

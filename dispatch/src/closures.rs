@@ -13,22 +13,25 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use router::http::{ClosureRequest, ClosureView};
 use router::RouterError;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Actor, Auth, Caller};
 use crate::edge::JsonBody;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::journal::{self, Entry};
 use crate::state::{AppState, Effect};
 
-/// The closure routes.
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/api/closures", get(list).post(create))
-        .route("/api/closures/{id}", get(get_one).delete(remove))
+/// The closure routes, each with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, remove))
 }
 
 /// An entry the caller asked for (a closure added or removed).
@@ -64,11 +67,26 @@ fn router_error(e: RouterError) -> ApiError {
     }
 }
 
+/// Closes roads, or slows them down, now or in a time window; crews driving to calls get
+/// their new routes, and calls cut off are decided again.
+#[utoipa::path(
+    post,
+    path = "/api/closures",
+    tag = "closures",
+    request_body = ClosureRequest,
+    responses(
+        (status = 201, description = "The closure", body = ClosureView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 422, description = "A malformed or out-of-bounds closure", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     JsonBody(body): JsonBody<Value>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     if !role.is_staff() {
         return Err(ApiError::forbidden(
             "only dispatchers and admins may change closures",
@@ -84,9 +102,10 @@ async fn create(
                 tracing::info!(id = closure.id, "closure covers no road of the map");
             }
             let shown = router::http::closure_json(&closure, now);
+            let stored = serde_json::to_value(&shown).map_err(ApiError::internal)?;
             let mut entries = vec![entry(json!({
                 "type": "closure_added",
-                "closure": shown,
+                "closure": stored,
                 "request": router::http::closure_request_json(&closure.spec),
                 "at": now,
             }))];
@@ -98,22 +117,30 @@ async fn create(
             })
         })
         .await?;
-    match applied {
-        crate::state::Applied::Done(v) | crate::state::Applied::Replayed(v) => {
-            Ok((StatusCode::CREATED, Json(v)))
-        }
-    }
+    Ok(match applied {
+        crate::state::Applied::Done(v) => (StatusCode::CREATED, Json(v)).into_response(),
+        crate::state::Applied::Replayed(v) => (StatusCode::CREATED, Json(v)).into_response(),
+    })
 }
 
-async fn list(State(state): State<AppState>, Auth(_): Auth) -> Json<Value> {
+/// The closures, in force or waiting for their window.
+#[utoipa::path(
+    get,
+    path = "/api/closures",
+    tag = "closures",
+    responses((status = 200, description = "The closures", body = Vec<ClosureView>))
+)]
+async fn list(State(state): State<AppState>, Auth(_role): Auth) -> Json<Vec<ClosureView>> {
     let now = crate::state::now_ms();
-    Json(json!(state
-        .0
-        .router
-        .closures()
-        .iter()
-        .map(|c| router::http::closure_json(c, now))
-        .collect::<Vec<_>>()))
+    Json(
+        state
+            .0
+            .router
+            .closures()
+            .iter()
+            .map(|c| router::http::closure_json(c, now))
+            .collect(),
+    )
 }
 
 fn parse_id(id: &str) -> Result<u64, ApiError> {
@@ -121,11 +148,22 @@ fn parse_id(id: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::not_found(format!("no closure with id {id:?}")))
 }
 
+/// One closure.
+#[utoipa::path(
+    get,
+    path = "/api/closures/{id}",
+    tag = "closures",
+    params(("id" = u64, Path, description = "The closure's id", example = 1)),
+    responses(
+        (status = 200, description = "The closure", body = ClosureView),
+        (status = 404, description = "No such closure", body = ErrorBody),
+    )
+)]
 async fn get_one(
     State(state): State<AppState>,
-    Auth(_): Auth,
+    Auth(_role): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClosureView>, ApiError> {
     let id = parse_id(&id)?;
     state
         .0
@@ -137,6 +175,18 @@ async fn get_one(
         .ok_or_else(|| ApiError::not_found(format!("no closure with id {id}")))
 }
 
+/// Lifts a closure; crews driving to calls get their new routes.
+#[utoipa::path(
+    delete,
+    path = "/api/closures/{id}",
+    tag = "closures",
+    params(("id" = u64, Path, description = "The closure's id", example = 1)),
+    responses(
+        (status = 204, description = "Lifted"),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such closure", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,

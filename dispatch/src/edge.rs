@@ -26,6 +26,9 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 
+mod schemas;
+mod strict;
+
 /// Largest JSON body, bytes (256 KiB).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
@@ -102,9 +105,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     from_value(value)
 }
 
-/// Reads `T` from a JSON value: 422 naming the field when a value is wrong.
+/// Reads `T` from a JSON value: 422 naming the field when a value is wrong (a struct must be
+/// an object, never a list of its fields).
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(strict::Strict(value)).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
         let field = field_of(&path, &message);
@@ -343,6 +347,31 @@ where
     D: serde::Deserializer<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
+}
+
+impl utoipa::IntoParams for IdempotencyKey {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        vec![ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(utoipa::openapi::Required::False)
+            .description(Some(
+                "Makes a retry safe: a second request with the same key does nothing and \
+                 answers the first answer. 1 to 200 visible ASCII characters (`!` to `~`).",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::String))
+                    .min_length(Some(1))
+                    .max_length(Some(IDEMPOTENCY_KEY_MAX))
+                    .pattern(Some("^[!-~]+$")),
+            ))
+            .build()]
+    }
 }
 
 #[cfg(test)]

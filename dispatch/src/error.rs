@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dispatch_core::DispatchError;
-use serde_json::json;
+use serde::Serialize;
 
 /// An error answered to an API client.
 #[derive(Debug)]
@@ -99,12 +99,28 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: `bad_request`, `invalid`, `too_large`, `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `off_map`, `timeout`, `unavailable`, `internal`, ...
+    #[schema(example = "invalid")]
+    pub error: String,
+    /// What was wrong, for a person.
+    pub message: String,
+    /// The input that was wrong (`lat`, `needs[2]`, `Idempotency-Key`, `limit`, ...), when
+    /// one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": self.code, "message": self.message});
-        if let Some(field) = self.field {
-            body["field"] = json!(field);
-        }
+        let body = ErrorBody {
+            error: self.code.to_string(),
+            message: self.message,
+            field: self.field,
+        };
         (self.status, Json(body)).into_response()
     }
 }

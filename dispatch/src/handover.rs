@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 
 /// The patient, as far as known at handover.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patient {
     /// Full name.
@@ -24,7 +24,7 @@ pub struct Patient {
 }
 
 /// Vital signs measured by the crew.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vitals {
     /// Beats per minute.
@@ -44,7 +44,7 @@ pub struct Vitals {
 }
 
 /// A handover as posted by the crew or a dispatcher.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Handover {
     /// The patient.

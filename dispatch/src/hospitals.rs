@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use dispatch_core::{Capability, DispatchError, NewHospital};
-use serde_json::Value;
+use dispatch_core::{Capability, DispatchError, Hospital, NewHospital};
+use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::state::{AppState, Effect};
@@ -95,22 +95,37 @@ pub async fn register(state: &AppState, hospitals: Vec<NewHospital>) -> Result<u
     })
 }
 
-/// The capable hospital a crew reaches soonest: `{"hospital": {...}, "eta_s": ..}`, or
-/// `{"hospital": null}` when none is reachable.
+/// The capable hospital a crew reaches soonest.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NearestHospital {
+    /// What was asked for.
+    pub capability: Capability,
+    /// The hospital; `null` when none with the capability is reachable.
+    pub hospital: Option<Hospital>,
+    /// The crew's ETA to it (seconds); absent when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta_s: Option<f64>,
+}
+
+/// The capable hospital a crew reaches soonest, or none when none is reachable.
 pub async fn nearest_for(
     state: &AppState,
     crew_id: &str,
     capability: Capability,
-) -> Result<Value, ApiError> {
+) -> Result<NearestHospital, ApiError> {
     let mut core = state.core().await;
     let best = core.hospital_for(crew_id, capability)?;
     Ok(match best {
-        Some((id, eta_ms)) => serde_json::json!({
-            "capability": capability,
-            "hospital": core.hospital(&id),
-            "eta_s": f64::from(eta_ms) / 1000.0,
-        }),
-        None => serde_json::json!({"capability": capability, "hospital": null}),
+        Some((id, eta_ms)) => NearestHospital {
+            capability,
+            hospital: core.hospital(&id).cloned(),
+            eta_s: Some(f64::from(eta_ms) / 1000.0),
+        },
+        None => NearestHospital {
+            capability,
+            hospital: None,
+            eta_s: None,
+        },
     })
 }
 

@@ -7,7 +7,7 @@
 //! Parts:
 //! * [`map`]: open a map given as `.osm.pbf` (imported once, cached as `.graph`) or `.graph`;
 //! * [`auth`]: bearer tokens and roles;
-//! * [`api`]: the calls and crews REST API;
+//! * [`api`]: the REST API: calls, crews, handovers, and the map the pages draw;
 //! * [`audit`]: who did what, from the event log;
 //! * [`closures`]: live road closures, durable, with re-routes pushed to tablets;
 //! * [`ws`]: the console and tablet websockets;
@@ -20,7 +20,8 @@
 //! * [`error`]: the JSON error type;
 //! * [`settings`]: the dispatch rules from a file and flags;
 //! * [`server`]: the axum application and [`server::serve`];
-//! * [`web`]: the dispatcher console and crew tablet pages and the map APIs they draw from.
+//! * [`openapi`]: the OpenAPI description of the HTTP API, generated from the handlers;
+//! * [`web`]: the dispatcher console and crew tablet pages.
 //!
 //! Glossary: a *crew* is an ambulance and its staff; a *call* is a 112 request for an
 //! ambulance; the *ETA* is the road travel time of a crew to a call.
@@ -51,9 +52,13 @@ pub mod hospitals;
 pub mod hub;
 pub mod journal;
 pub mod map;
+pub mod openapi;
 pub mod server;
 pub mod settings;
 pub mod state;
 pub mod store;
 pub mod web;
 pub mod ws;
+
+/// The map data's attribution, shown with the map and in `/health`.
+pub const ATTRIBUTION: &str = "© OpenStreetMap contributors, ODbL 1.0";

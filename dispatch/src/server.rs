@@ -6,15 +6,18 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
+use axum::http::header;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Json;
-use serde_json::json;
+use axum::{Extension, Json};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Auth;
 use crate::edge::BODY_LIMIT;
@@ -33,32 +36,77 @@ async fn guard_routing(State(state): State<AppState>, request: Request, next: Ne
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// The service's health.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The map's name.
+    pub map: String,
+    /// Its junctions and shape points.
+    pub nodes: usize,
+    /// Its arcs (one-way road pieces).
+    pub arcs: usize,
+    /// The map data's attribution.
+    pub attribution: String,
+}
+
+/// Whether the service is up, and on which map (no token needed).
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    security(()),
+    responses((status = 200, description = "Up", body = Health))
+)]
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    let g = state.0.router.graph();
+    Json(Health {
+        status: "ok".into(),
+        map: g.meta.source_name.clone(),
+        nodes: g.node_count(),
+        arcs: g.arc_count(),
+        attribution: crate::ATTRIBUTION.into(),
+    })
+}
+
+/// This description of the HTTP API, OpenAPI 3.1 (no token needed).
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "service",
+    security(()),
+    responses((status = 200, description = "The OpenAPI description", content_type = "application/json", body = Object))
+)]
+async fn openapi_json(Extension(doc): Extension<Described>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.0.to_string(),
+    )
+        .into_response()
+}
+
+/// The OpenAPI description, written once.
+#[derive(Clone)]
+struct Described(Arc<str>);
+
 /// The axum application.
 pub fn app(state: AppState) -> axum::Router {
-    let g = state.0.router.graph().clone();
-    let health = move || {
-        let g = g.clone();
-        async move {
-            Json(json!({
-                "status": "ok",
-                "map": g.meta.source_name,
-                "nodes": g.node_count(),
-                "arcs": g.arc_count(),
-                "attribution": "© OpenStreetMap contributors, ODbL 1.0",
-            }))
-        }
-    };
     let routing = router::http::osrm_routes_with(state.0.router.clone(), state.0.osrm)
         .layer(middleware::from_fn_with_state(state.clone(), guard_routing));
-    axum::Router::new()
+    let (api, doc) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .merge(crate::api::routes())
         .merge(crate::audit::routes())
         .merge(crate::closures::routes())
+        .routes(routes!(health))
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    let described = Described(crate::openapi::json(&crate::openapi::complete(doc)).into());
+    api.layer(Extension(described))
         .merge(crate::ws::routes())
         .merge(crate::web::routes())
         .with_state(state)
         .merge(routing)
-        .route("/health", get(health))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(

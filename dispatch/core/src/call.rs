@@ -20,6 +20,7 @@ use crate::policy::Decision;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct CallId(pub u64);
 
@@ -32,6 +33,7 @@ impl fmt::Display for CallId {
 /// How urgent a call is. The order is `emergency < urgent < non_urgent`, so sorting puts
 /// emergencies first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// Life threatening: lights and sirens.
@@ -61,6 +63,7 @@ impl fmt::Display for Priority {
 
 /// Where a call stands (see the module docs). Ordered by progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CallStatus {
     /// Waiting for a crew.
@@ -112,6 +115,7 @@ impl fmt::Display for CallStatus {
 /// with several crews each time is the first time it happened for any crew, except
 /// `crew_available`, when the last crew became free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallTimes {
     /// The call was received (eTimes.01/03).
     pub received: Option<i64>,
@@ -148,6 +152,7 @@ impl CallTimes {
 
 /// A crew sent to a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assignment {
     /// The crew.
     pub crew_id: String,
@@ -289,6 +294,7 @@ pub fn map_needs(assignments: &[Assignment], new: &[CrewType]) -> Vec<Option<(us
 
 /// A call as the dispatcher knows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Call {
     /// Its id.
     pub id: CallId,

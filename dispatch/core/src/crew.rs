@@ -28,6 +28,7 @@ use crate::call::CallId;
 
 /// Where a crew is in its work cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CrewStatus {
     /// Free to take a call.
@@ -127,6 +128,7 @@ pub fn can_transition(from: CrewStatus, to: CrewStatus) -> bool {
 
 /// The kind of crew a call needs or a crew is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CrewType {
     /// Basic life support.
@@ -178,6 +180,7 @@ impl fmt::Display for CrewType {
 
 /// A point given in degrees.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Position {
     /// Latitude, degrees.
     pub lat: f64,
@@ -262,6 +265,7 @@ impl CrewEdit {
 
 /// A crew as the dispatcher knows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Crew {
     /// Unique id. Ties between equal ETAs go to the lowest id (string order).
     pub id: String,

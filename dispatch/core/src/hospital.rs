@@ -10,6 +10,7 @@ use crate::crew::Position;
 
 /// What a hospital can treat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     /// Percutaneous coronary intervention (heart attacks).
@@ -60,6 +61,7 @@ pub struct NewHospital {
 
 /// A hospital as the dispatcher knows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hospital {
     /// Unique id. Equal ETAs go to the lowest id.
     pub id: String,

@@ -248,6 +248,7 @@ mod seconds {
 
 /// A crew considered for a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     /// The crew.
     pub crew_id: String,
@@ -257,6 +258,7 @@ pub struct Candidate {
 
 /// Why a crew was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DecisionReason {
     /// The able, available crew with the smallest road ETA.
@@ -291,6 +293,7 @@ pub enum DecisionReason {
 
 /// One assignment decision and why it was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     /// The call.
     pub call_id: CallId,

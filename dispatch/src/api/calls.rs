@@ -3,17 +3,17 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dispatch_core::{
     CallEdit, CallId, CallStatus, CrewType, Dispatcher, Event, NewCall, Position, Priority,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::run_op;
 use crate::auth::{Auth, Caller, Role};
 use crate::edge::{parse_call_id, IdempotencyKey, JsonBody, Lat, Lon, QueryParams, Text};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::journal;
 use crate::state::{AppState, Applied, Effect};
 
@@ -27,7 +27,7 @@ type Phone = Text<40>;
 const NEEDS_MAX: usize = 8;
 
 /// A new 112 call.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CallRequest {
     lat: Lat,
@@ -56,20 +56,77 @@ fn check_needs(needs: &[CrewType]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A call as the API shows it: the core's call, the first crew and its ETA, and when it is
-/// late by its priority's norm (`late_at`, Unix ms).
-pub(crate) fn call_value(core: &Dispatcher, id: CallId) -> Option<Value> {
+/// A call as dispatchers see it: the core's call, its first crew and that crew's ETA (for
+/// clients that want one answer), and when it is late by its priority's norm.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallView {
+    /// The call.
+    #[serde(flatten)]
+    pub call: dispatch_core::Call,
+    /// The first crew sent, if any.
+    pub crew_id: Option<String>,
+    /// That crew's ETA when it was sent (seconds).
+    pub eta_s: Option<f64>,
+    /// When the call is late by its priority's norm (Unix ms).
+    pub late_at: Option<i64>,
+}
+
+/// A call as its crew sees it: where, what, how urgent, the crew's own assignment and the
+/// call's times; not the caller's phone, nor the dispatch decisions (other crews' ETAs),
+/// nor other crews' assignments.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrewCallView {
+    /// The call's id.
+    #[schema(value_type = u64)]
+    pub id: CallId,
+    /// Where, as given.
+    pub position: Position,
+    /// How urgent.
+    pub priority: Priority,
+    /// The crews it needs.
+    pub needs: Vec<CrewType>,
+    /// The chief complaint.
+    pub complaint: String,
+    /// The address.
+    pub address: String,
+    /// The dispatcher's notes.
+    pub notes: String,
+    /// Where it stands.
+    pub status: CallStatus,
+    /// This crew's assignments to it.
+    pub assignments: Vec<dispatch_core::Assignment>,
+    /// Its timeline.
+    pub times: dispatch_core::CallTimes,
+    /// This crew.
+    pub crew_id: Option<String>,
+    /// This crew's ETA when it was sent (seconds).
+    pub eta_s: Option<f64>,
+}
+
+/// A call: as dispatchers see it, or as its crew sees it (crew tokens).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CallResponse {
+    /// As dispatchers see it.
+    Staff(CallView),
+    /// As its crew sees it.
+    Crew(CrewCallView),
+}
+
+/// A call as the API shows it to dispatchers.
+pub(crate) fn call_value(core: &Dispatcher, id: CallId) -> Option<CallView> {
     let call = core.call(id)?;
-    let mut v = serde_json::to_value(call).ok()?;
-    // The first assigned crew and its ETA, for clients that want one answer.
     let first = call.assignments.first();
-    v["crew_id"] = json!(first.map(|a| a.crew_id.clone()));
-    v["eta_s"] = json!(first.map(|a| f64::from(a.eta_ms) / 1000.0));
-    v["late_at"] = json!(call
-        .times
-        .received
-        .map(|r| r + i64::from(core.config().norms.of(call.priority))));
-    Some(v)
+    Some(CallView {
+        crew_id: first.map(|a| a.crew_id.clone()),
+        eta_s: first.map(|a| f64::from(a.eta_ms) / 1000.0),
+        late_at: call
+            .times
+            .received
+            .map(|r| r + i64::from(core.config().norms.of(call.priority))),
+        call: call.clone(),
+    })
 }
 
 /// The call crew `crew` is on now, if any.
@@ -82,45 +139,62 @@ pub(crate) fn current_call<'a>(
         .and_then(|id| core.call(id))
 }
 
-/// A call as crew `crew` sees it: where, what, how urgent, its own assignment and the call's
-/// times; not the caller's phone, nor the dispatch decisions (other crews' ETAs), nor other
-/// crews' assignments.
-pub(crate) fn crew_view(core: &Dispatcher, id: CallId, crew: &str) -> Option<Value> {
+/// A call as crew `crew` sees it (see [`CrewCallView`]).
+pub(crate) fn crew_view(core: &Dispatcher, id: CallId, crew: &str) -> Option<CrewCallView> {
     let call = core.call(id)?;
-    let own: Vec<&dispatch_core::Assignment> = call
+    let own: Vec<dispatch_core::Assignment> = call
         .assignments
         .iter()
         .filter(|a| a.crew_id == crew)
+        .cloned()
         .collect();
     let first = own.first();
-    Some(json!({
-        "id": call.id,
-        "position": call.position,
-        "priority": call.priority,
-        "needs": call.needs,
-        "complaint": call.complaint,
-        "address": call.address,
-        "notes": call.notes,
-        "status": call.status,
-        "assignments": own,
-        "times": call.times,
-        "crew_id": first.map(|a| a.crew_id.clone()),
-        "eta_s": first.map(|a| f64::from(a.eta_ms) / 1000.0),
-    }))
+    Some(CrewCallView {
+        id: call.id,
+        position: call.position,
+        priority: call.priority,
+        needs: call.needs.clone(),
+        complaint: call.complaint.clone(),
+        address: call.address.clone(),
+        notes: call.notes.clone(),
+        status: call.status,
+        crew_id: first.map(|a| a.crew_id.clone()),
+        eta_s: first.map(|a| f64::from(a.eta_ms) / 1000.0),
+        assignments: own,
+        times: call.times,
+    })
 }
 
-/// A call as the API shows it, or 404.
-async fn call_json(state: &AppState, id: CallId) -> Result<Value, ApiError> {
+/// A call as the API shows it to dispatchers, or 404.
+async fn call_json(state: &AppState, id: CallId) -> Result<CallView, ApiError> {
     call_value(&*state.core().await, id)
         .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
 }
 
+/// A new 112 call: decided at once (the crew that arrives first), or queued.
+///
+/// A retry with the same `Idempotency-Key` creates no second call and answers the first
+/// answer. A point far from every road is refused (422 `off_map`: there it is a typo).
+#[utoipa::path(
+    post,
+    path = "/api/calls",
+    tag = "calls",
+    params(IdempotencyKey),
+    request_body = CallRequest,
+    responses(
+        (status = 201, description = "The call, as decided", body = CallView),
+        (status = 400, description = "Not JSON, or a bad Idempotency-Key", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 422, description = "A value out of range, or off the map", body = ErrorBody),
+    )
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     IdempotencyKey(key): IdempotencyKey,
     JsonBody(req): JsonBody<CallRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     role.require_staff()?;
     check_needs(&req.needs)?;
     let new = NewCall {
@@ -142,66 +216,99 @@ pub(super) async fn create(
                 })
                 .ok_or_else(|| ApiError::internal("no call_created event"))?;
             let v = call_value(core, id).ok_or_else(|| ApiError::internal("call vanished"))?;
+            let stored = serde_json::to_value(&v).map_err(ApiError::internal)?;
             Ok(Effect {
-                response: Some(v.clone()),
+                response: Some(stored),
                 ..Effect::new(events, v)
             })
         })
         .await?;
-    // A retry with the same key gets the first answer (the call as it was then).
-    let v = match applied {
-        Applied::Done(v) | Applied::Replayed(v) => v,
-    };
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok(match applied {
+        Applied::Done(v) => (StatusCode::CREATED, Json(v)).into_response(),
+        // A retry with the same key gets the first answer (the call as it was then), as
+        // stored with the key.
+        Applied::Replayed(v) => (StatusCode::CREATED, Json(v)).into_response(),
+    })
 }
 
-#[derive(Deserialize)]
+/// `?status=`: only calls in this status.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct StatusFilter {
+    /// Only calls in this status.
     status: Option<CallStatus>,
 }
 
+/// The calls: every call for dispatchers; a crew's current call only (as the crew sees it)
+/// for a crew token.
+#[utoipa::path(
+    get,
+    path = "/api/calls",
+    tag = "calls",
+    params(StatusFilter),
+    responses(
+        (status = 200, description = "The calls, oldest first", body = Vec<CallResponse>),
+        (status = 400, description = "A bad query parameter", body = ErrorBody),
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     Auth(role): Auth,
     QueryParams(filter): QueryParams<StatusFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<CallResponse>>, ApiError> {
     let core = state.core().await;
-    let calls: Vec<Value> = match &role {
+    let calls: Vec<CallResponse> = match &role {
         // A crew sees its current call only, as a crew sees it.
         Role::Crew(own) => current_call(&core, own)
             .filter(|c| filter.status.is_none_or(|s| c.status == s))
             .and_then(|c| crew_view(&core, c.id, own))
+            .map(CallResponse::Crew)
             .into_iter()
             .collect(),
         _ => core
             .calls()
             .filter(|c| filter.status.is_none_or(|s| c.status == s))
             .filter_map(|c| call_value(&core, c.id))
+            .map(CallResponse::Staff)
             .collect(),
     };
-    Ok(Json(json!(calls)))
+    Ok(Json(calls))
 }
 
+/// One call; a crew token may read only its current call, as the crew sees it.
+#[utoipa::path(
+    get,
+    path = "/api/calls/{id}",
+    tag = "calls",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    responses(
+        (status = 200, description = "The call", body = CallResponse),
+        (status = 403, description = "A crew asking for another call", body = ErrorBody),
+        (status = 404, description = "No such call", body = ErrorBody),
+    )
+)]
 pub(super) async fn get_one(
     State(state): State<AppState>,
     Auth(role): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallResponse>, ApiError> {
     let id = parse_call_id(&id)?;
     if let Role::Crew(own) = &role {
         let core = state.core().await;
         return match current_call(&core, own) {
             Some(c) if c.id == id => crew_view(&core, id, own)
-                .map(Json)
+                .map(|v| Json(CallResponse::Crew(v)))
                 .ok_or_else(|| ApiError::not_found(format!("no call with id {id}"))),
             _ => Err(ApiError::forbidden("a crew sees only its current call")),
         };
     }
-    call_json(&state, id).await.map(Json)
+    call_json(&state, id)
+        .await
+        .map(|v| Json(CallResponse::Staff(v)))
 }
 
 /// `PATCH /api/calls/{id}`: what changes (every field optional; `lat` and `lon` together).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CallPatch {
     priority: Option<Priority>,
@@ -251,12 +358,28 @@ impl CallPatch {
 
 /// Re-triage and corrections: the core decides again where it matters (see
 /// `Dispatcher::edit_call`); crews still driving to a moved call get their new route.
+#[utoipa::path(
+    patch,
+    path = "/api/calls/{id}",
+    tag = "calls",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    request_body = CallPatch,
+    responses(
+        (status = 200, description = "The call, decided again", body = CallView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such call", body = ErrorBody),
+        (status = 409, description = "The call is closed", body = ErrorBody),
+        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 422, description = "A value out of range, nothing to change, or off the map", body = ErrorBody),
+    )
+)]
 pub(super) async fn edit(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<CallPatch>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallView>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     let edit = req.into_edit()?;
@@ -275,18 +398,35 @@ pub(super) async fn edit(
     call_json(&state, id).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AssignRequest {
     crew_id: crate::edge::CrewId,
 }
 
+/// The dispatcher's override: send this crew.
+#[utoipa::path(
+    post,
+    path = "/api/calls/{id}/assign",
+    tag = "calls",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    request_body = AssignRequest,
+    responses(
+        (status = 200, description = "The call with the crew sent", body = CallView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such call or crew", body = ErrorBody),
+        (status = 409, description = "The crew cannot take it, or the call is closed", body = ErrorBody),
+        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 422, description = "A bad crew id", body = ErrorBody),
+    )
+)]
 pub(super) async fn assign(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<AssignRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallView>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     run_op(&state, &actor, None, move |core, now| {
@@ -297,18 +437,35 @@ pub(super) async fn assign(
 }
 
 /// `POST /api/calls/{id}/cancel`: why (required).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CancelRequest {
     reason: Reason,
 }
 
+/// Cancels a call; its crews are released.
+#[utoipa::path(
+    post,
+    path = "/api/calls/{id}/cancel",
+    tag = "calls",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "The cancelled call", body = CallView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such call", body = ErrorBody),
+        (status = 409, description = "The call is closed", body = ErrorBody),
+        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 422, description = "No reason", body = ErrorBody),
+    )
+)]
 pub(super) async fn cancel(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<CancelRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallView>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     let reason = req.reason.0.trim().to_string();

@@ -9,14 +9,51 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dispatch_core::{CallId, CallStatus};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use crate::auth::{Auth, Caller, Role};
+use crate::auth::{Actor, Auth, Caller, Role};
 use crate::edge::{parse_call_id, JsonBody, QueryParams};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use crate::handover::Handover;
 use crate::state::{AppState, Applied, Effect};
+
+/// One recorded version of a handover.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HandoverRecord {
+    /// The call.
+    pub call_id: u64,
+    /// Its number: 1 for the first.
+    pub version: u64,
+    /// When it was recorded (Unix ms).
+    pub recorded_at: i64,
+    /// Who recorded it.
+    pub by: Actor,
+    /// The handover.
+    pub handover: Handover,
+    /// Every version so far, oldest first (in the latest only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<HandoverVersion>>,
+}
+
+/// A version of a handover: its number, when and who.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HandoverVersion {
+    /// Its number.
+    pub version: u64,
+    /// When it was recorded (Unix ms).
+    pub recorded_at: i64,
+    /// Who recorded it.
+    pub by: Actor,
+}
+
+/// An HL7 FHIR R4 `Bundle` (type `document`): Composition, Patient, Encounter, Observations
+/// (LOINC) and a Condition (ICD-10). Its schema is FHIR's, not repeated here.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(value_type = Object)]
+pub struct FhirBundle(serde_json::Value);
 
 /// The crews of a call, when it was received, and whether it is over (completed or
 /// cancelled).
@@ -32,12 +69,30 @@ async fn crew_of_call(state: &AppState, id: CallId) -> Result<(Vec<String>, i64,
     ))
 }
 
+/// Records a new version of the call's handover (earlier versions are kept). A crew token:
+/// only its own call, and only until the call closes.
+#[utoipa::path(
+    post,
+    path = "/api/calls/{id}/handover",
+    tag = "handover",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    request_body = Handover,
+    responses(
+        (status = 201, description = "The version recorded", body = HandoverRecord),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 403, description = "Not this call's crew, or the call is closed", body = ErrorBody),
+        (status = 404, description = "No such call", body = ErrorBody),
+        (status = 409, description = "The call had no crew at the hospital", body = ErrorBody),
+        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 422, description = "An impossible date or vital sign, or text too long", body = ErrorBody),
+    )
+)]
 pub(super) async fn post_handover(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    JsonBody(handover): JsonBody<crate::handover::Handover>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    JsonBody(handover): JsonBody<Handover>,
+) -> Result<Response, ApiError> {
     let id = parse_call_id(&id)?;
     let (crews, _, closed) = crew_of_call(&state, id).await?;
     if let Role::Crew(own) = &role {
@@ -61,41 +116,54 @@ pub(super) async fn post_handover(
         .entity("handover", &id.0.to_string())
         .await
         .map_err(ApiError::unavailable)?;
-    let mut versions: Vec<Value> = latest
-        .as_ref()
-        .and_then(|v| v["versions"].as_array().cloned())
-        .unwrap_or_default();
+    let mut versions: Vec<HandoverVersion> = match latest {
+        Some(v) => {
+            serde_json::from_value::<HandoverRecord>(v)
+                .map_err(ApiError::internal)?
+                .versions
+        }
+        None => None,
+    }
+    .unwrap_or_default();
     let version = versions.len() as u64 + 1;
     let applied = state
         .apply(&actor, None, |core, now| {
             let events = core.handover_recorded(id, now)?;
-            versions.push(json!({"version": version, "recorded_at": now, "by": actor}));
-            let record = json!({
-                "call_id": id,
-                "version": version,
-                "recorded_at": now,
-                "by": actor,
-                "handover": handover,
+            versions.push(HandoverVersion {
+                version,
+                recorded_at: now,
+                by: actor.clone(),
             });
-            let mut latest = record.clone();
-            latest["versions"] = json!(versions);
+            let record = HandoverRecord {
+                call_id: id.0,
+                version,
+                recorded_at: now,
+                by: actor.clone(),
+                handover,
+                versions: None,
+            };
+            let latest = HandoverRecord {
+                versions: Some(versions),
+                ..record.clone()
+            };
+            let json = |r: &HandoverRecord| serde_json::to_value(r).map_err(ApiError::internal);
             Ok(Effect {
                 upserts: vec![
                     (
                         "handover_version".into(),
                         format!("{}:{version}", id.0),
-                        record.clone(),
+                        json(&record)?,
                     ),
-                    ("handover".into(), id.0.to_string(), latest),
+                    ("handover".into(), id.0.to_string(), json(&latest)?),
                 ],
                 ..Effect::new(events, record)
             })
         })
         .await?;
-    match applied {
-        Applied::Done(record) => Ok((StatusCode::CREATED, Json(record))),
-        Applied::Replayed(v) => Ok((StatusCode::CREATED, Json(v))),
-    }
+    Ok(match applied {
+        Applied::Done(record) => (StatusCode::CREATED, Json(record)).into_response(),
+        Applied::Replayed(v) => (StatusCode::CREATED, Json(v)).into_response(),
+    })
 }
 
 /// The latest handover recorded for a call, or version `version` (from the store: medical
@@ -104,7 +172,7 @@ async fn stored_handover(
     state: &AppState,
     id: CallId,
     version: Option<u64>,
-) -> Result<Value, ApiError> {
+) -> Result<HandoverRecord, ApiError> {
     let (kind, key) = match version {
         Some(n) => ("handover_version", format!("{}:{n}", id.0)),
         None => ("handover", id.0.to_string()),
@@ -119,38 +187,78 @@ async fn stored_handover(
             Some(n) => ApiError::not_found(format!("no version {n} of the handover of call {id}")),
             None => ApiError::not_found(format!("no handover recorded for call {id}")),
         })
+        .and_then(|v| serde_json::from_value(v).map_err(ApiError::internal))
 }
 
-/// `?version=N` (1 for the first).
-#[derive(serde::Deserialize)]
+/// `?version=N`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct VersionQuery {
+    /// A version (1 for the first); the latest when absent.
+    #[param(minimum = 1)]
     version: Option<u64>,
 }
 
+/// The call's latest handover with the list of its versions, or one version (staff only:
+/// medical data).
+#[utoipa::path(
+    get,
+    path = "/api/calls/{id}/handover",
+    tag = "handover",
+    params(("id" = u64, Path, description = "The call's id", example = 1), VersionQuery),
+    responses(
+        (status = 200, description = "The handover", body = HandoverRecord),
+        (status = 400, description = "A bad query parameter", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such call, handover or version", body = ErrorBody),
+    )
+)]
 pub(super) async fn get_handover(
     State(state): State<AppState>,
     Auth(role): Auth,
     Path(id): Path<String>,
     QueryParams(q): QueryParams<VersionQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<HandoverRecord>, ApiError> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     stored_handover(&state, id, q.version).await.map(Json)
 }
 
+/// The call's latest handover as an HL7 FHIR R4 Bundle, for the patient's electronic
+/// record (staff only: medical data).
+#[utoipa::path(
+    get,
+    path = "/api/calls/{id}/handover/fhir",
+    tag = "handover",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    responses(
+        (status = 200, description = "The FHIR R4 Bundle", body = FhirBundle, content_type = "application/fhir+json"),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such call, or no handover", body = ErrorBody),
+    )
+)]
 pub(super) async fn get_fhir(
     State(state): State<AppState>,
     Auth(role): Auth,
     Path(id): Path<String>,
-) -> Result<([(axum::http::HeaderName, &'static str); 1], Json<Value>), ApiError> {
+) -> Result<
+    (
+        [(axum::http::HeaderName, &'static str); 1],
+        Json<FhirBundle>,
+    ),
+    ApiError,
+> {
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     let (_, received, _) = crew_of_call(&state, id).await?;
     let record = stored_handover(&state, id, None).await?;
-    let at = record["recorded_at"].as_i64().unwrap_or_default();
-    let h = serde_json::from_value(record["handover"].clone()).map_err(ApiError::internal)?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
-        Json(crate::handover::fhir_bundle(id.0, &h, received, at)),
+        Json(FhirBundle(crate::handover::fhir_bundle(
+            id.0,
+            &record.handover,
+            received,
+            record.recorded_at,
+        ))),
     ))
 }

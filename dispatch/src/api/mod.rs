@@ -1,4 +1,6 @@
-//! The dispatch REST API: calls and crews.
+//! The dispatch REST API: calls, crews, handovers, and the map the pages draw. Every
+//! handler carries its OpenAPI description (`#[utoipa::path]`) and is registered with it (see
+//! [`crate::openapi`]); bodies are typed structs.
 //!
 //! * calls (`calls.rs`): `POST /api/calls`, `GET /api/calls[?status=]`, `GET|PATCH
 //!   /api/calls/{id}` (re-triage and corrections), `POST /api/calls/{id}/assign`
@@ -7,7 +9,9 @@
 //!   /api/calls/{id}/handover/fhir`;
 //! * crews (`crews.rs`): `POST /api/crews`, `GET /api/crews`, `GET|PATCH|DELETE
 //!   /api/crews/{id}`, `PUT /api/crews/{id}/position`, `POST /api/crews/{id}/status`, `GET
-//!   /api/crews/{id}/hospital[?capability=]`.
+//!   /api/crews/{id}/hospital[?capability=]`;
+//! * the map (`map.rs`): `GET /api/me`, `GET /api/map`, `GET /api/map/roads`, `GET
+//!   /api/map/streets`, `GET /api/hospitals`.
 //!
 //! Dispatchers and admins may do everything; a crew token sees and changes only its own crew
 //! and its own call. `POST /api/calls` retried with the same `Idempotency-Key` creates one
@@ -16,34 +20,35 @@
 mod calls;
 mod crews;
 mod handover;
+mod map;
 
-use axum::routing::{get, post, put};
 use dispatch_core::CrewStatus;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::state::{AppState, Effect};
 
-/// The API routes.
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/api/calls", post(calls::create).get(calls::list))
-        .route("/api/calls/{id}", get(calls::get_one).patch(calls::edit))
-        .route("/api/calls/{id}/assign", post(calls::assign))
-        .route("/api/calls/{id}/cancel", post(calls::cancel))
-        .route(
-            "/api/calls/{id}/handover",
-            post(handover::post_handover).get(handover::get_handover),
-        )
-        .route("/api/calls/{id}/handover/fhir", get(handover::get_fhir))
-        .route("/api/crews", post(crews::create).get(crews::list))
-        .route(
-            "/api/crews/{id}",
-            get(crews::get_one).patch(crews::edit).delete(crews::remove),
-        )
-        .route("/api/crews/{id}/position", put(crews::move_to))
-        .route("/api/crews/{id}/status", post(crews::status))
-        .route("/api/crews/{id}/hospital", get(crews::hospital))
+pub use calls::{CallResponse, CallView, CrewCallView};
+pub use handover::{FhirBundle, HandoverRecord, HandoverVersion};
+pub use map::{MapInfo, Me, RoadFeature, Roads, StreetMatch};
+
+/// The API routes, each with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(calls::create, calls::list))
+        .routes(routes!(calls::get_one, calls::edit))
+        .routes(routes!(calls::assign))
+        .routes(routes!(calls::cancel))
+        .routes(routes!(handover::post_handover, handover::get_handover))
+        .routes(routes!(handover::get_fhir))
+        .routes(routes!(crews::create, crews::list))
+        .routes(routes!(crews::get_one, crews::edit, crews::remove))
+        .routes(routes!(crews::move_to))
+        .routes(routes!(crews::status))
+        .routes(routes!(crews::hospital))
+        .merge(map::routes())
 }
 
 /// Runs one dispatch-core operation for `actor`: decided, committed, published.

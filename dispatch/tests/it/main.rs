@@ -9,6 +9,7 @@ mod fuzz_corpus;
 mod helpers;
 mod import_cli;
 mod logs;
+mod openapi;
 mod osrm_api;
 mod recovery;
 mod rules;

@@ -11,6 +11,7 @@
 //! most 1,000 polygon vertices, ...); [`read_closure_request`] only reads it, for bodies
 //! accepted before (a log being replayed). Every message names the field it is about.
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -110,35 +111,136 @@ fn point(v: &Value) -> Result<(f64, f64), RouterError> {
     Ok((get("lat")?, get("lon")?))
 }
 
-fn area_json(area: &ClosureArea) -> Value {
+/// A closure as the API shows it: its id, area, factor, window, whether it is in force and
+/// how many arcs it covers.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ClosureView {
+    /// Its id.
+    pub id: u64,
+    /// The travel-time multiplier of a slow-down; `null` for a closure.
+    pub factor: Option<f64>,
+    /// Whether the roads are closed (no factor).
+    pub closed: bool,
+    /// When it starts (RFC 3339); `null`: in force from its creation.
+    pub from: Option<String>,
+    /// When it ends (RFC 3339); `null`: until removed.
+    pub until: Option<String>,
+    /// Whether it is in force now.
+    pub active: bool,
+    /// How many arcs (one-way road pieces) it covers.
+    pub arcs: usize,
+    /// Its roads.
+    #[serde(flatten)]
+    pub area: AreaView,
+}
+
+/// The roads of a closure: OSM ways, a polygon, or the roads near a point.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum AreaView {
+    /// Every road of these OSM ways.
+    Ways {
+        /// The ways.
+        way_ids: Vec<i64>,
+    },
+    /// Every road crossing or inside a polygon.
+    Polygon {
+        /// The polygon.
+        polygon: PolygonView,
+    },
+    /// Every road within `radius_m` of a point.
+    Near {
+        /// The point.
+        point: PointView,
+        /// The radius, metres.
+        radius_m: f64,
+    },
+}
+
+/// A GeoJSON `Polygon` (its exterior ring).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PolygonView {
+    /// `Polygon`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "Polygon")]
+    pub kind: &'static str,
+    /// One ring of `[lon, lat]` positions, degrees.
+    pub coordinates: Vec<Vec<[f64; 2]>>,
+}
+
+/// A point, degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PointView {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+/// The body of `POST /api/closures` (see the module docs): one of `polygon`, `way_ids` or
+/// `point` (with `radius_m`), and optionally `factor`, `from`, `until`, `reason`. A `null`
+/// field is an absent one. Read by [`parse_closure_request`], whose messages name the field;
+/// this type describes it.
+#[derive(Debug, Clone, PartialEq, utoipa::ToSchema)]
+#[schema(example = json!({"point": {"lat": 49.41, "lon": 8.69}, "radius_m": 50, "factor": 2,
+                          "until": "2099-01-01T00:00:00Z", "reason": "roadworks"}))]
+pub struct ClosureRequest {
+    /// A GeoJSON `Polygon` (or a `Feature` holding one): at most 1,000 vertices, simple.
+    #[schema(value_type = Option<Object>)]
+    pub polygon: Option<Value>,
+    /// OSM way ids.
+    pub way_ids: Option<Vec<i64>>,
+    /// A point: the roads near it.
+    pub point: Option<PointView>,
+    /// The radius around `point`, metres: more than 0, at most 5,000 (default 30).
+    #[schema(maximum = 5000)]
+    pub radius_m: Option<f64>,
+    /// A travel-time multiplier of at least 1 (2 = half speed) instead of a closure.
+    #[schema(minimum = 1)]
+    pub factor: Option<f64>,
+    /// When it starts, RFC 3339.
+    #[schema(example = "2026-11-25T01:10:00Z")]
+    pub from: Option<String>,
+    /// When it ends, RFC 3339.
+    pub until: Option<String>,
+    /// Why (kept in the log only).
+    pub reason: Option<String>,
+}
+
+fn area_view(area: &ClosureArea) -> AreaView {
     match area {
-        ClosureArea::Ways(ids) => json!({"way_ids": ids}),
-        ClosureArea::Polygon(ring) => {
-            json!({"polygon": {"type": "Polygon", "coordinates": [ring.iter().map(|&(lon, lat)| json!([lon, lat])).collect::<Vec<_>>()]}})
-        }
-        ClosureArea::Near { lat, lon, radius_m } => {
-            json!({"point": {"lat": lat, "lon": lon}, "radius_m": radius_m})
-        }
+        ClosureArea::Ways(ids) => AreaView::Ways {
+            way_ids: ids.clone(),
+        },
+        ClosureArea::Polygon(ring) => AreaView::Polygon {
+            polygon: PolygonView {
+                kind: "Polygon",
+                coordinates: vec![ring.iter().map(|&(lon, lat)| [lon, lat]).collect()],
+            },
+        },
+        &ClosureArea::Near { lat, lon, radius_m } => AreaView::Near {
+            point: PointView { lat, lon },
+            radius_m,
+        },
     }
 }
 
-/// A closure as the API shows it at `now` (Unix ms): its id, area, factor, window, whether
-/// it is in force and how many arcs it covers.
-pub fn closure_json(c: &Closure, now: i64) -> Value {
-    let area = area_json(&c.spec.area);
-    let mut v = json!({
-        "id": c.id,
-        "factor": c.spec.factor,
-        "closed": c.spec.factor.is_none(),
-        "from": c.spec.from_ms.map(format_time),
-        "until": c.spec.until_ms.map(format_time),
-        "active": c.spec.active_at(now),
-        "arcs": c.arcs.len(),
-    });
-    if let (Value::Object(m), Value::Object(a)) = (&mut v, area) {
-        m.extend(a);
+/// A closure as the API shows it at `now` (Unix ms).
+pub fn closure_json(c: &Closure, now: i64) -> ClosureView {
+    let time = |ms: Option<i64>| {
+        ms.map(format_time)
+            .and_then(|v| v.as_str().map(String::from))
+    };
+    ClosureView {
+        id: c.id,
+        factor: c.spec.factor,
+        closed: c.spec.factor.is_none(),
+        from: time(c.spec.from_ms),
+        until: time(c.spec.until_ms),
+        active: c.spec.active_at(now),
+        arcs: c.arcs.len(),
+        area: area_view(&c.spec.area),
     }
-    v
 }
 
 /// Reads the JSON body of `POST /api/closures` (see the module docs) and holds it to the
@@ -242,7 +344,7 @@ fn kind(v: &Value) -> &'static str {
 /// The request body that gives back `spec` through [`parse_closure_request`] (and
 /// [`read_closure_request`]).
 pub fn closure_request_json(spec: &ClosureSpec) -> Value {
-    let mut v = area_json(&spec.area);
+    let mut v = serde_json::to_value(area_view(&spec.area)).unwrap_or_default();
     if let Value::Object(m) = &mut v {
         insert_window(m, spec);
     }

@@ -28,7 +28,8 @@ use axum::routing::get;
 use crate::Router;
 
 pub use closures_api::{
-    closure_json, closure_request_json, parse_closure_request, read_closure_request,
+    closure_json, closure_request_json, parse_closure_request, read_closure_request, AreaView,
+    ClosureRequest, ClosureView, PointView, PolygonView,
 };
 pub use osrm::{OsrmOptions, DEFAULT_MAX_TABLE_SIZE};
 
