@@ -1,5 +1,12 @@
-// Shared by the console and the tablet: the token, the API client, formatting, the DOM
-// helper and the road map drawn from the service's own graph.
+// Shared by the console and the tablet: the token, the API client, the DOM helper and the
+// road map drawn from the service's own graph. Words and formats come from ./i18n.js (its
+// formats are exported here too).
+
+import { t, errorText, langSwitch } from './i18n.js';
+
+export {
+  fmtDuration, fmtMinutes, fmtDistance, fmtTime, fmtHm, fmtDayTime,
+} from './i18n.js';
 
 export const L = window.L;
 
@@ -26,10 +33,12 @@ export function signOut() {
 
 /** An error answered by the service (`status` 0: no connection). */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field = null) {
     super(message);
     this.status = status;
     this.code = code;
+    /** The input the service refused (`lat`, `vitals.heart_rate`), if it said. */
+    this.field = field;
   }
   get offline() {
     return this.status === 0;
@@ -70,6 +79,7 @@ export class Api {
         response.status,
         data?.error ?? data?.code ?? 'http',
         data?.message ?? `${response.status} ${response.statusText}`,
+        data?.field ?? null,
       );
     }
     return data;
@@ -151,61 +161,6 @@ export function fill(el, ...children) {
   }
 }
 
-/** A duration in seconds as `45 s`, `4 min 05 s` or `1 h 02 min`. */
-export function fmtDuration(s) {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
-  s = Math.max(0, Math.round(s));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
-}
-
-/** A duration in seconds in whole minutes, for large figures: `< 1 min`, `4 min`. */
-export function fmtMinutes(s) {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
-  return s < 60 ? '< 1 min' : `${Math.round(s / 60)} min`;
-}
-
-/** Elapsed milliseconds as a clock: `m:ss` or `h:mm:ss`. */
-export function fmtClock(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const mm = Math.floor(s / 60) % 60;
-  const ss = String(s % 60).padStart(2, '0');
-  const hh = Math.floor(s / 3600);
-  return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
-}
-
-/** Metres as `850 m` or `2.3 km`. */
-export function fmtDistance(m) {
-  if (m === null || m === undefined || !Number.isFinite(m)) return '–';
-  return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`;
-}
-
-/** A time of day from Unix milliseconds, 24-hour. */
-export function fmtTime(ms) {
-  return ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }) : '–';
-}
-
-const pad2 = (n) => String(n).padStart(2, '0');
-
-/** A time of day from Unix milliseconds in 24-hour local time, `18:30`. */
-export function fmtHm(ms) {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
-  const d = new Date(ms);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-}
-
-/** Unix milliseconds as `18:30` when today (local time), else `2025-05-01 18:30`. */
-export function fmtDayTime(ms) {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
-  const d = new Date(ms);
-  const today = new Date();
-  const day = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
-  const same = d.toDateString() === today.toDateString();
-  return same ? fmtHm(ms) : `${day} ${fmtHm(ms)}`;
-}
-
 /**
  * A local time typed as `18:30` (its next occurrence from `now`) or `2025-05-01 18:30`, in
  * Unix milliseconds; `null` when it is not one.
@@ -231,9 +186,13 @@ export function parseDayTime(text, now = Date.now()) {
   return null;
 }
 
-/** `en_route` → `en route`. */
-export function words(s) {
-  return String(s ?? '').replaceAll('_', ' ');
+/** Elapsed milliseconds as a clock: `m:ss` or `h:mm:ss`. */
+export function fmtClock(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const mm = Math.floor(s / 60) % 60;
+  const ss = String(s % 60).padStart(2, '0');
+  const hh = Math.floor(s / 3600);
+  return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
 /** Crew status colours (also in style.css as `.st-<status>`). */
@@ -278,7 +237,7 @@ export function showLogin(title, message) {
     id: 'login-token',
     type: 'password',
     autocomplete: 'current-password',
-    placeholder: 'token',
+    placeholder: t('login.placeholder'),
     required: true,
   });
   const form = h(
@@ -291,11 +250,11 @@ export function showLogin(title, message) {
         location.reload();
       },
     },
-    h('h1', {}, title),
+    h('div', { class: 'line' }, h('h1', { class: 'grow' }, title), langSwitch()),
     message ? h('p', { class: 'error', role: 'alert' }, message) : null,
-    h('label', { for: 'login-token' }, 'Token'),
+    h('label', { for: 'login-token' }, t('login.token')),
     input,
-    h('button', { type: 'submit', class: 'primary big' }, 'Sign in'),
+    h('button', { type: 'submit', class: 'primary big' }, t('login.submit')),
   );
   fill(document.body, h('main', { class: 'login-page' }, form));
   input.focus();
@@ -375,7 +334,7 @@ export class RoadLayer {
     try {
       fc = await this.api.get(`/api/map/roads?bbox=${bbox}&zoom=${zoom}`);
     } catch (e) {
-      if (!e.offline) toast(`Cannot load the roads: ${e.message}`, 'error');
+      if (!e.offline) toast(t('map.roads_failed', { message: errorText(e) }), 'error');
       setTimeout(() => this.schedule(0), 5000);
       return;
     }
@@ -419,7 +378,8 @@ export class RoadLayer {
 /** A Leaflet map over `el` fitted to the service's map, with its roads. */
 export async function createMap(el, api) {
   const info = await api.get('/api/map');
-  const map = L.map(el, { zoomSnap: 1, minZoom: 9, maxZoom: 19, zoomControl: true });
+  const map = L.map(el, { zoomSnap: 1, minZoom: 9, maxZoom: 19, zoomControl: false });
+  L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
   const bounds = L.latLngBounds(info.bounds);
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(info.attribution);

@@ -5,7 +5,8 @@
 // panel (crews.js), the event list (events.js) and a crew token's read-only view
 // (crewview.js).
 
-import { L, Api, ApiError, takeToken, signOut, showLogin, toast, createMap } from './common.js';
+import { L, Api, takeToken, signOut, showLogin, toast, createMap } from './common.js';
+import { t, errorText, roleName, startPage } from './i18n.js';
 import { $, state, layers, onRender } from './console/state.js';
 import { connect, loadAll, drop, resume } from './console/stream.js';
 import { wireMap, wireTools, drawCrews, drawCalls } from './console/map.js';
@@ -30,18 +31,19 @@ onRender(() => {
 });
 
 async function main() {
+  startPage();
   $('sign-out').addEventListener('click', signOut);
   const token = takeToken();
-  if (!token) return showLogin('Dispatch console');
+  if (!token) return showLogin(t('app.console'));
   state.api = new Api(token);
   try {
     state.me = await state.api.get('/api/me');
   } catch (e) {
-    if (e.status === 401) return showLogin('Dispatch console', 'That token was not accepted.');
-    return showLogin('Dispatch console', `The service cannot be reached: ${e.message}`);
+    if (e.status === 401) return showLogin(t('app.console'), t('login.refused'));
+    return showLogin(t('app.console'), t('login.unreachable', { message: errorText(e) }));
   }
   const me = state.me;
-  $('who').textContent = me.crew_id ? `crew ${me.crew_id}` : me.role;
+  $('who').textContent = me.crew_id ? t('crew.form.edit', { id: me.crew_id }) : roleName(me.role);
   document.body.dataset.role = me.role;
   const { map } = await createMap($('map'), state.api);
   state.map = map;
@@ -89,5 +91,5 @@ window.__console = {
 
 main().catch((e) => {
   console.error(e);
-  toast(e instanceof ApiError ? e.message : `The console failed to start: ${e}`, 'error');
+  toast(t('start_failed.console', { message: errorText(e) }), 'error');
 });

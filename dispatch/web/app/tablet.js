@@ -4,9 +4,12 @@
 // in localStorage and sent in order, so they survive a dropped connection (and a reload).
 
 import {
-  L, Api, ApiError, takeToken, signOut, showLogin, toast, h, fill, createMap,
-  fmtDuration, fmtMinutes, fmtDistance, words, canTransition, STATUS_COLOURS, PRIORITY_COLOURS,
+  L, Api, takeToken, signOut, showLogin, toast, h, fill, createMap,
+  fmtDuration, fmtMinutes, fmtDistance, canTransition, STATUS_COLOURS, PRIORITY_COLOURS,
 } from './common.js';
+import {
+  t, has, errorText, closeText, startPage, crewStatusName, priorityName, roleName,
+} from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,14 +34,8 @@ const S = {
 
 const layers = { crew: null, call: null, route: null };
 
-const STEPS = [
-  ['en_route', 'En route'],
-  ['on_scene', 'On scene'],
-  ['transporting', 'Transporting'],
-  ['at_hospital', 'At hospital'],
-  ['available', 'Available'],
-  ['out_of_service', 'Out of service'],
-];
+/** The status steps a crew takes, in order (their words: `step.<status>`). */
+const STEPS = ['en_route', 'on_scene', 'transporting', 'at_hospital', 'available', 'out_of_service'];
 const NEXT = {
   dispatched: 'en_route',
   en_route: 'on_scene',
@@ -50,7 +47,6 @@ const NEXT = {
 };
 /** Statuses with no call. */
 const FREE = new Set(['available', 'out_of_service', 'off_duty']);
-const LABEL = Object.fromEntries(STEPS);
 
 const key = (what) => `dispatch-tablet:${S.crewId}:${what}`;
 
@@ -91,27 +87,28 @@ function setConn() {
   const el = $('conn');
   const kind = S.wsLive && S.online ? 'live' : 'offline';
   el.className = `conn ${kind}`;
-  el.textContent = kind === 'live' ? 'online' : 'offline';
+  el.textContent = t(kind === 'live' ? 'conn.online' : 'conn.offline');
   document.body.dataset.conn = kind;
 }
 
 // ---------------------------------------------------------------- start
 
 async function main() {
+  startPage();
   $('sign-out').addEventListener('click', signOut);
   const token = takeToken();
-  if (!token) return showLogin('Crew tablet');
+  if (!token) return showLogin(t('app.tablet'));
   S.api = new Api(token);
   try {
     S.me = await S.api.get('/api/me');
   } catch (e) {
-    if (e.status === 401) return showLogin('Crew tablet', 'That token was not accepted.');
-    return showLogin('Crew tablet', `The service cannot be reached: ${e.message}`);
+    if (e.status === 401) return showLogin(t('app.tablet'), t('login.refused'));
+    return showLogin(t('app.tablet'), t('login.unreachable', { message: errorText(e) }));
   }
   S.crewId = S.me.crew_id ?? new URL(location.href).searchParams.get('crew');
   if (!S.crewId) return pickCrew();
-  $('title').textContent = `Crew ${S.crewId}`;
-  $('who').textContent = S.me.crew_id ? 'crew tablet' : `${S.me.role} as crew ${S.crewId}`;
+  $('title').textContent = t('tablet.title', { id: S.crewId });
+  $('who').textContent = S.me.crew_id ? t('tablet.who.crew') : t('tablet.who.staff', { role: roleName(S.me.role), id: S.crewId });
   restore();
   const { map } = await createMap($('map'), S.api);
   S.map = map;
@@ -129,7 +126,7 @@ async function main() {
     S.crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
   } catch (e) {
     if (e.status === 404 || e.status === 403) {
-      fill(document.querySelector('main'), h('p', { class: 'banner' }, e.message));
+      fill(document.querySelector('main'), h('p', { class: 'banner' }, errorText(e)));
       return;
     }
   }
@@ -151,7 +148,7 @@ async function pickCrew() {
     h(
       'section',
       { class: 'card', style: 'margin:16px' },
-      h('h2', {}, 'Which crew is this tablet?'),
+      h('h2', {}, t('tablet.pick_crew')),
       crews.map((c) => h('a', { class: 'big', href: `/tablet?crew=${encodeURIComponent(c.id)}` }, h('button', { class: 'big', type: 'button' }, c.id))),
     ),
   );
@@ -188,8 +185,10 @@ function connect() {
       console.error(e);
     }
   };
-  ws.onclose = () => {
+  ws.onclose = (ev) => {
     if (S.ws !== ws) return;
+    const why = closeText(ev.code);
+    if (why) toast(why, ev.code === 1013 ? 'info' : 'error');
     S.ws = null;
     S.wsLive = false;
     setConn();
@@ -207,8 +206,8 @@ function onMessage(m) {
       S.assignment = m;
       save();
       drawAssignment(isNew);
-      if (isNew) toast(`New call #${m.call.id}: ${m.call.complaint || words(m.call.priority)}`, 'ok');
-      else if (m.type === 'reroute') toast('Route changed', 'info');
+      if (isNew) toast(t('tablet.new_call', { id: m.call.id, what: m.call.complaint || priorityName(m.call.priority) }), 'ok');
+      else if (m.type === 'reroute') toast(t('tablet.route_changed'), 'info');
       refreshCrew();
       break;
     }
@@ -225,7 +224,7 @@ function onMessage(m) {
         if (S.assignment?.call?.id === m.call_id) clearAssignment();
         S.released = { call_id: m.call_id, at: m.at ?? Date.now() };
         save();
-        toast(`Call #${m.call_id} was taken off this crew`, 'error');
+        toast(t('tablet.taken_off_toast', { id: m.call_id }), 'error');
       }
       refreshCrew();
       break;
@@ -236,7 +235,7 @@ function onMessage(m) {
       }
       break;
     case 'error':
-      toast(m.message ?? 'error', 'error');
+      toast(errorText({ code: m.error ?? m.code, field: m.field, message: m.message ?? t('conn.error') }), 'error');
       break;
     default:
       break;
@@ -282,7 +281,7 @@ async function flush() {
         } else {
           await S.api.post(`/api/calls/${item.call_id}/handover`, item.body);
           S.handoverDone.add(item.call_id);
-          toast('Handover recorded', 'ok');
+          toast(t('th.recorded'), 'ok');
         }
         S.online = true;
       } catch (e) {
@@ -322,10 +321,13 @@ async function refused(item, e) {
       crew = null;
     }
     if (crew) S.crew = crew;
-    if (crew?.status !== item.status) toast(`${LABEL[item.status] ?? item.status} was not accepted: ${e.message}`, 'error');
+    if (crew?.status !== item.status) {
+      const status = has(`step.${item.status}`) ? t(`step.${item.status}`) : crewStatusName(item.status);
+      toast(t('tablet.not_accepted', { status, message: errorText(e, { conflict: 'status' }) }), 'error');
+    }
     return true;
   }
-  $('handover-error').textContent = e.message;
+  $('handover-error').textContent = errorText(e, { conflict: 'handover' });
   $('handover-error').hidden = false;
   S.handoverDone.delete(item.call_id);
   return true;
@@ -386,12 +388,12 @@ async function refreshRoute(replace) {
   try {
     r = await S.api.route(S.crew.position, { lat: a.call.lat, lon: a.call.lon }, true);
   } catch (e) {
-    if (replace) toast(`Cannot read the route: ${e.message}`, 'error');
+    if (replace) toast(t('tablet.route_failed', { message: errorText(e) }), 'error');
     return;
   }
   if (S.assignment !== a) return;
   if (!r) {
-    fill($('turns'), h('li', {}, 'No road route to the call'));
+    fill($('turns'), h('li', {}, t('tablet.no_road_route')));
     return;
   }
   if (replace || !a.route) {
@@ -406,31 +408,28 @@ async function refreshRoute(replace) {
     shown.map((s) =>
       h('li', { class: 'turn' }, instruction(s), s.distance > 0 ? h('span', { class: 'd' }, fmtDistance(s.distance)) : null),
     ),
-    steps.length > shown.length ? h('li', { class: 'muted' }, `${steps.length - shown.length} more steps`) : null,
+    steps.length > shown.length ? h('li', { class: 'muted' }, t('tablet.more_steps', { count: steps.length - shown.length })) : null,
   );
   render();
 }
 
+/** A route step in words: `Turn left onto Hauptstraße` (`Налево на Hauptstraße`). */
 function instruction(step) {
   const m = step.maneuver ?? {};
-  const onto = step.name ? ` onto ${step.name}` : '';
+  const onto = (what) => (step.name ? t('turn.onto', { what, name: step.name }) : what);
   switch (m.type) {
     case 'depart':
-      return `Start${step.name ? ` on ${step.name}` : ''}`;
+      return step.name ? t('turn.depart_on', { name: step.name }) : t('turn.depart');
     case 'arrive':
-      return 'Arrive at the call';
-    case 'turn':
-      if (m.modifier === 'straight') return `Go straight${onto}`;
-      if (m.modifier === 'uturn') return `Make a U-turn${onto}`;
-      return `Turn ${m.modifier}${onto}`;
-    case 'new name':
-    case 'continue':
-      return `Continue${onto}`;
+      return t('turn.arrive');
     case 'roundabout':
     case 'rotary':
-      return `At the roundabout take exit ${m.exit ?? ''}${onto}`;
-    default:
-      return `${words(m.type ?? 'continue')}${m.modifier ? ` ${m.modifier}` : ''}${onto}`;
+      return onto(t('turn.roundabout', { exit: m.exit ?? '' }).trim());
+    default: {
+      // A turn, a fork, a merge, an end of road...: by its direction.
+      const dir = m.modifier && has(`turn.${m.modifier}`) ? `turn.${m.modifier}` : 'turn.continue';
+      return onto(t(m.type === 'new name' || m.type === 'continue' ? 'turn.continue' : dir));
+    }
   }
 }
 
@@ -476,14 +475,14 @@ function submitHandover() {
 function render() {
   const status = shownStatus();
   const now = $('status-now');
-  now.textContent = words(status ?? '…');
+  now.textContent = status ? crewStatusName(status) : '…';
   now.className = `badge status-now st-${status}`;
   document.body.dataset.status = status ?? '';
 
   const waiting = S.outbox.length;
   $('outbox').hidden = waiting === 0;
   $('outbox').textContent = waiting
-    ? `${waiting} change${waiting > 1 ? 's' : ''} waiting to be sent${S.online ? '…' : ' (offline)'}`
+    ? t('tablet.outbox', { count: waiting }) + t(S.online ? 'tablet.outbox.sending' : 'tablet.outbox.offline')
     : '';
   $('outbox').dataset.count = String(waiting);
 
@@ -491,8 +490,8 @@ function render() {
   fill(
     $('status-buttons'),
     [...STEPS]
-      .sort(([a], [b]) => (a === next ? -1 : b === next ? 1 : 0))
-      .map(([s, label]) =>
+      .sort((a, b) => (a === next ? -1 : b === next ? 1 : 0))
+      .map((s) =>
         h(
           'button',
           {
@@ -502,7 +501,7 @@ function render() {
             disabled: !status || !canTransition(status, s),
             onclick: () => enqueue({ kind: 'status', status: s }),
           },
-          label,
+          t(`step.${s}`),
         ),
       ),
   );
@@ -512,21 +511,23 @@ function render() {
   $('released').hidden = !rel;
   $('released').dataset.callId = rel ? String(rel.call_id) : '';
   $('released-text').textContent = rel
-    ? `Taken off call #${rel.call_id}${a && a.call.id !== rel.call_id ? `: go to call #${a.call.id} instead` : ''}.`
+    ? a && a.call.id !== rel.call_id
+      ? t('tablet.taken_off_go', { id: rel.call_id, other: a.call.id })
+      : t('tablet.taken_off', { id: rel.call_id })
     : '';
   $('no-assignment').hidden = !!a;
   $('assignment-body').hidden = !a;
   $('turns-card').hidden = !a || !['dispatched', 'en_route'].includes(status);
   if (a) {
     const p = $('a-priority');
-    p.textContent = words(a.call.priority);
+    p.textContent = priorityName(a.call.priority);
     p.className = `badge prio-${a.call.priority}`;
     p.style.background = PRIORITY_COLOURS[a.call.priority] ?? '';
-    $('a-call').textContent = `Call #${a.call.id}`;
+    $('a-call').textContent = t('tablet.call', { id: a.call.id });
     $('a-call').dataset.callId = a.call.id;
-    $('a-complaint').textContent = a.call.complaint || words(a.call.priority);
+    $('a-complaint').textContent = a.call.complaint || priorityName(a.call.priority);
     $('a-address').textContent = a.call.address || `${a.call.lat.toFixed(5)}, ${a.call.lon.toFixed(5)}`;
-    $('a-eta').textContent = a.route ? fmtMinutes(a.route.eta_s) : 'no route';
+    $('a-eta').textContent = a.route ? fmtMinutes(a.route.eta_s) : t('tablet.no_route');
     $('a-eta').title = a.route ? fmtDuration(a.route.eta_s) : '';
     $('a-distance').textContent = a.route ? fmtDistance(a.route.distance_m) : '–';
   }
@@ -538,8 +539,8 @@ function render() {
   if (done) {
     const pending = S.outbox.some((i) => i.kind === 'handover' && i.call_id === a.call.id);
     $('handover-done').textContent = pending
-      ? 'Handover saved on this tablet: it is sent when the connection is back.'
-      : 'Handover recorded.';
+      ? t('th.saved_offline')
+      : t('th.done');
   }
   // The route matters while driving to the call.
   layers.route?.setStyle({ opacity: a && ['dispatched', 'en_route'].includes(status) ? 0.85 : 0 });
@@ -583,5 +584,5 @@ window.__tablet = {
 
 main().catch((e) => {
   console.error(e);
-  toast(e instanceof ApiError ? e.message : `The tablet failed to start: ${e}`, 'error');
+  toast(t('start_failed.tablet', { message: errorText(e) }), 'error');
 });

@@ -2,17 +2,11 @@
 // priority, then oldest first, as the service's queue), each with its waiting time, its
 // crews and ETA; handed-back and late calls marked.
 
-import { h, fill, fmtDuration, fmtClock, words } from '../common.js';
+import { h, fill, fmtDuration, fmtClock } from '../common.js';
+import { t, priorityName, callStatusName, handBackName } from '../i18n.js';
 import {
   $, state, OPEN, PRIORITY_RANK, crewOfCall, isLate, lateText, select,
 } from './state.js';
-
-export const HAND_BACK_REASONS = {
-  breakdown: 'breakdown',
-  removed: 'crew removed',
-  cut_off: 'cut off by a closure',
-  diverted: 'crew diverted to an emergency',
-};
 
 export function sortedOpenCalls() {
   return [...state.calls.values()].filter(OPEN).sort((a, b) => {
@@ -33,16 +27,16 @@ export function lastHandBack(callId) {
   const list = state.handBacks.get(callId);
   if (!list?.length) return null;
   const b = list[list.length - 1];
-  return `handed back by ${b.crew_id}: ${HAND_BACK_REASONS[b.reason] ?? words(b.reason)}`;
+  return t('calls.handed_back_by', { crew: b.crew_id, reason: handBackName(b.reason) });
 }
 
 export function renderCalls() {
   const open = sortedOpenCalls();
   const now = Date.now();
-  $('calls-count').textContent = `${open.length} open, ${open.filter((c) => c.status === 'queued').length} waiting`;
+  $('calls-count').textContent = t('calls.count', { open: open.length, waiting: open.filter((c) => c.status === 'queued').length });
   fill(
     $('calls'),
-    open.length ? null : h('li', { class: 'muted' }, 'No open calls'),
+    open.length ? null : h('li', { class: 'muted' }, t('calls.none')),
     open.map((call) => {
       const crews = crewOfCall(call);
       const route = crews.map((id) => state.routes.get(id)).find((r) => r && r.eta_s !== null);
@@ -72,22 +66,22 @@ export function renderCalls() {
         h(
           'div',
           { class: 'line' },
-          h('span', { class: `badge prio-${call.priority}` }, words(call.priority)),
+          h('span', { class: `badge prio-${call.priority}` }, priorityName(call.priority)),
           h('strong', {}, `#${call.id}`),
-          h('span', { class: 'grow' }, call.complaint || call.address || 'no details'),
-          call.handed_back ? h('span', { class: 'badge handed-back-badge' }, 'handed back') : null,
-          h('span', { class: 'badge late-badge', hidden: !late }, 'late'),
-          h('span', { class: `badge cs-${call.status}` }, words(call.status)),
+          h('span', { class: 'grow' }, call.complaint || call.address || t('calls.no_details')),
+          call.handed_back ? h('span', { class: 'badge handed-back-badge' }, t('calls.handed_back')) : null,
+          h('span', { class: 'badge late-badge', hidden: !late }, t('calls.late')),
+          h('span', { class: `badge cs-${call.status}` }, callStatusName(call.status)),
         ),
         h(
           'div',
           { class: 'line small' },
           call.status === 'queued'
-            ? h('span', { class: 'wait', dataset: { since: call.times.received, prefix: 'waiting ' } }, `waiting ${fmtClock(now - call.times.received)}`)
-            : h('span', { class: 'wait muted', dataset: { since: call.times.received, prefix: 'open ' } }, `open ${fmtClock(now - call.times.received)}`),
+            ? h('span', { class: 'wait', dataset: { since: call.times.received, key: 'calls.waiting' } }, t('calls.waiting', { clock: fmtClock(now - call.times.received) }))
+            : h('span', { class: 'wait muted', dataset: { since: call.times.received, key: 'calls.open_for' } }, t('calls.open_for', { clock: fmtClock(now - call.times.received) })),
           h('span', { class: 'grow' }, call.address || ''),
           crews.length ? h('span', { class: 'crew-of-call' }, crews.join(', ')) : null,
-          route ? h('span', { class: 'eta' }, `ETA ${fmtDuration(route.eta_s)}`) : null,
+          route ? h('span', { class: 'eta' }, t('calls.eta', { eta: fmtDuration(route.eta_s) })) : null,
         ),
         handBack ? h('div', { class: 'line small handback-note' }, handBack) : null,
       );
@@ -99,7 +93,7 @@ export function renderCalls() {
 export function tick() {
   const now = Date.now();
   for (const el of document.querySelectorAll('.wait[data-since]')) {
-    el.textContent = `${el.dataset.prefix}${fmtClock(now - Number(el.dataset.since))}`;
+    el.textContent = t(el.dataset.key, { clock: fmtClock(now - Number(el.dataset.since)) });
   }
   for (const li of document.querySelectorAll('#calls li.call-item[data-late-at]')) {
     const late = !li.dataset.onScene && now >= Number(li.dataset.lateAt);

@@ -2,6 +2,7 @@
 // area*), listed and reopened; drawn on the map. Routes are read again after each change.
 
 import { L, toast, h, fill } from '../common.js';
+import { t, errorText } from '../i18n.js';
 import { $, state, layers, render } from './state.js';
 import { onClick, setMode, drawDraft } from './map.js';
 import { updateRoutes } from './routes.js';
@@ -19,7 +20,7 @@ export async function reloadClosures() {
   try {
     state.closures = await state.api.get('/api/closures');
   } catch (e) {
-    toast(`Cannot read the closures: ${e.message}`, 'error');
+    toast(t('closures.read_failed', { message: errorText(e) }), 'error');
     return;
   }
   state.closureVersion += 1;
@@ -42,9 +43,9 @@ export async function finishArea() {
 async function addClosure(body) {
   try {
     const c = await state.api.post('/api/closures', body);
-    toast(`Closure ${c.id}: ${c.arcs ?? 0} road pieces closed`, 'ok');
+    toast(t('closures.added', { id: c.id, count: c.arcs ?? 0 }), 'ok');
   } catch (e) {
-    toast(`The closure was refused: ${e.message}`, 'error');
+    toast(t('closures.refused', { message: errorText(e) }), 'error');
     return;
   }
   setMode('call');
@@ -55,7 +56,7 @@ async function removeClosure(id) {
   try {
     await state.api.del(`/api/closures/${id}`);
   } catch (e) {
-    toast(`Cannot reopen closure ${id}: ${e.message}`, 'error');
+    toast(t('closures.reopen_failed', { id, message: errorText(e) }), 'error');
     return;
   }
   await reloadClosures();
@@ -68,11 +69,11 @@ export function drawClosures() {
   for (const c of state.closures) {
     if (c.polygon?.coordinates?.[0]) {
       L.polygon(c.polygon.coordinates[0].map(([lon, lat]) => [lat, lon]), style)
-        .bindTooltip(`Closure ${c.id}`)
+        .bindTooltip(document.createTextNode(t('closures.tooltip', { id: c.id })))
         .addTo(layers.closures);
     } else if (c.point) {
       L.circle([c.point.lat, c.point.lon], { ...style, radius: c.radius_m ?? 30 })
-        .bindTooltip(`Closure ${c.id}`)
+        .bindTooltip(document.createTextNode(t('closures.tooltip', { id: c.id })))
         .addTo(layers.closures);
     }
   }
@@ -81,7 +82,7 @@ export function drawClosures() {
 export function renderClosures() {
   fill(
     $('closures'),
-    state.closures.length ? null : h('li', { class: 'muted' }, 'No closures. Use Close road or Draw closed area on the map.'),
+    state.closures.length ? null : h('li', { class: 'muted' }, t('closures.none')),
     state.closures.map((c) =>
       h(
         'li',
@@ -93,9 +94,18 @@ export function renderClosures() {
           h(
             'span',
             { class: 'grow' },
-            `${c.closed === false ? `slowed ×${c.factor}` : 'closed'} · ${c.polygon ? 'area' : c.point ? `${c.radius_m} m around a point` : `${c.way_ids?.length ?? 0} ways`} · ${c.arcs ?? 0} pieces${c.active === false ? ' · not active now' : ''}`,
+            [
+              c.closed === false ? t('closures.slowed', { factor: c.factor }) : t('closures.closed'),
+              c.polygon
+                ? t('closures.area')
+                : c.point
+                  ? t('closures.around', { radius: c.radius_m })
+                  : t('closures.ways', { count: c.way_ids?.length ?? 0 }),
+              t('closures.pieces', { count: c.arcs ?? 0 }),
+              c.active === false ? t('closures.inactive') : null,
+            ].filter(Boolean).join(' · '),
           ),
-          h('button', { type: 'button', class: 'reopen', onclick: () => removeClosure(c.id) }, 'Reopen'),
+          h('button', { type: 'button', class: 'reopen', onclick: () => removeClosure(c.id) }, t('closures.reopen')),
         ),
       ),
     ),

@@ -6,8 +6,9 @@
 // The form lives outside the list, so live updates of the list leave what is typed alone.
 
 import {
-  h, fill, toast, fmtDuration, fmtDistance, fmtDayTime, parseDayTime, words, STATUS_COLOURS,
+  h, fill, toast, fmtDuration, fmtDistance, fmtDayTime, parseDayTime, STATUS_COLOURS,
 } from '../common.js';
+import { t, errorText, crewStatusName, crewTypeName } from '../i18n.js';
 import { $, state, layers, render, CREW_TYPES, select } from './state.js';
 import { onClick, setMode, pickMarker } from './map.js';
 import { parseCoords, coordsText } from './newcall.js';
@@ -33,15 +34,15 @@ function placeCrew(p) {
 export function renderCrews() {
   const crews = [...state.crews.values()].sort((a, b) => a.id.localeCompare(b.id));
   const free = crews.filter((c) => c.status === 'available').length;
-  $('crews-count').textContent = `${free} of ${crews.length} available`;
+  $('crews-count').textContent = t('crews.count', { free, all: crews.length });
   if (form?.mode === 'edit' && !state.crews.has(form.id)) {
     closeForm();
-    toast('The crew you were changing was removed', 'info');
+    toast(t('crews.removed_while_editing'), 'info');
   }
   const staff = state.me?.staff;
   fill(
     $('crews'),
-    crews.length ? null : h('li', { class: 'muted' }, 'No crews'),
+    crews.length ? null : h('li', { class: 'muted' }, t('crews.none')),
     crews.map((crew) => {
       const r = state.routes.get(crew.id);
       const onCall = crew.call !== null && crew.call !== undefined;
@@ -61,22 +62,22 @@ export function renderCrews() {
           h('span', { class: 'dot', style: `background:${STATUS_COLOURS[crew.status] ?? '#4b5563'}` }),
           h('strong', {}, crew.id),
           crew.call_sign ? h('span', { class: 'call-sign' }, crew.call_sign) : null,
-          h('span', { class: 'small muted crew-type' }, words(crew.crew_type)),
+          h('span', { class: 'small muted crew-type' }, crewTypeName(crew.crew_type)),
           h('span', { class: 'grow small muted station' }, crew.station ?? ''),
-          h('span', { class: `badge st-${crew.status}` }, words(crew.status)),
+          h('span', { class: `badge st-${crew.status}` }, crewStatusName(crew.status)),
           staff
             ? h(
                 'button',
                 {
                   type: 'button',
                   class: 'linkish crew-edit',
-                  'aria-label': `Change crew ${crew.id}`,
+                  'aria-label': t('crews.edit.label', { id: crew.id }),
                   onclick: (e) => {
                     e.stopPropagation();
                     openForm(crew.id);
                   },
                 },
-                'Edit',
+                t('crews.edit'),
               )
             : null,
         ),
@@ -84,13 +85,13 @@ export function renderCrews() {
           ? h(
               'div',
               { class: 'line small' },
-              crew.shift_end ? h('span', { class: 'shift-end' }, `shift ends ${fmtDayTime(crew.shift_end)}`) : null,
-              onCall ? h('span', {}, `call #${crew.call}`) : null,
+              crew.shift_end ? h('span', { class: 'shift-end' }, t('crews.shift_ends', { time: fmtDayTime(crew.shift_end) })) : null,
+              onCall ? h('span', {}, t('crews.on_call', { id: crew.call })) : null,
               onCall && r
                 ? h(
                     'span',
                     { class: 'route-info', dataset: { eta: r.eta_s ?? '', distance: r.distance_m ?? '' } },
-                    r.eta_s === null ? 'no road route' : `${fmtDistance(r.distance_m)} · ETA ${fmtDuration(r.eta_s)}`,
+                    r.eta_s === null ? t('crews.no_route') : t('crews.route', { distance: fmtDistance(r.distance_m), eta: fmtDuration(r.eta_s) }),
                   )
                 : null,
             )
@@ -124,42 +125,43 @@ function openForm(id) {
         },
       };
   const idInput = h('input', {
-    id: 'crew-id', maxlength: '64', required: true, placeholder: 'e.g. A7', readonly: !add, autocapitalize: 'characters',
+    id: 'crew-id', maxlength: '64', required: true, placeholder: t('crew.form.id.placeholder'), readonly: !add, autocapitalize: 'characters',
   });
   idInput.value = crew?.id ?? '';
   const type = h(
     'select',
     { id: 'crew-type' },
-    CREW_TYPES.map((t) => h('option', { value: t, selected: t === (crew?.crew_type ?? 'general') }, words(t))),
+    CREW_TYPES.map((ty) => h('option', { value: ty, selected: ty === (crew?.crew_type ?? 'general') }, crewTypeName(ty))),
   );
-  const station = h('input', { id: 'crew-station', maxlength: '100', placeholder: add ? 'optional' : 'empty: none' });
+  const optional = t(add ? 'crew.form.optional' : 'crew.form.empty_none');
+  const station = h('input', { id: 'crew-station', maxlength: '100', placeholder: optional });
   station.value = crew?.station ?? '';
-  const callSign = h('input', { id: 'crew-call-sign', maxlength: '100', placeholder: add ? 'optional' : 'empty: none' });
+  const callSign = h('input', { id: 'crew-call-sign', maxlength: '100', placeholder: optional });
   callSign.value = crew?.call_sign ?? '';
-  const shift = h('input', { id: 'crew-shift-end', placeholder: '18:30 (24 h), optional', inputmode: 'numeric' });
+  const shift = h('input', { id: 'crew-shift-end', placeholder: t('crew.form.shift.placeholder'), inputmode: 'numeric' });
   shift.value = shiftText;
   const error = h('p', { id: 'crew-form-error', class: 'error', role: 'alert', hidden: true });
-  const save = h('button', { type: 'submit', id: 'crew-save', class: 'primary' }, add ? 'Add crew' : 'Save changes');
+  const save = h('button', { type: 'submit', id: 'crew-save', class: 'primary' }, t(add ? 'crew.form.add' : 'save_changes'));
   const parts = { idInput, type, station, callSign, shift, error, save };
   let where = null;
   if (add) {
-    where = h('input', { id: 'crew-where', placeholder: 'Place on the map, or type 49.41, 8.69' });
+    where = h('input', { id: 'crew-where', placeholder: t('crew.form.where.placeholder') });
     where.addEventListener('input', () => placeCrew(parseCoords(where.value)));
     parts.where = where;
   }
-  const remove = add ? null : h('button', { type: 'button', id: 'crew-remove', class: 'danger' }, 'Remove crew');
+  const remove = add ? null : h('button', { type: 'button', id: 'crew-remove', class: 'danger' }, t('crew.form.remove'));
   remove?.addEventListener('click', () => {
     if (!remove.classList.contains('armed')) {
       remove.classList.add('armed');
-      remove.textContent = 'Confirm remove';
+      remove.textContent = t('crew.form.remove_confirm');
       setTimeout(() => {
         remove.classList.remove('armed');
-        remove.textContent = 'Remove crew';
+        remove.textContent = t('crew.form.remove');
       }, 4000);
       return;
     }
     remove.classList.remove('armed');
-    remove.textContent = 'Remove crew';
+    remove.textContent = t('crew.form.remove');
     removeCrew(id, error);
   });
   const el = h(
@@ -175,15 +177,15 @@ function openForm(id) {
         else editCrew(id, parts);
       },
     },
-    h('h3', {}, add ? 'New crew' : `Crew ${id}`),
-    h('div', { class: 'row' }, field('crew-id', 'Id', idInput), field('crew-type', 'Type', type)),
-    h('div', { class: 'row' }, field('crew-call-sign', 'Call sign', callSign), field('crew-station', 'Station', station)),
-    field('crew-shift-end', 'Shift ends', shift),
+    h('h3', {}, add ? t('crew.form.new') : t('crew.form.edit', { id })),
+    h('div', { class: 'row' }, field('crew-id', t('crew.form.id'), idInput), field('crew-type', t('crew.form.type'), type)),
+    h('div', { class: 'row' }, field('crew-call-sign', t('crew.form.call_sign'), callSign), field('crew-station', t('crew.form.station'), station)),
+    field('crew-shift-end', t('crew.form.shift'), shift),
     add
       ? h(
           'div',
           { class: 'field' },
-          h('label', { for: 'crew-where' }, 'Position'),
+          h('label', { for: 'crew-where' }, t('crew.form.position')),
           h(
             'div',
             { class: 'row' },
@@ -191,7 +193,7 @@ function openForm(id) {
             h(
               'button',
               { type: 'button', id: 'crew-pick', class: 'no-grow', onclick: () => setMode(state.mode === 'crew' ? 'call' : 'crew') },
-              'Place on the map',
+              t('crew.form.pick'),
             ),
           ),
         )
@@ -202,7 +204,7 @@ function openForm(id) {
       { class: 'row' },
       save,
       remove,
-      h('button', { type: 'button', id: 'crew-form-close', onclick: closeForm }, 'Discard'),
+      h('button', { type: 'button', id: 'crew-form-close', onclick: closeForm }, t('discard')),
     ),
   );
   fill($('crew-form-box'), el);
@@ -229,15 +231,15 @@ function fail(p, message) {
 async function addCrew(p) {
   p.error.hidden = true;
   const id = p.idInput.value.trim();
-  if (!id) return fail(p, 'Give the crew an id.');
+  if (!id) return fail(p, t('crew.form.need_id'));
   const pos = parseCoords(p.where.value);
-  if (!pos) return fail(p, 'Give the position: Place on the map, or type coordinates like 49.41, 8.69.');
+  if (!pos) return fail(p, t('crew.form.need_place'));
   const body = { id, lat: pos.lat, lon: pos.lon, crew_type: p.type.value };
   if (p.station.value.trim()) body.station = p.station.value.trim();
   if (p.callSign.value.trim()) body.call_sign = p.callSign.value.trim();
   if (p.shift.value.trim()) {
     const end = parseDayTime(p.shift.value);
-    if (end === null) return fail(p, 'Shift end: a time like 18:30, or 2025-05-01 18:30.');
+    if (end === null) return fail(p, t('crew.form.bad_shift'));
     body.shift_end = end;
   }
   p.save.disabled = true;
@@ -245,9 +247,9 @@ async function addCrew(p) {
     const crew = await state.api.post('/api/crews', body);
     state.crews.set(crew.id, crew);
     closeForm();
-    toast(`Crew ${crew.id} added`, 'ok');
+    toast(t('crew.added', { id: crew.id }), 'ok');
   } catch (e) {
-    fail(p, e.message);
+    fail(p, errorText(e, { conflict: 'crew_add' }));
   } finally {
     p.save.disabled = false;
   }
@@ -268,13 +270,13 @@ async function editCrew(id, p) {
     if (!shift) body.shift_end = null;
     else {
       const end = parseDayTime(shift);
-      if (end === null) return fail(p, 'Shift end: a time like 18:30, or 2025-05-01 18:30.');
+      if (end === null) return fail(p, t('crew.form.bad_shift'));
       body.shift_end = end;
     }
   }
   if (!Object.keys(body).length) {
     closeForm();
-    toast('Nothing changed', 'info');
+    toast(t('nothing_changed'), 'info');
     return;
   }
   p.save.disabled = true;
@@ -282,10 +284,11 @@ async function editCrew(id, p) {
     const crew = await state.api.patch(`/api/crews/${encodeURIComponent(id)}`, body);
     state.crews.set(crew.id, crew);
     closeForm();
-    toast(`Crew ${id} changed`, 'ok');
+    toast(t('crew.changed', { id }), 'ok');
   } catch (e) {
-    fail(p, e.message);
-    toast(`The change was refused: ${e.message}`, 'error');
+    const message = errorText(e);
+    fail(p, message);
+    toast(t('detail.change_refused', { message }), 'error');
   } finally {
     p.save.disabled = false;
   }
@@ -298,11 +301,12 @@ async function removeCrew(id, error) {
     await state.api.del(`/api/crews/${encodeURIComponent(id)}`);
     state.crews.delete(id);
     closeForm();
-    toast(`Crew ${id} removed`, 'ok');
+    toast(t('crew.removed', { id }), 'ok');
   } catch (e) {
-    error.textContent = e.message;
+    const message = errorText(e, { conflict: 'crew_remove' });
+    error.textContent = message;
     error.hidden = false;
-    toast(`Cannot remove ${id}: ${e.message}`, 'error');
+    toast(t('crew.remove_refused', { id, message }), 'error');
   }
   state.dirtyCrews.add(id);
   scheduleRefresh();

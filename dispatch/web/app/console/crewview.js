@@ -2,6 +2,7 @@
 // every 10 s; no call taking, closures, crew changes or events, and no medical data.
 
 import { h, fill } from '../common.js';
+import { t } from '../i18n.js';
 import { $, state, render, setConn } from './state.js';
 import { updateRoutes } from './routes.js';
 import { tick } from './calls.js';
@@ -12,15 +13,15 @@ export async function crewView() {
   banner.hidden = false;
   fill(
     banner,
-    `Signed in as crew ${me.crew_id}: this is a read-only view of your own crew and calls. `,
-    h('a', { href: '/tablet' }, 'Open the crew tablet'),
+    t('crewview.banner', { id: me.crew_id }),
+    h('a', { href: '/tablet' }, t('crewview.tablet')),
   );
   $('new-call').hidden = true;
   $('map-tools').hidden = true;
   $('events-card').hidden = true;
   $('closures-card').hidden = true;
   $('crew-add').hidden = true;
-  setConn('live', 'read-only');
+  setConn('live', 'read_only');
   const refresh = async () => {
     try {
       const [crews, calls] = await Promise.all([state.api.get('/api/crews'), state.api.get('/api/calls')]);
@@ -28,7 +29,7 @@ export async function crewView() {
       state.calls = new Map(calls.map((c) => [c.id, c]));
       await updateRoutes();
       render();
-      setConn('live', 'read-only');
+      setConn('live', 'read_only');
     } catch (e) {
       setConn('offline', e.offline ? 'offline' : 'error');
     }

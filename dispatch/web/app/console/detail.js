@@ -7,34 +7,28 @@
 // are built once per selected call, so what the dispatcher types survives live updates.
 
 import {
-  h, fill, toast, fmtDuration, fmtDistance, fmtTime, fmtMinutes, words,
+  h, fill, toast, fmtDuration, fmtDistance, fmtTime, fmtMinutes,
 } from '../common.js';
+import {
+  t, errorText, has, priorityName, callStatusName, crewStatusName, crewTypeName, handBackName,
+} from '../i18n.js';
 import {
   $, state, render, OPEN, PRIORITIES, CREW_TYPES, crewOfCall, isLate, lateText,
 } from './state.js';
 import { onClick, setMode } from './map.js';
 import { scheduleRefresh } from './stream.js';
-import { HAND_BACK_REASONS } from './calls.js';
-
-const REASONS = {
-  nearest_by_road: 'smallest road ETA of the available crews able to serve',
-  nearest_by_straight_line: 'nearest in a straight line',
-  queued_then_released: 'the call waited in the queue; this crew became free and took it',
-  dispatcher_override: 'chosen by the dispatcher',
-  interim_general_crew: 'a general crew sent at once while the specialist is far or busy',
-};
 
 /** Why a crew was sent, in words. */
 export function reasonText(r) {
   if (r.kind === 'reassigned_faster') {
-    return `arrives ${fmtDuration(r.gain_ms / 1000)} sooner than ${r.previous_crew}, which was released`;
+    return t('reason.reassigned_faster', { gain: fmtDuration(r.gain_ms / 1000), crew: r.previous_crew });
   }
   if (r.kind === 'diverted') {
     return r.gain_ms === null || r.gain_ms === undefined
-      ? `diverted from call ${r.from_call}: no crew free`
-      : `diverted from call ${r.from_call}, ${fmtMinutes(r.gain_ms / 1000)} sooner than the best free crew`;
+      ? t('reason.diverted_none_free', { call: r.from_call })
+      : t('reason.diverted', { call: r.from_call, gain: fmtMinutes(r.gain_ms / 1000) });
   }
-  return REASONS[r.kind] ?? words(r.kind);
+  return has(`reason.${r.kind}`) ? t(`reason.${r.kind}`) : t('reason.other');
 }
 
 /** The controls of the selected call, built once per call: {callId, parts...}. */
@@ -81,24 +75,24 @@ function build(box, call) {
   const actions = h('div', { id: 'detail-actions', class: 'detail-actions' });
   built = { callId: call.id, header, view, actions, handover, edit: null };
 
-  const overrideSelect = h('select', { id: 'override-crew', 'aria-label': 'Crew to send' });
+  const overrideSelect = h('select', { id: 'override-crew', 'aria-label': t('detail.override_crew') });
   built.overrideSelect = overrideSelect;
   const reason = h('input', {
-    id: 'cancel-reason', type: 'text', maxlength: '500', placeholder: 'Why cancel (required)', 'aria-label': 'Reason to cancel',
+    id: 'cancel-reason', type: 'text', maxlength: '500', placeholder: t('detail.cancel_reason'), 'aria-label': t('detail.cancel_reason.label'),
   });
-  const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-call' }, 'Cancel call');
+  const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-call' }, t('detail.cancel'));
   cancel.addEventListener('click', () => {
     if (!reason.value.trim()) {
-      toast('Say why the call is cancelled', 'error');
+      toast(t('detail.cancel_needs_reason'), 'error');
       reason.focus();
       return;
     }
     if (!cancel.classList.contains('armed')) {
       cancel.classList.add('armed');
-      cancel.textContent = 'Confirm cancel';
+      cancel.textContent = t('detail.cancel_confirm');
       setTimeout(() => {
         cancel.classList.remove('armed');
-        cancel.textContent = 'Cancel call';
+        cancel.textContent = t('detail.cancel');
       }, 4000);
       return;
     }
@@ -112,25 +106,25 @@ function build(box, call) {
       'div',
       { class: 'row' },
       overrideSelect,
-      h('button', { type: 'button', id: 'override', onclick: () => override(call.id, overrideSelect.value) }, 'Send this crew'),
+      h('button', { type: 'button', id: 'override', onclick: () => override(call.id, overrideSelect.value) }, t('detail.override')),
     ),
     h('div', { class: 'row' }, reason, cancel),
     h(
       'div',
       { class: 'row' },
-      h('button', { type: 'button', id: 'edit-call', onclick: () => (built.edit ? closeEdit() : openEdit(call.id)) }, 'Edit call'),
+      h('button', { type: 'button', id: 'edit-call', onclick: () => (built.edit ? closeEdit() : openEdit(call.id)) }, t('detail.edit')),
       h(
         'button',
         {
           type: 'button',
           id: 'move-call',
-          title: 'Move the call here: then click the map where the call is',
+          title: t('detail.move.title'),
           onclick: () => {
             moving = call.id;
             setMode('move');
           },
         },
-        'Move on the map…',
+        t('detail.move'),
       ),
     ),
     editBox,
@@ -140,11 +134,11 @@ function build(box, call) {
 
 function headerOf(call) {
   return [
-    h('h2', {}, `Call #${call.id}`),
-    h('span', { class: `badge prio-${call.priority}`, id: 'detail-priority' }, words(call.priority)),
-    call.handed_back ? h('span', { class: 'badge handed-back-badge' }, 'handed back') : null,
-    h('span', { class: `badge cs-${call.status}`, id: 'detail-status' }, words(call.status)),
-    h('button', { type: 'button', class: 'linkish', onclick: () => { state.selected = null; render(); } }, 'close'),
+    h('h2', {}, t('detail.heading', { id: call.id })),
+    h('span', { class: `badge prio-${call.priority}`, id: 'detail-priority' }, priorityName(call.priority)),
+    call.handed_back ? h('span', { class: 'badge handed-back-badge' }, t('calls.handed_back')) : null,
+    h('span', { class: `badge cs-${call.status}`, id: 'detail-status' }, callStatusName(call.status)),
+    h('button', { type: 'button', class: 'linkish', id: 'detail-close', onclick: () => { state.selected = null; render(); } }, t('close')),
   ];
 }
 
@@ -154,22 +148,22 @@ function viewOf(call, crews) {
   return h(
     'dl',
     { class: 'kv' },
-    h('dt', {}, 'Complaint'), h('dd', { id: 'detail-complaint' }, call.complaint || '–'),
-    h('dt', {}, 'Address'),
+    h('dt', {}, t('detail.complaint')), h('dd', { id: 'detail-complaint' }, call.complaint || '–'),
+    h('dt', {}, t('detail.address')),
     h('dd', { id: 'detail-address' }, call.address || `${call.position.lat.toFixed(5)}, ${call.position.lon.toFixed(5)}`),
-    call.phone ? [h('dt', {}, 'Phone'), h('dd', {}, call.phone)] : null,
-    h('dt', {}, 'Needs'),
+    call.phone ? [h('dt', {}, t('detail.phone')), h('dd', {}, call.phone)] : null,
+    h('dt', {}, t('detail.needs')),
     h(
       'dd',
       { id: 'detail-needs' },
       call.needs.map((n, i) => [
         i ? ', ' : null,
-        h('span', { class: dropped.has(i) ? 'need dropped' : 'need', dataset: { index: i } }, dropped.has(i) ? `${words(n)} (dropped)` : words(n)),
+        h('span', { class: dropped.has(i) ? 'need dropped' : 'need', dataset: { index: i } }, dropped.has(i) ? t('detail.need_dropped', { need: crewTypeName(n) }) : crewTypeName(n)),
       ]),
     ),
-    h('dt', {}, 'Notes'), h('dd', { id: 'detail-notes', class: 'notes' }, call.notes || '–'),
-    h('dt', {}, 'Received'), h('dd', {}, fmtTime(call.times.received)),
-    h('dt', {}, 'Late at'),
+    h('dt', {}, t('detail.notes')), h('dd', { id: 'detail-notes', class: 'notes' }, call.notes || '–'),
+    h('dt', {}, t('detail.received')), h('dd', {}, fmtTime(call.times.received)),
+    h('dt', {}, t('detail.late_at')),
     h(
       'dd',
       {
@@ -181,20 +175,21 @@ function viewOf(call, crews) {
     ),
     call.handed_back || handBacks.length
       ? [
-          h('dt', {}, 'Handed back'),
+          h('dt', {}, t('detail.handed_back')),
           h(
             'dd',
             { id: 'detail-handback' },
-            call.handed_back ? 'waits at the head of its queue. ' : null,
+            call.handed_back ? t('detail.handed_back_waits') : null,
             handBacks
-              .map((b) => `by ${b.crew_id} (${HAND_BACK_REASONS[b.reason] ?? words(b.reason)}) at ${fmtTime(b.at)}${b.pickup ? `, patient now at ${b.pickup.lat.toFixed(5)}, ${b.pickup.lon.toFixed(5)}` : ''}`)
+              .map((b) => t('detail.handed_back_one', { crew: b.crew_id, reason: handBackName(b.reason), time: fmtTime(b.at) })
+                + (b.pickup ? t('detail.patient_at', { place: `${b.pickup.lat.toFixed(5)}, ${b.pickup.lon.toFixed(5)}` }) : ''))
               .join('; '),
           ),
         ]
       : null,
-    h('dt', {}, 'Crew'),
-    h('dd', { id: 'detail-crew' }, crews.length ? crews.join(', ') : call.status === 'queued' ? 'none free: queued' : '–'),
-    h('dt', {}, 'ETA'),
+    h('dt', {}, t('detail.crew')),
+    h('dd', { id: 'detail-crew' }, crews.length ? crews.join(', ') : call.status === 'queued' ? t('detail.crew_queued') : '–'),
+    h('dt', {}, t('detail.eta')),
     h(
       'dd',
       { id: 'detail-eta' },
@@ -203,8 +198,8 @@ function viewOf(call, crews) {
             .map((id) => {
               const a = call.assignments.find((x) => x.crew_id === id);
               const r = state.routes.get(id);
-              const now = r && r.eta_s !== null ? ` (now ${fmtDuration(r.eta_s)}, ${fmtDistance(r.distance_m)})` : '';
-              return `${id}: ${fmtDuration(a.eta_ms / 1000)}${now}`;
+              const now = r && r.eta_s !== null ? t('detail.eta_now', { eta: fmtDuration(r.eta_s), distance: fmtDistance(r.distance_m) }) : '';
+              return t('detail.eta_one', { crew: id, eta: fmtDuration(a.eta_ms / 1000) }) + now;
             })
             .join('; ')
         : '–',
@@ -216,7 +211,7 @@ function candidateTable(id, title, list, chosen) {
   return h(
     'table',
     { class: 'cands', id },
-    h('thead', {}, h('tr', {}, h('th', {}, title), h('th', {}, 'Road ETA'))),
+    h('thead', {}, h('tr', {}, h('th', {}, title), h('th', {}, t('detail.road_eta')))),
     h(
       'tbody',
       {},
@@ -237,19 +232,19 @@ function decisionOf(call) {
   if (!call.decisions) return null;
   const decision = call.decisions[call.decisions.length - 1];
   if (!decision) {
-    return h('p', { class: 'muted small' }, 'No crew decision yet: the call waits for a free crew able to serve it.');
+    return h('p', { class: 'muted small' }, t('detail.no_decision'));
   }
   return h(
     'div',
     { id: 'decision' },
-    h('p', { class: 'small', id: 'decision-reason' }, h('strong', {}, `Why ${decision.crew_id}: `), reasonText(decision.reason)),
+    h('p', { class: 'small', id: 'decision-reason' }, h('strong', {}, t('detail.why', { crew: decision.crew_id })), reasonText(decision.reason)),
     decision.candidates.length
-      ? candidateTable('candidates', 'Candidate', decision.candidates, decision.crew_id)
-      : h('p', { class: 'muted small', id: 'candidates-none' }, 'No free crew was able to serve it.'),
+      ? candidateTable('candidates', t('detail.candidate'), decision.candidates, decision.crew_id)
+      : h('p', { class: 'muted small', id: 'candidates-none' }, t('detail.no_candidates')),
     decision.divertible?.length
       ? [
-          h('p', { class: 'small muted' }, 'Crews on their way to less urgent calls that could be diverted:'),
-          candidateTable('divertible', 'Could be diverted', decision.divertible, decision.crew_id),
+          h('p', { class: 'small muted' }, t('detail.divertible_note')),
+          candidateTable('divertible', t('detail.divertible'), decision.divertible, decision.crew_id),
         ]
       : null,
   );
@@ -262,7 +257,7 @@ function updateOverride(crews) {
   const ids = [...state.crews.values()]
     .filter((c) => !crews.includes(c.id))
     .sort((a, b) => a.id.localeCompare(b.id));
-  fill(select, ids.map((c) => h('option', { value: c.id }, `${c.id} (${words(c.status)})`)));
+  fill(select, ids.map((c) => h('option', { value: c.id }, t('detail.override_option', { crew: c.id, status: crewStatusName(c.status) }))));
   if (ids.some((c) => c.id === was)) select.value = was;
 }
 
@@ -272,23 +267,23 @@ function updateOverride(crews) {
 function openEdit(id) {
   const call = state.calls.get(id);
   if (!call || !built) return;
-  const counts = Object.fromEntries(CREW_TYPES.map((t) => [t, call.needs.filter((n) => n === t).length]));
+  const counts = Object.fromEntries(CREW_TYPES.map((ty) => [ty, call.needs.filter((n) => n === ty).length]));
   const priority = h(
     'select',
     { id: 'edit-priority' },
-    PRIORITIES.map((p) => h('option', { value: p, selected: p === call.priority }, words(p))),
+    PRIORITIES.map((p) => h('option', { value: p, selected: p === call.priority }, priorityName(p))),
   );
   const needInputs = Object.fromEntries(
-    CREW_TYPES.map((t) => [t, h('input', { id: `edit-need-${t}`, type: 'number', min: '0', max: '9', inputmode: 'numeric', value: counts[t] })]),
+    CREW_TYPES.map((ty) => [ty, h('input', { id: `edit-need-${ty}`, type: 'number', min: '0', max: '9', inputmode: 'numeric', value: counts[ty] })]),
   );
   const complaint = h('input', { id: 'edit-complaint', maxlength: '2000' });
   complaint.value = call.complaint;
   const address = h('input', { id: 'edit-address', maxlength: '2000' });
   address.value = call.address;
-  const notes = h('textarea', { id: 'edit-notes', maxlength: '2000', placeholder: 'directions, re-triage, what the caller said' });
+  const notes = h('textarea', { id: 'edit-notes', maxlength: '2000', placeholder: t('edit.notes.placeholder') });
   notes.value = call.notes ?? '';
   const error = h('p', { id: 'edit-error', class: 'error', role: 'alert', hidden: true });
-  const save = h('button', { type: 'submit', id: 'edit-save', class: 'primary' }, 'Save changes');
+  const save = h('button', { type: 'submit', id: 'edit-save', class: 'primary' }, t('save_changes'));
   const form = h(
     'form',
     {
@@ -299,18 +294,18 @@ function openEdit(id) {
         saveEdit(call, { priority, needInputs, complaint, address, notes, error, save, counts });
       },
     },
-    h('div', { class: 'field' }, h('label', { for: 'edit-priority' }, 'Priority'), priority),
+    h('div', { class: 'field' }, h('label', { for: 'edit-priority' }, t('edit.priority')), priority),
     h(
       'fieldset',
       { class: 'needs' },
-      h('legend', {}, 'Crews needed'),
-      CREW_TYPES.map((t) => h('label', { class: 'need-count' }, h('span', {}, words(t)), needInputs[t])),
+      h('legend', {}, t('edit.needs')),
+      CREW_TYPES.map((ty) => h('label', { class: 'need-count' }, h('span', {}, crewTypeName(ty)), needInputs[ty])),
     ),
-    h('div', { class: 'field' }, h('label', { for: 'edit-complaint' }, 'Complaint'), complaint),
-    h('div', { class: 'field' }, h('label', { for: 'edit-address' }, 'Address'), address),
-    h('div', { class: 'field' }, h('label', { for: 'edit-notes' }, 'Notes'), notes),
+    h('div', { class: 'field' }, h('label', { for: 'edit-complaint' }, t('edit.complaint')), complaint),
+    h('div', { class: 'field' }, h('label', { for: 'edit-address' }, t('edit.address')), address),
+    h('div', { class: 'field' }, h('label', { for: 'edit-notes' }, t('edit.notes')), notes),
     error,
-    h('div', { class: 'row' }, save, h('button', { type: 'button', id: 'edit-discard', onclick: closeEdit }, 'Discard')),
+    h('div', { class: 'row' }, save, h('button', { type: 'button', id: 'edit-discard', onclick: closeEdit }, t('discard'))),
   );
   built.edit = form;
   fill(built.editBox, form);
@@ -328,13 +323,13 @@ function closeEdit() {
 /** The needs after the edit: the call's own order kept, fewer taken from the end, more added. */
 function newNeeds(old, counts) {
   const out = [...old];
-  for (const t of CREW_TYPES) {
-    let have = out.filter((n) => n === t).length;
-    while (have > counts[t]) {
-      out.splice(out.lastIndexOf(t), 1);
+  for (const ty of CREW_TYPES) {
+    let have = out.filter((n) => n === ty).length;
+    while (have > counts[ty]) {
+      out.splice(out.lastIndexOf(ty), 1);
       have -= 1;
     }
-    for (; have < counts[t]; have += 1) out.push(t);
+    for (; have < counts[ty]; have += 1) out.push(ty);
   }
   return out;
 }
@@ -344,20 +339,20 @@ async function saveEdit(call, f) {
   const body = {};
   if (f.priority.value !== call.priority) body.priority = f.priority.value;
   const counts = {};
-  for (const t of CREW_TYPES) {
-    const v = f.needInputs[t].value.trim();
+  for (const ty of CREW_TYPES) {
+    const v = f.needInputs[ty].value.trim();
     const n = v === '' ? 0 : Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 9) {
-      f.error.textContent = `Crews needed: ${words(t)} must be a number from 0 to 9.`;
+      f.error.textContent = t('edit.need_range', { type: crewTypeName(ty) });
       f.error.hidden = false;
       return;
     }
-    counts[t] = n;
+    counts[ty] = n;
   }
-  if (CREW_TYPES.some((t) => counts[t] !== f.counts[t])) {
+  if (CREW_TYPES.some((ty) => counts[ty] !== f.counts[ty])) {
     const needs = newNeeds(call.needs, counts);
     if (!needs.length) {
-      f.error.textContent = 'The call needs at least one crew.';
+      f.error.textContent = t('edit.need_one');
       f.error.hidden = false;
       return;
     }
@@ -369,7 +364,7 @@ async function saveEdit(call, f) {
   }
   if (!Object.keys(body).length) {
     closeEdit();
-    toast('Nothing changed', 'info');
+    toast(t('nothing_changed'), 'info');
     return;
   }
   f.save.disabled = true;
@@ -377,12 +372,13 @@ async function saveEdit(call, f) {
     const updated = await state.api.patch(`/api/calls/${call.id}`, body);
     state.calls.set(updated.id, updated);
     closeEdit();
-    toast(`Call ${call.id} changed`, 'ok');
+    toast(t('detail.changed', { id: call.id }), 'ok');
     render();
   } catch (e) {
-    f.error.textContent = e.message;
+    const message = errorText(e, { conflict: 'call_edit' });
+    f.error.textContent = message;
     f.error.hidden = false;
-    toast(`The change was refused: ${e.message}`, 'error');
+    toast(t('detail.change_refused', { message }), 'error');
   } finally {
     f.save.disabled = false;
   }
@@ -393,10 +389,10 @@ async function moveCall(id, p) {
   try {
     const updated = await state.api.patch(`/api/calls/${id}`, { lat: p.lat, lon: p.lon });
     state.calls.set(updated.id, updated);
-    toast(`Call ${id} moved`, 'ok');
+    toast(t('detail.moved', { id }), 'ok');
     render();
   } catch (e) {
-    toast(`Cannot move call ${id}: ${e.message}`, 'error');
+    toast(t('detail.move_refused', { id, message: errorText(e, { conflict: 'call_edit' }) }), 'error');
   }
   scheduleRefresh();
 }
@@ -408,9 +404,9 @@ async function override(callId, crewId) {
   try {
     const call = await state.api.post(`/api/calls/${callId}/assign`, { crew_id: crewId });
     state.calls.set(call.id, call);
-    toast(`Call ${callId}: ${crewId} sent`, 'ok');
+    toast(t('detail.sent', { id: callId, crew: crewId }), 'ok');
   } catch (e) {
-    toast(`Override refused: ${e.message}`, 'error');
+    toast(t('detail.override_refused', { message: errorText(e, { conflict: 'assign' }) }), 'error');
   }
   state.dirtyCrews.add(crewId);
   scheduleRefresh();
@@ -420,9 +416,9 @@ async function cancelCall(callId, reason) {
   try {
     const call = await state.api.post(`/api/calls/${callId}/cancel`, { reason });
     state.calls.set(call.id, call);
-    toast(`Call ${callId} cancelled`, 'ok');
+    toast(t('detail.cancelled', { id: callId }), 'ok');
   } catch (e) {
-    toast(`Cannot cancel: ${e.message}`, 'error');
+    toast(t('detail.cancel_refused', { message: errorText(e, { conflict: 'call_cancel' }) }), 'error');
   }
   scheduleRefresh();
 }
@@ -438,37 +434,38 @@ function handoverBlock(call) {
         if (state.selected === call.id) renderDetail();
       })
       .catch(() => {});
-    return h('p', { class: 'muted' }, 'Loading the handover…');
+    return h('p', { class: 'muted' }, t('handover.loading'));
   }
   const ho = rec.handover;
   const v = ho.vitals ?? {};
   const vitals = [
-    ['HR', v.heart_rate, '/min'],
-    ['BP', v.systolic_bp !== null && v.systolic_bp !== undefined ? `${v.systolic_bp}/${v.diastolic_bp ?? '–'}` : null, ' mmHg'],
-    ['SpO₂', v.spo2, ' %'],
-    ['RR', v.respiratory_rate, '/min'],
-    ['T', v.temperature_c, ' °C'],
-    ['GCS', v.gcs, ''],
+    ['vital.hr', v.heart_rate],
+    ['vital.bp', v.systolic_bp !== null && v.systolic_bp !== undefined ? `${v.systolic_bp}/${v.diastolic_bp ?? '–'}` : null],
+    ['vital.spo2', v.spo2],
+    ['vital.rr', v.respiratory_rate],
+    ['vital.t', v.temperature_c],
+    ['vital.gcs', v.gcs],
   ]
     .filter(([, x]) => x !== null && x !== undefined)
-    .map(([k, x, u]) => `${k} ${x}${u}`)
+    .map(([k, x]) => t(k, { v: x }))
     .join(' · ');
+  const sex = ho.patient?.sex && has(`sex.${ho.patient.sex}`) ? t(`sex.${ho.patient.sex}`) : ho.patient?.sex;
   return h(
     'div',
     { id: 'handover', class: 'card' },
-    h('h2', {}, 'Handover'),
+    h('h2', {}, t('handover.heading')),
     h(
       'dl',
       { class: 'kv' },
-      h('dt', {}, 'Patient'),
-      h('dd', {}, [ho.patient?.name, ho.patient?.birth_date, ho.patient?.sex].filter(Boolean).join(', ') || '–'),
-      h('dt', {}, 'Hospital'), h('dd', {}, ho.hospital),
-      h('dt', {}, 'Diagnosis'), h('dd', {}, ho.diagnosis_icd10 ?? '–'),
-      h('dt', {}, 'Vitals'), h('dd', {}, vitals || '–'),
-      h('dt', {}, 'Notes'), h('dd', {}, ho.notes ?? '–'),
-      h('dt', {}, 'Recorded'), h('dd', {}, fmtTime(rec.recorded_at)),
+      h('dt', {}, t('handover.patient')),
+      h('dd', {}, [ho.patient?.name, ho.patient?.birth_date, sex].filter(Boolean).join(', ') || '–'),
+      h('dt', {}, t('handover.hospital')), h('dd', {}, ho.hospital),
+      h('dt', {}, t('handover.diagnosis')), h('dd', {}, ho.diagnosis_icd10 ?? '–'),
+      h('dt', {}, t('handover.vitals')), h('dd', {}, vitals || '–'),
+      h('dt', {}, t('handover.notes')), h('dd', {}, ho.notes ?? '–'),
+      h('dt', {}, t('handover.recorded_at')), h('dd', {}, fmtTime(rec.recorded_at)),
     ),
-    h('button', { type: 'button', id: 'fhir-export', onclick: () => exportFhir(call.id) }, 'Export FHIR bundle'),
+    h('button', { type: 'button', id: 'fhir-export', onclick: () => exportFhir(call.id) }, t('handover.export')),
   );
 }
 
@@ -482,6 +479,6 @@ async function exportFhir(id) {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   } catch (e) {
-    toast(`Cannot export: ${e.message}`, 'error');
+    toast(t('handover.export_failed', { message: errorText(e) }), 'error');
   }
 }

@@ -1,105 +1,119 @@
 // The event stream in plain words, newest first, each with its time and who did it (a
 // token's name, or `system` for what the dispatch rules decided on their own).
 
-import { h, fill, fmtDuration, fmtDayTime, fmtTime, words } from '../common.js';
+import { h, fill, fmtDuration, fmtDayTime, fmtTime } from '../common.js';
+import {
+  t, has, priorityName, callStatusName, crewStatusName, crewTypeName, handBackName, roleName,
+} from '../i18n.js';
 import { $, state } from './state.js';
-import { HAND_BACK_REASONS } from './calls.js';
 import { reasonText } from './detail.js';
 
-const DROP_REASONS = {
-  patient_left_scene: 'the patient left the scene',
-  call_closed: 'the call closed',
-};
-
-const needList = (needs) => needs.map(words).join(' + ');
+const dropReason = (r) => (has(`drop.${r}`) ? t(`drop.${r}`) : String(r));
+const needList = (needs) => needs.map(crewTypeName).join(' + ');
 
 /** What a call edit changed, in words. */
 function callChanges(c = {}) {
   const out = [];
-  if (c.priority) out.push(`priority ${words(c.priority)}`);
-  if (c.position) out.push('place moved');
-  if (c.needs) out.push(`needs ${needList(c.needs)}`);
-  if (c.complaint !== undefined) out.push(`complaint "${c.complaint}"`);
-  if (c.address !== undefined) out.push(`address "${c.address}"`);
-  if (c.notes !== undefined) out.push('notes');
-  return out.join(', ') || 'nothing';
+  if (c.priority) out.push(t('change.priority', { priority: priorityName(c.priority) }));
+  if (c.position) out.push(t('change.position'));
+  if (c.needs) out.push(t('change.needs', { needs: needList(c.needs) }));
+  if (c.complaint !== undefined) out.push(t('change.complaint', { text: c.complaint }));
+  if (c.address !== undefined) out.push(t('change.address', { text: c.address }));
+  if (c.notes !== undefined) out.push(t('change.notes'));
+  return out.join(', ') || t('ev.nothing');
 }
 
 /** What a crew change changed, in words. */
 function crewChanges(c = {}) {
   const out = [];
-  if (c.crew_type) out.push(`type ${words(c.crew_type)}`);
-  if ('call_sign' in c) out.push(c.call_sign === null ? 'call sign cleared' : `call sign "${c.call_sign}"`);
-  if ('station' in c) out.push(c.station === null ? 'station cleared' : `station "${c.station}"`);
-  if ('shift_end' in c) out.push(c.shift_end === null ? 'shift end cleared' : `shift ends ${fmtDayTime(c.shift_end)}`);
-  return out.join(', ') || 'nothing';
+  if (c.crew_type) out.push(t('change.type', { type: crewTypeName(c.crew_type) }));
+  if ('call_sign' in c) out.push(c.call_sign === null ? t('change.call_sign_cleared') : t('change.call_sign', { text: c.call_sign }));
+  if ('station' in c) out.push(c.station === null ? t('change.station_cleared') : t('change.station', { text: c.station }));
+  if ('shift_end' in c) out.push(c.shift_end === null ? t('change.shift_cleared') : t('change.shift', { time: fmtDayTime(c.shift_end) }));
+  return out.join(', ') || t('ev.nothing');
 }
+
+/** `text` then `: extra` when there is an extra (free text the user typed). */
+const withText = (text, extra) => (extra ? `${text}: ${extra}` : text);
 
 /** One log entry in plain words. */
 export function describe(e) {
   switch (e.type) {
     case 'call_created':
-      return `call ${e.call_id} received: ${words(e.priority)}${e.complaint ? `, ${e.complaint}` : ''}`;
+      return t('ev.call_created', { call: e.call_id, priority: priorityName(e.priority) }) + (e.complaint ? `, ${e.complaint}` : '');
     case 'call_queued':
-      return `call ${e.call_id} waits: no ${e.pending?.length ? `${needList(e.pending)} ` : ''}crew free`;
+      return t('ev.call_queued', { call: e.call_id, needs: e.pending?.length ? `${needList(e.pending)} ` : '' }).replace(/ {2,}/g, ' ').trim();
     case 'call_assigned': {
       const d = e.decision;
-      return `${d.crew_id} sent to call ${d.call_id}, ETA ${fmtDuration(d.eta_ms / 1000)}: ${reasonText(d.reason)}`;
+      return t('ev.call_assigned', { crew: d.crew_id, call: d.call_id, eta: fmtDuration(d.eta_ms / 1000), reason: reasonText(d.reason) });
     }
     case 'call_reassigned':
-      return `call ${e.decision.call_id} goes to ${e.to_crew} instead of ${e.from_crew}: ${reasonText(e.decision.reason)}`;
+      return t('ev.call_reassigned', { call: e.decision.call_id, to: e.to_crew, from: e.from_crew, reason: reasonText(e.decision.reason) });
     case 'call_cancelled':
-      return `call ${e.call_id} cancelled${e.reason ? `: ${e.reason}` : ''}`;
+      return withText(t('ev.call_cancelled', { call: e.call_id }), e.reason);
     case 'call_edited':
-      return `call ${e.call_id} changed: ${callChanges(e.changes)}`;
+      return t('ev.call_edited', { call: e.call_id, changes: callChanges(e.changes) });
     case 'call_handed_back':
-      return `call ${e.call_id} handed back by ${e.crew_id}: ${HAND_BACK_REASONS[e.reason] ?? words(e.reason)}${e.pickup ? ' (the patient is with the crew)' : ''}`;
+      return t('ev.call_handed_back', { call: e.call_id, crew: e.crew_id, reason: handBackName(e.reason) }) + (e.pickup ? t('ev.with_patient') : '');
     case 'needs_dropped':
-      return `call ${e.call_id}: ${e.needs.length === 1 ? 'a need' : `${e.needs.length} needs`} dropped, ${DROP_REASONS[e.reason] ?? words(e.reason)}`;
+      return t('ev.needs_dropped', { call: e.call_id, count: e.needs.length, reason: dropReason(e.reason) });
     case 'call_status':
-      return `call ${e.call_id} ${words(e.status)}`;
+      return t('ev.call_status', { call: e.call_id, status: callStatusName(e.status) });
     case 'handover_recorded':
-      return `call ${e.call_id}: handover recorded`;
+      return t('ev.handover_recorded', { call: e.call_id });
     case 'crew_added':
-      return `crew ${e.crew_id} added (${words(e.crew_type)}${e.call_sign ? `, ${e.call_sign}` : ''}${e.station ? `, ${e.station}` : ''})`;
+      return t('ev.crew_added', {
+        crew: e.crew_id,
+        details: [crewTypeName(e.crew_type), e.call_sign, e.station].filter(Boolean).join(', '),
+      });
     case 'crew_updated':
-      return `crew ${e.crew_id} changed: ${crewChanges(e.changes)}`;
+      return t('ev.crew_updated', { crew: e.crew_id, changes: crewChanges(e.changes) });
     case 'crew_removed':
-      return `crew ${e.crew_id} removed`;
+      return t('ev.crew_removed', { crew: e.crew_id });
     case 'crew_status':
-      return `${e.crew_id} ${words(e.from)} → ${words(e.to)}`;
+      return t('ev.crew_status', { crew: e.crew_id, from: crewStatusName(e.from), to: crewStatusName(e.to) });
     case 'crew_moved':
-      return `${e.crew_id} moved`;
+      return t('ev.crew_moved', { crew: e.crew_id });
     case 'crew_released':
-      return `${e.crew_id} taken off call ${e.call_id}`;
+      return t('ev.crew_released', { crew: e.crew_id, call: e.call_id });
     case 'assignment':
-      return `route sent to ${e.crew_id} for call ${e.call?.id}`;
+      return t('ev.assignment', { crew: e.crew_id, call: e.call?.id });
     case 'reroute':
-      return `new route for ${e.crew_id} to call ${e.call?.id}${e.reason ? ` (${words(e.reason)})` : ''}`;
+      return t('ev.reroute', { crew: e.crew_id, call: e.call?.id })
+        + (e.reason ? ` (${has(`reroute.${e.reason}`) ? t(`reroute.${e.reason}`) : e.reason})` : '');
     case 'closure_added':
-      return `closure ${e.closure?.id ?? ''} added`;
+      return t('ev.closure_added', { id: e.closure?.id ?? '' });
     case 'closure_removed':
-      return `closure ${e.id} reopened`;
+      return t('ev.closure_removed', { id: e.id });
     case 'closures_changed':
-      return `closures in force now: ${e.active?.length ? e.active.join(', ') : 'none'}`;
+      return t('ev.closures_changed', { list: e.active?.length ? e.active.join(', ') : t('ev.none') });
     case 'hospital_added':
-      return `hospital ${e.name ?? e.hospital_id} added`;
+      return t('ev.hospital_added', { name: e.name ?? e.hospital_id });
     default:
-      return [words(e.type), e.crew_id, e.call_id !== undefined ? `call ${e.call_id}` : null].filter(Boolean).join(' ');
+      return [t('ev.other', { type: e.type }), e.crew_id, e.call_id !== undefined ? t('ev.call', { call: e.call_id }) : null]
+        .filter(Boolean)
+        .join(' ');
   }
 }
 
+/** Who did it: a token's name; the role's name when the token is named after its role. */
+function actorName(actor) {
+  if (!actor?.name) return '';
+  if (actor.role === 'system' || actor.name === actor.role) return roleName(actor.role ?? actor.name);
+  return actor.name;
+}
+
 export function renderEvents() {
-  $('last-seq').textContent = state.lastSeq ? `up to #${state.lastSeq}` : '';
+  $('last-seq').textContent = state.lastSeq ? t('events.up_to', { seq: state.lastSeq }) : '';
   fill(
     $('events'),
     state.events.slice(0, 40).map((e) => {
-      const actor = e.actor?.name ?? '';
+      const actor = actorName(e.actor);
       const text = describe(e);
       return h(
         'li',
         {
-          dataset: { seq: e.seq, type: e.type, actor: actor || null, role: e.actor?.role ?? null },
+          dataset: { seq: e.seq, type: e.type, actor: e.actor?.name || null, role: e.actor?.role ?? null },
           title: `${fmtTime(e.at)} ${actor}: ${text}`,
         },
         `${e.seq} `,

@@ -3,6 +3,7 @@
 // the selected call); the marker of the picked place.
 
 import { L, STATUS_COLOURS } from '../common.js';
+import { t } from '../i18n.js';
 import { $, state, layers, OPEN, select } from './state.js';
 
 /** Mode → what a click at `{lat, lon}` does (set by the modules that own the modes). */
@@ -11,10 +12,10 @@ const handlers = new Map();
 /** What the map's hint says in each mode (none: placing a new call). */
 const HINTS = {
   call: null,
-  close: 'Click a road to close it',
-  draw: 'Click the corners of the area, then Finish area',
-  crew: 'Click the map where the new crew is',
-  move: 'Click the map where the call is now',
+  close: 'hint.close',
+  draw: 'hint.draw',
+  crew: 'hint.crew',
+  move: 'hint.move',
 };
 
 /** Lets a module handle the map's clicks in `mode`. */
@@ -34,7 +35,7 @@ export function setMode(mode) {
   for (const m of ['call', 'close', 'draw']) $(`mode-${m}`).classList.toggle('on', m === mode);
   $('draw-finish').hidden = mode !== 'draw';
   $('draw-cancel').hidden = mode !== 'draw';
-  const hint = HINTS[mode] ?? null;
+  const hint = HINTS[mode] ? t(HINTS[mode]) : null;
   $('map-hint').hidden = !hint;
   $('map-hint').textContent = hint ?? '';
   $('map').style.cursor = mode === 'call' ? '' : 'crosshair';

@@ -2,6 +2,7 @@
 // complaint, address and phone; sent with an idempotency key so a retry never doubles it.
 
 import { h, fill, newKey, toast, fmtDuration } from '../common.js';
+import { t, errorText } from '../i18n.js';
 import { $, state, select } from './state.js';
 import { onClick, setPick } from './map.js';
 import { updateRoutes } from './routes.js';
@@ -60,7 +61,7 @@ async function suggestStreets(q) {
   if ($('call-where').value.trim() !== q) return;
   fill(
     $('call-suggest'),
-    found.length ? null : h('span', { class: 'small muted' }, 'No street of that name on the map'),
+    found.length ? null : h('span', { class: 'small muted' }, t('newcall.no_street')),
     found.map((s) =>
       h(
         'button',
@@ -87,7 +88,7 @@ async function createCall() {
   err.hidden = true;
   const pick = state.pick ?? parseCoords($('call-where').value);
   if (!pick) {
-    err.textContent = 'Give the location: click the map, type coordinates or pick a street.';
+    err.textContent = t('newcall.no_place');
     err.hidden = false;
     return;
   }
@@ -114,12 +115,14 @@ async function createCall() {
     await updateRoutes();
     select(call.id);
     toast(
-      call.crew_id ? `Call ${call.id}: ${call.crew_id} sent, ETA ${fmtDuration(call.eta_s)}` : `Call ${call.id} queued: no crew free`,
+      call.crew_id
+        ? t('newcall.sent', { id: call.id, crew: call.crew_id, eta: fmtDuration(call.eta_s) })
+        : t('newcall.queued', { id: call.id }),
       call.crew_id ? 'ok' : 'info',
     );
   } catch (e) {
     if (!e.offline) pendingKey = null;
-    err.textContent = e.offline ? 'No connection: try again (the call will not be doubled).' : e.message;
+    err.textContent = e.offline ? t('newcall.offline') : errorText(e);
     err.hidden = false;
   } finally {
     button.disabled = false;

@@ -3,6 +3,7 @@
 // layers; small queries shared by the other modules.
 
 import { fmtDayTime } from '../common.js';
+import { t } from '../i18n.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -64,10 +65,11 @@ export function render() {
   renderAll();
 }
 
+/** The connection badge: `kind` (live, reconnecting, offline) and its words (a `conn.*` key). */
 export function setConn(kind, text) {
   const el = $('conn');
   el.className = `conn ${kind}`;
-  el.textContent = text ?? kind;
+  el.textContent = t(`conn.${text ?? kind}`);
   document.body.dataset.conn = kind;
 }
 
@@ -85,8 +87,9 @@ export function isLate(call, now = Date.now()) {
 /** When the call is late, as words: `14:32`, `14:32 (late)`, `14:32 (on scene in time)`. */
 export function lateText(lateAt, onScene, now = Date.now()) {
   if (typeof lateAt !== 'number') return '–';
-  if (onScene) return `${fmtDayTime(lateAt)} (${onScene > lateAt ? 'reached late' : 'reached in time'})`;
-  return now >= lateAt ? `${fmtDayTime(lateAt)} (late)` : fmtDayTime(lateAt);
+  const time = fmtDayTime(lateAt);
+  if (onScene) return t(onScene > lateAt ? 'late.reached_late' : 'late.in_time', { time });
+  return now >= lateAt ? t('late.late', { time }) : time;
 }
 
 /** Selects a call: its detail opens and its list entry scrolls into view. */

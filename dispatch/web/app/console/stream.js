@@ -3,6 +3,8 @@
 // every entry arrives once, in order. An entry marks the calls and crews it concerns, which
 // are read again shortly after (several entries in a burst, one read each).
 
+import { toast } from '../common.js';
+import { closeText } from '../i18n.js';
 import { state, render, setConn } from './state.js';
 import { updateRoutes, takeRoute } from './routes.js';
 import { drawClosures, reloadClosures } from './closures.js';
@@ -42,8 +44,10 @@ export function connect() {
     }
     onEntry(entry);
   };
-  ws.onclose = () => {
+  ws.onclose = (ev) => {
     if (state.ws !== ws) return;
+    const why = closeText(ev.code);
+    if (why) toast(why, ev.code === 1013 ? 'info' : 'error');
     state.ws = null;
     state.connected = false;
     if (state.hold) {
