@@ -11,7 +11,9 @@
 //! * [`build`]: junctions, segments, turn expansion, largest strongly connected component;
 //! * [`graph`]: the graph's arrays and accessors;
 //! * [`graph_file`]: the on-disk format;
-//! * [`places`]: hospitals mapped in the same file.
+//! * [`places`]: hospitals mapped in the same file;
+//! * [`address`]: the map's addresses, streets and places, searched as typed (Russian
+//!   abbreviations, house numbers with корпус and строение) and nearest a point.
 //!
 //! Glossary: a *segment* is a stretch of one OSM way between two junctions; an *arc* is a
 //! directed move along a segment; a *crew* is an ambulance and its staff (see `dispatch`).
@@ -28,6 +30,7 @@
 //!
 //! Map data © OpenStreetMap contributors, ODbL 1.0.
 
+pub mod address;
 pub mod build;
 pub mod error;
 pub mod graph;
