@@ -100,11 +100,12 @@ export async function launch() {
 }
 
 /**
- * A page of its own context at `viewport`. Uncaught page errors are collected in
+ * A page of its own context at `viewport` (in `en-US` unless `options` say another
+ * `locale`). Uncaught page errors are collected in
  * `page.errors` (checked by `noErrors`), and the requests it made in `page.requests`.
  */
-export async function newPage(browser, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+export async function newPage(browser, viewport = { width: 1280, height: 800 }, options = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'en-US', ...options });
   const page = await context.newPage();
   page.errors = [];
   page.requests = [];

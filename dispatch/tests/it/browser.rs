@@ -100,6 +100,11 @@ async fn console_manages_crews_edits_calls_and_shows_hand_backs_and_diversions()
     run("crews.mjs").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_and_tablet_speak_the_browsers_language_remember_the_switch_and_translate_errors() {
+    run("i18n.mjs").await;
+}
+
 /// The pages and their assets are served without a token, with their types and validators;
 /// the map APIs need a token.
 #[tokio::test]
@@ -110,6 +115,8 @@ async fn pages_assets_and_map_apis_are_served() {
         ("/", "text/html"),
         ("/tablet", "text/html"),
         ("/assets/app/console.js", "text/javascript"),
+        ("/assets/app/i18n.js", "text/javascript"),
+        ("/assets/app/i18n/ru.js", "text/javascript"),
         ("/assets/vendor/leaflet/leaflet.css", "text/css"),
         ("/assets/vendor/leaflet/images/marker-icon.png", "image/png"),
     ] {

@@ -67,7 +67,7 @@ export function renderCalls() {
           'div',
           { class: 'line' },
           h('span', { class: `badge prio-${call.priority}` }, priorityName(call.priority)),
-          h('strong', {}, `#${call.id}`),
+          h('strong', {}, t('calls.number', { id: call.id })),
           h('span', { class: 'grow' }, call.complaint || call.address || t('calls.no_details')),
           call.handed_back ? h('span', { class: 'badge handed-back-badge' }, t('calls.handed_back')) : null,
           h('span', { class: 'badge late-badge', hidden: !late }, t('calls.late')),

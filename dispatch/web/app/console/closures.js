@@ -90,7 +90,7 @@ export function renderClosures() {
         h(
           'div',
           { class: 'line' },
-          h('strong', {}, `#${c.id}`),
+          h('strong', {}, t('calls.number', { id: c.id })),
           h(
             'span',
             { class: 'grow' },

@@ -182,6 +182,7 @@ export default {
   'calls.heading': 'Open calls',
   'calls.count': '{open} open, {waiting} waiting',
   'calls.none': 'No open calls',
+  'calls.number': '#{id}',
   'calls.no_details': 'no details',
   'calls.handed_back': 'handed back',
   'calls.late': 'late',
