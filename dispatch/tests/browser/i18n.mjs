@@ -102,6 +102,25 @@ await scenario('i18n', async (browser) => {
   for (const word of ['Новый вызов', 'Бригады', 'Перекрытия', 'События', 'назначена', 'свободна', 'не на линии', 'экстренный', 'неотложный', 'в очереди', 'Подстанция', 'Позывной', 'Жалоба', 'Время доезда', 'общепрофильная']) {
     check(text.toLowerCase().includes(word.toLowerCase()), `the console shows «${word}»`);
   }
+  const formats = await page.evaluate(async () => {
+    const i = await import('/assets/app/i18n.js');
+    const at = new Date(2025, 4, 1, 18, 5, 9).getTime();
+    return {
+      minutes: [60, 120, 300, 21 * 60, 22 * 60].map(i.fmtMinutesLong),
+      distances: [850, 2345].map(i.fmtDistance),
+      durations: [45, 245, 3720].map(i.fmtDuration),
+      times: [i.fmtHm(at), i.fmtTime(at)],
+      pieces: [1, 3, 7].map((count) => i.t('closures.pieces', { count })),
+    };
+  });
+  const want = {
+    minutes: ['1 минута', '2 минуты', '5 минут', '21 минута', '22 минуты'],
+    distances: ['850 м', '2,3 км'],
+    durations: ['45 с', '4 мин 05 с', '1 ч 02 мин'],
+    times: ['18:05', '18:05:09'],
+    pieces: ['1 участок', '3 участка', '7 участков'],
+  };
+  check(JSON.stringify(formats) === JSON.stringify(want), `Russian formats and plural forms: ${JSON.stringify(formats)}`);
   await shot(page, 'i18n-console-ru-desktop');
   await page.setViewportSize(TABLET);
   await shot(page, 'i18n-console-ru-tablet');

@@ -142,7 +142,7 @@ export function fmtMinutes(s) {
 /** A duration in seconds as whole minutes in words: `1 минута`, `5 минут`. */
 export function fmtMinutesLong(s) {
   if (missing(s)) return '–';
-  return t('minutes', { count: Math.round(s / 60) });
+  return s < 60 ? t('unit.under_min') : t('minutes', { count: Math.round(s / 60) });
 }
 
 /** Metres as `850 m` or `2.3 km` (`2,3 км`). */

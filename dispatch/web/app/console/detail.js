@@ -7,10 +7,10 @@
 // are built once per selected call, so what the dispatcher types survives live updates.
 
 import {
-  h, fill, toast, fmtDuration, fmtDistance, fmtTime, fmtMinutes,
+  h, fill, toast, fmtDuration, fmtDistance, fmtTime,
 } from '../common.js';
 import {
-  t, errorText, has, priorityName, callStatusName, crewStatusName, crewTypeName, handBackName,
+  t, errorText, has, fmtMinutesLong, priorityName, callStatusName, crewStatusName, crewTypeName, handBackName,
 } from '../i18n.js';
 import {
   $, state, render, OPEN, PRIORITIES, CREW_TYPES, crewOfCall, isLate, lateText,
@@ -26,7 +26,7 @@ export function reasonText(r) {
   if (r.kind === 'diverted') {
     return r.gain_ms === null || r.gain_ms === undefined
       ? t('reason.diverted_none_free', { call: r.from_call })
-      : t('reason.diverted', { call: r.from_call, gain: fmtMinutes(r.gain_ms / 1000) });
+      : t('reason.diverted', { call: r.from_call, gain: fmtMinutesLong(r.gain_ms / 1000) });
   }
   return has(`reason.${r.kind}`) ? t(`reason.${r.kind}`) : t('reason.other');
 }

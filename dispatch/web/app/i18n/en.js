@@ -332,7 +332,7 @@ export default {
   'closures.ways': { one: '{count} way', other: '{count} ways' },
   'closures.pieces': { one: '{count} piece', other: '{count} pieces' },
   'closures.inactive': 'not active now',
-  'closures.added': 'Closure {id}: {count} road pieces closed',
+  'closures.added': { one: 'Closure {id}: {count} road piece closed', other: 'Closure {id}: {count} road pieces closed' },
   'closures.refused': 'The closure was refused: {message}',
   'closures.read_failed': 'Cannot read the closures: {message}',
   'closures.reopen_failed': 'Cannot reopen closure {id}: {message}',

@@ -332,7 +332,7 @@ export default {
   'closures.ways': { one: '{count} улица', few: '{count} улицы', many: '{count} улиц', other: '{count} улицы' },
   'closures.pieces': { one: '{count} участок', few: '{count} участка', many: '{count} участков', other: '{count} участка' },
   'closures.inactive': 'сейчас не действует',
-  'closures.added': 'Перекрытие {id}: перекрыто участков дорог — {count}',
+  'closures.added': { one: 'Перекрытие {id}: перекрыт {count} участок дороги', few: 'Перекрытие {id}: перекрыто {count} участка дорог', many: 'Перекрытие {id}: перекрыто {count} участков дорог', other: 'Перекрытие {id}: перекрыто {count} участка дорог' },
   'closures.refused': 'Перекрытие отклонено: {message}',
   'closures.read_failed': 'Не удалось прочитать перекрытия: {message}',
   'closures.reopen_failed': 'Не удалось снять перекрытие {id}: {message}',
