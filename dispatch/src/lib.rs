@@ -10,6 +10,7 @@
 //! * [`api`]: the REST API: calls, crews, handovers, and the map the pages draw;
 //! * [`audit`]: who did what, from the event log;
 //! * [`closures`]: live road closures, durable, with re-routes pushed to tablets;
+//! * [`demo`]: `dispatch serve --demo`, simulated calls and tablets through the real API;
 //! * [`ws`]: the console and tablet websockets;
 //! * [`handover`]: the hospital handover and its HL7 FHIR R4 export;
 //! * [`hospitals`]: hospitals from the map or a file, and the one a crew reaches soonest;
@@ -45,6 +46,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod closures;
+pub mod demo;
 pub mod edge;
 pub mod error;
 pub mod handover;

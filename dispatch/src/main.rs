@@ -3,6 +3,8 @@
 //! * `dispatch serve [--map FILE] [--db URL] [--listen ADDR] [--tokens FILE]`: run the service
 //!   on a map (default: the bundled Heidelberg extract) with its state in a database (default:
 //!   the SQLite file `dispatch.db`; or `postgres://...`).
+//! * `dispatch serve --demo`: the same service with simulated calls and tablets on a database
+//!   of its own (see `dispatch::demo`), printing a link to open.
 //! * `dispatch import MAP.osm.pbf -o MAP.graph`: build the road graph from OpenStreetMap data.
 
 use std::path::PathBuf;
@@ -28,9 +30,23 @@ enum Command {
         #[arg(long)]
         map: Option<PathBuf>,
         /// The database: `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
-        /// The service restarts from the state it holds.
-        #[arg(long, default_value = "sqlite://dispatch.db")]
-        db: String,
+        /// The service restarts from the state it holds. Default `sqlite://dispatch.db`.
+        #[arg(long)]
+        db: Option<String>,
+        /// A demo: crews, 112 calls and simulated tablets driving along their routes, on a
+        /// database of its own (a temporary file, removed at exit) with an admin token of its
+        /// own (printed in a link; the token file is not used).
+        #[arg(long, conflicts_with_all = ["db", "tokens"])]
+        demo: bool,
+        /// The demo's speed: simulated seconds per wall-clock second.
+        #[arg(long, default_value_t = 20.0, requires = "demo")]
+        demo_speed: f64,
+        /// The demo's crews.
+        #[arg(long, default_value_t = 12, requires = "demo")]
+        demo_crews: usize,
+        /// The demo's 112 calls a simulated day.
+        #[arg(long, default_value_t = 1500.0, requires = "demo")]
+        demo_calls_per_day: f64,
         /// Hospitals: a JSON file (`[{"id", "name", "lat", "lon", "capabilities": [..]}]`).
         /// Default: the hospitals mapped in the map's .osm.pbf.
         #[arg(long)]
@@ -41,8 +57,8 @@ enum Command {
         /// Token file (TOML `[tokens]` table: token = "admin" | "dispatcher" | "crew:<id>",
         /// or { role = "..", name = ".." }; tokens of at least 16 characters, or "sha256:<hex
         /// digest>"). Created (mode 600) with a random admin token when missing.
-        #[arg(long, default_value = "dispatch-tokens.toml")]
-        tokens: PathBuf,
+        #[arg(long)]
+        tokens: Option<PathBuf>,
         /// The dispatch rules (TOML: queue_order, diversion, divert_gain_s, reassign_gain_s,
         /// interim_general_for_specialist, policy, [norms]); the flags below override it.
         #[arg(long)]
@@ -86,6 +102,10 @@ fn main() -> ExitCode {
         Command::Serve {
             map,
             db,
+            demo,
+            demo_speed,
+            demo_crews,
+            demo_calls_per_day,
             hospitals,
             listen,
             tokens,
@@ -109,7 +129,20 @@ fn main() -> ExitCode {
                         max_table_size,
                         ..Default::default()
                     };
-                    serve(map, db, hospitals, listen, tokens, rules, osrm)
+                    let demo = demo.then(|| dispatch::demo::DemoOptions {
+                        crews: demo_crews,
+                        calls_per_day: demo_calls_per_day,
+                        speed: demo_speed,
+                        ..Default::default()
+                    });
+                    let store = match demo {
+                        Some(opts) => Store::Demo(opts),
+                        None => Store::Real {
+                            db: db.unwrap_or_else(|| "sqlite://dispatch.db".into()),
+                            tokens: tokens.unwrap_or_else(|| "dispatch-tokens.toml".into()),
+                        },
+                    };
+                    serve(map, store, hospitals, listen, rules, osrm)
                 })
         }
         Command::Import {
@@ -137,12 +170,19 @@ fn default_map() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/heidelberg.osm.pbf")
 }
 
+/// Where the service keeps its state and reads its tokens.
+enum Store {
+    /// A database and a token file.
+    Real { db: String, tokens: PathBuf },
+    /// The demo's own temporary database and token.
+    Demo(dispatch::demo::DemoOptions),
+}
+
 fn serve(
     map: Option<PathBuf>,
-    db: String,
+    store: Store,
     hospitals: Option<PathBuf>,
     listen: String,
-    tokens: PathBuf,
     rules: dispatch_core::DispatchConfig,
     osrm: router::http::OsrmOptions,
 ) -> anyhow::Result<()> {
@@ -154,19 +194,32 @@ fn serve(
         // Colours only on a terminal: not in files, journals or pipes.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let (tokens_read, created) = dispatch::auth::Tokens::load_or_create(&tokens)?;
-    if let Some(admin) = created {
-        // Shown once, to the operator on the terminal: never through the logs.
-        println!(
-            "created {} (mode 600) with an admin token: {admin}  (use it as 'Authorization: Bearer {admin}'; it is not shown again)",
-            tokens.display()
-        );
-    } else {
-        println!("tokens from {}", tokens.display());
-    }
-    if let Some(loose) = dispatch::auth::loose_permissions(&tokens)? {
-        tracing::warn!("{loose}");
-    }
+    // The demo's database lives as long as this function: dropping it removes the file.
+    let (db, tokens_read, demo) = match store {
+        Store::Real { db, tokens } => {
+            let (tokens_read, created) = dispatch::auth::Tokens::load_or_create(&tokens)?;
+            if let Some(admin) = created {
+                // Shown once, to the operator on the terminal: never through the logs.
+                println!(
+                    "created {} (mode 600) with an admin token: {admin}  (use it as 'Authorization: Bearer {admin}'; it is not shown again)",
+                    tokens.display()
+                );
+            } else {
+                println!("tokens from {}", tokens.display());
+            }
+            if let Some(loose) = dispatch::auth::loose_permissions(&tokens)? {
+                tracing::warn!("{loose}");
+            }
+            (db, tokens_read, None)
+        }
+        Store::Demo(opts) => {
+            let file = dispatch::demo::DemoDb::create();
+            let token = dispatch::demo::token()?;
+            let tokens =
+                dispatch::auth::Tokens::from_named([(token.as_str(), "admin", Some("demo"))])?;
+            (file.url(), tokens, Some((file, token, opts)))
+        }
+    };
     println!(
         "dispatch rules (--config FILE.toml and flags):\n  {}",
         dispatch::settings::to_toml(&rules)
@@ -191,6 +244,7 @@ fn serve(
         }
         None => Vec::new(),
     };
+    let addresses = address_index(&map)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let started = Instant::now();
@@ -199,10 +253,11 @@ fn serve(
             tokens: tokens_read,
             dispatch: rules,
             osrm,
+            addresses,
             ..Default::default()
         };
-        let state =
-            dispatch::state::AppState::open(std::sync::Arc::new(router), config, store).await?;
+        let router = std::sync::Arc::new(router);
+        let state = dispatch::state::AppState::open(router.clone(), config, store).await?;
         {
             let core = state.core().await;
             println!(
@@ -225,6 +280,14 @@ fn serve(
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}  (try http://{addr}/health)");
+        if let Some((_, token, opts)) = &demo {
+            let base = format!("http://{addr}");
+            dispatch::demo::drive(router, base.clone(), token.clone(), opts)?;
+            println!(
+                "demo: {} crews, {} calls a day at {}x speed, on a temporary database removed at exit\n\n    open {base}/?token={token}\n",
+                opts.crews, opts.calls_per_day, opts.speed
+            );
+        }
         dispatch::server::serve(state.clone(), listener, shutdown_signal()).await?;
         state.0.store.close().await;
         println!("stopped");
@@ -330,4 +393,26 @@ fn import(
     );
     println!("wrote {}", output.display());
     Ok(())
+}
+
+/// The address index of a `.osm.pbf` map (`None` for a `.graph` file: the address search
+/// then answers 503).
+fn address_index(
+    map: &std::path::Path,
+) -> anyhow::Result<Option<std::sync::Arc<osm_data::address::AddressIndex>>> {
+    if !dispatch::map::is_pbf(map) {
+        println!("addresses: none (a .graph map; give the .osm.pbf to search addresses)");
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let index = osm_data::address::AddressIndex::from_pbf(map)?;
+    let s = index.stats();
+    println!(
+        "addresses: {} houses, {} streets, {} places indexed in {:.2?}",
+        s.addresses,
+        s.streets,
+        s.places,
+        started.elapsed()
+    );
+    Ok(Some(std::sync::Arc::new(index)))
 }

@@ -9,8 +9,9 @@
 //!   seconds (but at most [`MAX_REPORTS_PER_WALL_SECOND`] times a wall-clock second: the
 //!   service closes a tablet that sends more than 10 messages a second), reports `on_scene`, stays the call's time on scene, and then either asks the
 //!   service for the hospital it reaches soonest (`GET /api/crews/{id}/hospital`) and reports
-//!   `transporting`, `at_hospital` (after the service's ETA) and `available` after the
-//!   handover, or reports `available` at once. Free, it drives back to its station. The
+//!   `transporting`, `at_hospital` (after the service's ETA), records the handover
+//!   (`POST /api/calls/{id}/handover`: the hospital, made-up vitals and a diagnosis) and
+//!   reports `available` after the handover time, or reports `available` at once. Free, it drives back to its station. The
 //!   drives to the hospital and home follow the route the service's own router gives
 //!   (`GET /route/v1/driving/...`, as a tablet's navigation would ask for); if that fails,
 //!   a straight line at 40 km/h (counted). A `crew_released` message stops it where it is.
@@ -77,6 +78,8 @@ pub struct LiveReport {
     pub routed_drives: usize,
     /// Drives to a hospital or home in a straight line, the route request having failed.
     pub straight_drives: usize,
+    /// Handovers recorded at a hospital.
+    pub handovers: usize,
 }
 
 #[derive(Default)]
@@ -92,6 +95,7 @@ struct Shared {
     busy: usize,
     routed: usize,
     straight: usize,
+    handovers: usize,
 }
 
 /// A clock of simulated time.
@@ -260,6 +264,7 @@ async fn live(
     report.errors = s.errors;
     report.routed_drives = s.routed;
     report.straight_drives = s.straight;
+    report.handovers = s.handovers;
     Ok(report)
 }
 
@@ -276,6 +281,8 @@ enum Step {
     Transport,
     /// Free again: drive home.
     Home,
+    /// Record the handover at this hospital.
+    Handover(String),
 }
 
 type Socket =
@@ -464,7 +471,7 @@ impl Tablet {
                                 None
                             };
                             match hospital {
-                                Some((to, eta_ms)) => {
+                                Some((to, name, eta_ms)) => {
                                     let handover = spec.map_or(900_000, |c| c.handover_ms);
                                     // At the service's ETA, along its route.
                                     let line = match self.route(to).await {
@@ -473,6 +480,7 @@ impl Tablet {
                                     };
                                     plan = along(&line, now, eta_ms, self.report_ms);
                                     plan.push((now + eta_ms, Step::Status("at_hospital")));
+                                    plan.push((now + eta_ms + handover / 2, Step::Handover(name)));
                                     plan.push((now + eta_ms + handover, Step::Status("available")));
                                     self.send(&mut socket, json!({"type": "status", "status": "transporting"})).await
                                 }
@@ -481,6 +489,16 @@ impl Tablet {
                                     true
                                 }
                             }
+                        }
+                        Step::Handover(hospital) => {
+                            if let Some((cid, _)) = call {
+                                if self.handover(cid, &hospital).await {
+                                    lock(&self.shared).handovers += 1;
+                                } else {
+                                    lock(&self.shared).errors += 1;
+                                }
+                            }
+                            true
                         }
                         Step::Home => {
                             plan = match self.route(self.home).await {
@@ -514,16 +532,50 @@ impl Tablet {
         r.json().await.ok()
     }
 
-    /// The hospital the service says this crew reaches soonest: its entrance and ETA (ms).
-    async fn hospital(&self) -> Option<((f64, f64), i64)> {
+    /// The hospital the service says this crew reaches soonest: its entrance, its name and
+    /// the ETA (ms).
+    async fn hospital(&self) -> Option<((f64, f64), String, i64)> {
         let v = self
             .get_json(&format!("/api/crews/{}/hospital", self.id))
             .await?;
         let h = v.get("hospital")?;
         let lat = h.pointer("/position/lat")?.as_f64()?;
         let lon = h.pointer("/position/lon")?.as_f64()?;
+        let name = h.get("name").and_then(Value::as_str).unwrap_or_default();
         let eta = v.get("eta_s")?.as_f64()?;
-        Some(((lat, lon), (eta * 1000.0) as i64))
+        Some(((lat, lon), name.to_string(), (eta * 1000.0) as i64))
+    }
+
+    /// Records the handover of call `cid` at `hospital`: vitals and a diagnosis made up from
+    /// the call id (plausible, not random: a rehearsal is repeatable). Whether it was taken.
+    async fn handover(&self, cid: u64, hospital: &str) -> bool {
+        let k = (cid % 7) as f64;
+        let (diagnosis, notes) = [
+            ("I21.9", "chest pain, ECG taken"),
+            ("I63.9", "suspected stroke, FAST positive"),
+            ("S72.0", "fall, hip fracture suspected"),
+            ("J18.9", "fever and shortness of breath"),
+        ][(cid % 4) as usize];
+        let body = json!({
+            "hospital": if hospital.is_empty() { "hospital" } else { hospital },
+            "vitals": {
+                "heart_rate": 70.0 + 6.0 * k,
+                "systolic_bp": 115.0 + 5.0 * k,
+                "diastolic_bp": 70.0 + 2.0 * k,
+                "spo2": 99.0 - k,
+                "respiratory_rate": 14.0 + k,
+                "gcs": 15 - (cid % 3) as u8,
+            },
+            "diagnosis_icd10": diagnosis,
+            "notes": notes,
+        });
+        self.client
+            .post(format!("{}/api/calls/{cid}/handover", self.base))
+            .header("authorization", &self.auth)
+            .json(&body)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
     }
 }
 

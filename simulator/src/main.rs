@@ -577,7 +577,7 @@ fn live(a: LiveArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "{} calls posted ({} refused), {} assigned on a tablet: latency p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; response p50 {:.0} s, p90 {:.0} s; {} errors; wrote {}",
+        "{} calls posted ({} refused), {} assigned on a tablet: latency p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; response p50 {:.0} s, p90 {:.0} s; {} handovers; {} errors; wrote {}",
         report.calls_posted,
         report.calls_refused,
         report.assigned_on_tablet,
@@ -586,6 +586,7 @@ fn live(a: LiveArgs) -> anyhow::Result<()> {
         report.assignment_latency_ms.max,
         report.response_s.p50,
         report.response_s.p90,
+        report.handovers,
         report.errors,
         a.out.display()
     );

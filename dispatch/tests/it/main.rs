@@ -3,6 +3,7 @@
 mod atomic;
 mod browser;
 mod closures;
+mod demo;
 mod dispatch_api;
 mod edge;
 mod fuzz_corpus;
