@@ -39,6 +39,9 @@ pub struct ServiceConfig {
     pub hub_window: usize,
     /// The routing API's limits (`--max-table-size`).
     pub osrm: router::http::OsrmOptions,
+    /// The map's addresses (from its `.osm.pbf`), for `/api/geocode` and `/api/reverse`;
+    /// `None` (a `.graph` map) makes them answer 503.
+    pub addresses: Option<Arc<osm_data::address::AddressIndex>>,
 }
 
 impl Default for ServiceConfig {
@@ -48,6 +51,7 @@ impl Default for ServiceConfig {
             dispatch: DispatchConfig::default(),
             hub_window: 65_536,
             osrm: router::http::OsrmOptions::default(),
+            addresses: None,
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct Inner {
     pub dispatch: DispatchConfig,
     /// The routing API's limits.
     pub osrm: router::http::OsrmOptions,
+    /// The map's addresses, when the service has them.
+    pub addresses: Option<Arc<osm_data::address::AddressIndex>>,
     /// Set when a commit failed and the core could not be rebuilt from the store yet: the
     /// next change rebuilds it first.
     stale: AtomicBool,
@@ -170,6 +176,7 @@ impl AppState {
             tokens: config.tokens,
             dispatch: config.dispatch,
             osrm: config.osrm,
+            addresses: config.addresses,
             stale: AtomicBool::new(false),
             panic_next: AtomicBool::new(false),
             handovers: Mutex::new(()),

@@ -11,7 +11,8 @@
 //!   /api/crews/{id}`, `PUT /api/crews/{id}/position`, `POST /api/crews/{id}/status`, `GET
 //!   /api/crews/{id}/hospital[?capability=]`;
 //! * the map (`map.rs`): `GET /api/me`, `GET /api/map`, `GET /api/map/roads`, `GET
-//!   /api/map/streets`, `GET /api/hospitals`.
+//!   /api/map/streets`, `GET /api/hospitals`;
+//! * addresses (`geocode.rs`): `GET /api/geocode?q=`, `GET /api/reverse?lat=&lon=`.
 //!
 //! Dispatchers and admins may do everything; a crew token sees and changes only its own crew
 //! and its own call. `POST /api/calls` retried with the same `Idempotency-Key` creates one
@@ -19,6 +20,7 @@
 
 mod calls;
 mod crews;
+mod geocode;
 mod handover;
 mod map;
 
@@ -49,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(crews::status))
         .routes(routes!(crews::hospital))
         .merge(map::routes())
+        .merge(geocode::routes())
 }
 
 /// Runs one dispatch-core operation for `actor`: decided, committed, published.

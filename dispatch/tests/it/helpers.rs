@@ -17,22 +17,27 @@ pub fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A prepared router for a shipped map, shared by the tests of this binary.
+/// A prepared router for a shipped map (`heidelberg` or `moscow-fragment`), shared by the
+/// tests of this binary.
 pub fn shared_router(name: &'static str) -> Arc<Router> {
     static HEIDELBERG: OnceLock<Arc<Router>> = OnceLock::new();
-    assert_eq!(name, "heidelberg", "only Heidelberg is shared");
-    HEIDELBERG
-        .get_or_init(|| {
-            let g = osm_data::import(
-                &data("heidelberg.osm.pbf"),
-                &osm_data::Profile::default(),
-                &mut |_| {},
-            )
-            .unwrap()
-            .graph;
-            Arc::new(Router::new(g, router::RouterOptions::default()).unwrap())
-        })
-        .clone()
+    static MOSCOW: OnceLock<Arc<Router>> = OnceLock::new();
+    let cell = match name {
+        "heidelberg" => &HEIDELBERG,
+        "moscow-fragment" => &MOSCOW,
+        _ => panic!("only heidelberg and moscow-fragment are shared"),
+    };
+    cell.get_or_init(|| {
+        let g = osm_data::import(
+            &data(&format!("{name}.osm.pbf")),
+            &osm_data::Profile::default(),
+            &mut |_| {},
+        )
+        .unwrap()
+        .graph;
+        Arc::new(Router::new(g, router::RouterOptions::default()).unwrap())
+    })
+    .clone()
 }
 
 /// A Heidelberg router of its own, for a test that changes its closures (they must not leak

@@ -7,6 +7,7 @@ mod demo;
 mod dispatch_api;
 mod edge;
 mod fuzz_corpus;
+mod geocode;
 mod helpers;
 mod import_cli;
 mod logs;

@@ -14,12 +14,20 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{client, get, post, shared_router, start, TestServer, ADMIN, CREW_A1};
+use crate::helpers::{
+    client, data, get, post, shared_router, start_with, TestDb, TestServer, ADMIN, CREW_A1,
+};
 
 /// A service with something in it: two crews, a call its crew took to hospital with a
-/// handover, a queued call, and a closure; so that lists and examples answer real bodies.
+/// handover, a queued call, and a closure, and the map's addresses; so that lists and
+/// examples answer real bodies.
 async fn seeded() -> TestServer {
-    let s = start(shared_router("heidelberg")).await;
+    let addresses =
+        osm_data::address::AddressIndex::from_pbf(&data("heidelberg.osm.pbf")).expect("indexed");
+    let s = start_with(shared_router("heidelberg"), TestDb::sqlite(), |c| {
+        c.addresses = Some(std::sync::Arc::new(addresses))
+    })
+    .await;
     let c = client(ADMIN);
     for (id, lat, lon) in [("A1", 49.4093, 8.6937), ("A2", 49.3988, 8.6724)] {
         let (code, v) = post(
@@ -126,6 +134,8 @@ async fn every_described_operation_is_served_and_every_api_route_is_described() 
         ("/api/map/roads", &["get"]),
         ("/api/map/streets", &["get"]),
         ("/api/hospitals", &["get"]),
+        ("/api/geocode", &["get"]),
+        ("/api/reverse", &["get"]),
         ("/route/v1/{profile}/{coordinates}", &["get"]),
         ("/table/v1/{profile}/{coordinates}", &["get"]),
         ("/nearest/v1/{profile}/{coordinates}", &["get"]),
