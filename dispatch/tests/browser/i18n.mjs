@@ -203,11 +203,20 @@ await scenario('i18n', async (browser) => {
   await tablet.setViewportSize(TABLET);
   await shot(tablet, 'i18n-tablet-en-tablet');
 
+  step('a phone in Russian: no sideways scrolling on either page');
+  const phone = await inLocale(browser, 'ru-RU', { width: 375, height: 812 });
+  for (const [path, name] of [[`/?token=${DISPATCHER}`, 'console'], [`/tablet?token=${CREW_A1}`, 'tablet']]) {
+    await open(phone, path);
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await shot(phone, `i18n-${name}-ru-phone`);
+    check(overflow <= 0, `the ${name} on a phone in Russian is ${overflow} px too wide`);
+  }
+
   step('the sign-in page has the switch too, in the browser\'s language');
   const login = await inLocale(browser, 'ru-RU', TABLET);
   await login.goto(`${BASE}/`);
   await login.waitForSelector('form.login');
   check((await login.textContent('form.login button[type=submit]')) === ru['login.submit'], 'Войти');
   await noEnglish(login, 'sign-in page');
-  noErrors(page, tablet, login);
+  noErrors(page, tablet, phone, login);
 });
