@@ -107,6 +107,9 @@ export function errorText(e, ctx = {}) {
     if (e.field && has(`err.${code}.field`)) return t(`err.${code}.field`, { field: fieldName(e.field) });
     return t(`err.${code}`);
   }
+  // No JSON error from the service (a proxy in between): by the HTTP status.
+  if (code === 'http' && e.status >= 500) return t(e.status === 504 ? 'err.timeout' : 'err.unavailable');
+  if (code === 'http' && e.status === 404) return t('err.not_found');
   return e.message ?? String(e);
 }
 
