@@ -66,8 +66,7 @@ enum Target {
 type Point = GeomWithData<[f64; 2], u32>;
 
 /// The index of a map's addresses, streets and places; immutable once built, cheap to
-/// share behind an `Arc`.
-#[derive(Debug)]
+/// share behind an `Arc`. Its `Debug` shows its [`IndexStats`].
 pub struct AddressIndex {
     streets: Vec<Street>,
     places: Vec<PlaceEntry>,
@@ -82,6 +81,12 @@ pub struct AddressIndex {
     /// `cos` of the addresses' mean latitude: longitude's scale in the R-tree.
     kx: f64,
     relations_skipped: u64,
+}
+
+impl std::fmt::Debug for AddressIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AddressIndex").field(&self.stats()).finish()
+    }
 }
 
 /// How big an index is.
@@ -276,6 +281,11 @@ impl AddressIndex {
             words: self.vocab.len(),
             relations_skipped: self.relations_skipped,
         }
+    }
+
+    /// Every addressed object, in the order of their OpenStreetMap ids.
+    pub fn addresses(&self) -> impl Iterator<Item = Match> + '_ {
+        (0..self.entries.len() as u32).map(|e| self.entry_match(e, 0))
     }
 
     /// The addressed object nearest to a point (`None` when the index holds none, or the
