@@ -57,6 +57,8 @@ static ASSETS: &[Asset] = assets![
     ("app/console/crews.js", "text/javascript; charset=utf-8"),
     ("app/console/events.js", "text/javascript; charset=utf-8"),
     ("app/console/crewview.js", "text/javascript; charset=utf-8"),
+    ("app/console/labels.js", "text/javascript; charset=utf-8"),
+    ("app/console/alerts.js", "text/javascript; charset=utf-8"),
     ("app/tablet.js", "text/javascript; charset=utf-8"),
     ("app/icon.svg", "image/svg+xml"),
     (

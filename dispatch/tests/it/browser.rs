@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{client, get, shared_router, start, ADMIN, CREW_A1, DISPATCHER};
+use crate::helpers::{
+    client, data, get, shared_router, start, start_with, TestDb, ADMIN, CREW_A1, DISPATCHER,
+};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -44,6 +46,20 @@ static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Runs `node dispatch/tests/browser/<script> <base-url> <tokens...>` against a fresh service.
 async fn run(script: &str) {
+    run_with(script, Setup::default()).await
+}
+
+/// What the service of a browser test has beyond the defaults.
+#[derive(Default)]
+struct Setup {
+    /// The hospitals of the Heidelberg map, as `dispatch serve` adds them.
+    hospitals: bool,
+    /// The emergency norm (ms) instead of 20 minutes.
+    emergency_norm_ms: Option<u32>,
+}
+
+/// Like [`run`], with a service set up as `setup` says.
+async fn run_with(script: &str, setup: Setup) {
     if let Some(why) = missing() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -53,7 +69,18 @@ async fn run(script: &str) {
         return;
     }
     let _one = ONE_BROWSER.lock().await;
-    let server = start(shared_router("heidelberg")).await;
+    let server = start_with(shared_router("heidelberg"), TestDb::sqlite(), |config| {
+        if let Some(ms) = setup.emergency_norm_ms {
+            config.dispatch.norms.emergency_ms = ms;
+        }
+    })
+    .await;
+    if setup.hospitals {
+        let places = osm_data::hospitals(&data("heidelberg.osm.pbf")).unwrap();
+        dispatch::hospitals::register(&server.state, dispatch::hospitals::from_places(&places))
+            .await
+            .unwrap();
+    }
     let child = tokio::process::Command::new("node")
         .arg(scripts().join(script))
         .args([server.base.as_str(), DISPATCHER, ADMIN, CREW_A1])
@@ -103,6 +130,16 @@ async fn console_manages_crews_edits_calls_and_shows_hand_backs_and_diversions()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_and_tablet_speak_the_browsers_language_remember_the_switch_and_translate_errors() {
     run("i18n.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_map_names_streets_shows_hospitals_crew_types_call_timers_and_sounds_alerts() {
+    // A 12 s emergency norm: the call timers turn amber (9 s) and red (12 s) within the test.
+    let setup = Setup {
+        hospitals: true,
+        emergency_norm_ms: Some(12_000),
+    };
+    run_with("map.mjs", setup).await;
 }
 
 /// The pages and their assets are served without a token, with their types and validators;

@@ -298,7 +298,8 @@ const ROAD_ORDER = Object.keys(ROAD_STYLE).reverse();
 /**
  * The road map: fetches the roads in view from `/api/map/roads` (simplified for the zoom)
  * and draws them on a canvas, one multi-line per road class. Sets `data-roads` on the map's
- * element to the number of road segments drawn.
+ * element to the number of road segments drawn, keeps them in `features` and fires
+ * `roadsload` (`{features, zoom}`) on the map.
  */
 export class RoadLayer {
   constructor(map, api) {
@@ -371,7 +372,10 @@ export class RoadLayer {
     this.group = fresh.addTo(this.map);
     this.loaded = { bounds, zoom };
     this.count = fc.features.length;
+    this.features = fc.features;
     this.map.getContainer().dataset.roads = String(this.count);
+    // For layers drawn from the same roads (the console's street names).
+    this.map.fire('roadsload', { features: fc.features, zoom });
   }
 }
 

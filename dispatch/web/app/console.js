@@ -2,14 +2,17 @@
 // the stream. The parts live in ./console/: the state (state.js), the stream (stream.js),
 // the map and its modes (map.js), routes (routes.js), closures (closures.js), the new-call
 // form (newcall.js), the open calls (calls.js), the selected call (detail.js), the crews
-// panel (crews.js), the event list (events.js) and a crew token's read-only view
-// (crewview.js).
+// panel (crews.js), the event list (events.js), a crew token's read-only view
+// (crewview.js), street names (labels.js) and the alert for a waiting emergency
+// (alerts.js).
 
 import { L, Api, takeToken, signOut, showLogin, toast, createMap } from './common.js';
 import { t, errorText, roleName, startPage } from './i18n.js';
 import { $, state, layers, onRender } from './console/state.js';
 import { connect, loadAll, drop, resume } from './console/stream.js';
-import { wireMap, wireTools, drawCrews, drawCalls } from './console/map.js';
+import {
+  wireMap, wireTools, drawCrews, drawCalls, drawPlaces, tickMarkers,
+} from './console/map.js';
 import { drawRoutes } from './console/routes.js';
 import { wireClosures, finishArea, renderClosures } from './console/closures.js';
 import { wireForm } from './console/newcall.js';
@@ -18,6 +21,7 @@ import { renderDetail, wireDetail } from './console/detail.js';
 import { renderCrews, wireCrews } from './console/crews.js';
 import { renderEvents } from './console/events.js';
 import { crewView } from './console/crewview.js';
+import { alerts, wireAlerts, primeAlerts, checkAlerts } from './console/alerts.js';
 
 onRender(() => {
   drawCrews();
@@ -28,6 +32,7 @@ onRender(() => {
   renderDetail();
   renderClosures();
   renderEvents();
+  checkAlerts();
 });
 
 async function main() {
@@ -49,6 +54,7 @@ async function main() {
   state.map = map;
   layers.closures = L.layerGroup().addTo(map);
   wireMap();
+  drawPlaces().catch((e) => console.warn('hospitals and stations', e));
   if (!me.staff) return crewView();
 
   wireForm();
@@ -57,9 +63,14 @@ async function main() {
   wireDetail();
   wireCrews();
   state.lastSeq = me.last_seq;
+  wireAlerts();
   await loadAll();
+  primeAlerts();
   connect();
-  setInterval(tick, 1000);
+  setInterval(() => {
+    tick();
+    tickMarkers();
+  }, 1000);
   document.body.dataset.ready = 'true';
 }
 
@@ -87,6 +98,15 @@ window.__console = {
   view(lat, lon, zoom) {
     state.map.setView([lat, lon], zoom, { animate: false });
   },
+  /** The street names drawn now, `[{name, cls}]`, and how long drawing them took (ms). */
+  get streetLabels() {
+    const s = layers.streets;
+    return s ? { labels: s.labels, ms: s.ms } : null;
+  },
+  /** Alerts for a waiting emergency: sounded, and left silent by the mute switch. */
+  get alerts() { return alerts.sounded; },
+  get alertsSilenced() { return alerts.silenced; },
+  get muted() { return alerts.muted; },
 };
 
 main().catch((e) => {

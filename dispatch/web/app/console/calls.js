@@ -1,12 +1,48 @@
 // The open calls: waiting ones first (by priority, handed-back calls at the head of their
-// priority, then oldest first, as the service's queue), each with its waiting time, its
-// crews and ETA; handed-back and late calls marked.
+// priority, then oldest first, as the service's queue), each with its waiting time (its
+// timer: amber from 75 % of its priority's norm, red past it, stopped when the first crew
+// is on scene), its crews and ETA; handed-back and late calls marked.
 
 import { h, fill, fmtDuration, fmtClock } from '../common.js';
 import { t, priorityName, callStatusName, handBackName } from '../i18n.js';
 import {
   $, state, OPEN, PRIORITY_RANK, crewOfCall, isLate, lateText, select,
 } from './state.js';
+
+/** Share of the norm from which a call's timer is amber. */
+export const AMBER_AT = 0.75;
+
+/**
+ * A call's timer at `now`: the time since it was received (stopped when the first crew is
+ * on scene), and its level against the norm of its priority (`late_at` − received): `ok`,
+ * `amber` from 75 % of it, `red` once it is reached; `null` with no norm.
+ */
+export function callTimer(call, now = Date.now()) {
+  const received = call.times?.received ?? now;
+  const onScene = call.times?.on_scene ?? null;
+  const elapsed = Math.max(0, (onScene ?? now) - received);
+  const norm = typeof call.late_at === 'number' ? call.late_at - received : null;
+  let level = null;
+  if (norm !== null && norm > 0) level = elapsed >= norm ? 'red' : elapsed >= AMBER_AT * norm ? 'amber' : 'ok';
+  return { elapsed, level, stopped: onScene !== null };
+}
+
+/** The timer's words in the list: waiting, open, or on scene after (stopped). */
+function timerText(call, now) {
+  const { elapsed, stopped } = callTimer(call, now);
+  const key = stopped ? 'calls.on_scene_after' : call.status === 'queued' ? 'calls.waiting' : 'calls.open_for';
+  return t(key, { clock: fmtClock(elapsed) });
+}
+
+/** The list's timer element of a call: its words and its level. */
+function setListTimer(el, call, now) {
+  const { level, stopped } = callTimer(call, now);
+  const text = timerText(call, now);
+  if (el.textContent !== text) el.textContent = text;
+  const quiet = call.status !== 'queued' && (level === 'ok' || level === null);
+  el.className = `wait timer-${level ?? 'none'}${stopped ? ' stopped' : ''}${quiet ? ' muted' : ''}`;
+  el.dataset.timer = level ?? 'none';
+}
 
 export function sortedOpenCalls() {
   return [...state.calls.values()].filter(OPEN).sort((a, b) => {
@@ -28,6 +64,12 @@ export function lastHandBack(callId) {
   if (!list?.length) return null;
   const b = list[list.length - 1];
   return t('calls.handed_back_by', { crew: b.crew_id, reason: handBackName(b.reason) });
+}
+
+function listTimer(call, now) {
+  const el = h('span', { class: 'wait', dataset: { callId: call.id } });
+  setListTimer(el, call, now);
+  return el;
 }
 
 export function renderCalls() {
@@ -76,9 +118,7 @@ export function renderCalls() {
         h(
           'div',
           { class: 'line small' },
-          call.status === 'queued'
-            ? h('span', { class: 'wait', dataset: { since: call.times.received, key: 'calls.waiting' } }, t('calls.waiting', { clock: fmtClock(now - call.times.received) }))
-            : h('span', { class: 'wait muted', dataset: { since: call.times.received, key: 'calls.open_for' } }, t('calls.open_for', { clock: fmtClock(now - call.times.received) })),
+          listTimer(call, now),
           h('span', { class: 'grow' }, call.address || ''),
           crews.length ? h('span', { class: 'crew-of-call' }, crews.join(', ')) : null,
           route ? h('span', { class: 'eta' }, t('calls.eta', { eta: fmtDuration(route.eta_s) })) : null,
@@ -89,11 +129,12 @@ export function renderCalls() {
   );
 }
 
-/** Every second: the waiting times count, and calls that became late are marked. */
+/** Every second: the timers count, and calls that became late are marked. */
 export function tick() {
   const now = Date.now();
-  for (const el of document.querySelectorAll('.wait[data-since]')) {
-    el.textContent = t(el.dataset.key, { clock: fmtClock(now - Number(el.dataset.since)) });
+  for (const el of document.querySelectorAll('#calls .wait[data-call-id]')) {
+    const call = state.calls.get(Number(el.dataset.callId));
+    if (call) setListTimer(el, call, now);
   }
   for (const li of document.querySelectorAll('#calls li.call-item[data-late-at]')) {
     const late = !li.dataset.onScene && now >= Number(li.dataset.lateAt);

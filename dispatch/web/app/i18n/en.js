@@ -458,4 +458,21 @@ export default {
   'th.recorded': 'Handover recorded',
   'th.done': 'Handover recorded.',
   'th.saved_offline': 'Handover saved on this tablet: it is sent when the connection is back.',
+
+  // Console: the map (street names, hospitals, stations, crew types, call timers, alerts)
+  'crew_letter.general': 'G',
+  'crew_letter.resuscitation': 'R',
+  'crew_letter.paediatric': 'P',
+  'crew_letter.psychiatric': 'Ps',
+  'capability.general': 'emergency department',
+  'capability.pci': 'PCI (heart attacks)',
+  'capability.stroke': 'stroke unit',
+  'capability.trauma': 'trauma centre',
+  'capability.paediatric': 'paediatric emergencies',
+  'hospital.treats': 'Treats: {list}',
+  'calls.on_scene_after': 'on scene after {clock}',
+  'alert.sound': 'Alert: sound on',
+  'alert.muted': 'Alert: muted',
+  'alert.title': 'A sound when an emergency call waits with no crew; press to switch it on or off',
+  'alert.waiting': 'Emergency call #{id} waits: no crew free',
 };

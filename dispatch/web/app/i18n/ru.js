@@ -468,4 +468,21 @@ export default {
   'th.recorded': 'Передача записана',
   'th.done': 'Передача в стационар записана.',
   'th.saved_offline': 'Передача сохранена на планшете: отправится, когда появится связь.',
+
+  // Console: the map (street names, hospitals, stations, crew types, call timers, alerts)
+  'crew_letter.general': 'О',
+  'crew_letter.resuscitation': 'Р',
+  'crew_letter.paediatric': 'П',
+  'crew_letter.psychiatric': 'Пс',
+  'capability.general': 'приёмное отделение',
+  'capability.pci': 'ЧКВ (инфаркт)',
+  'capability.stroke': 'сосудистый центр (инсульт)',
+  'capability.trauma': 'травмоцентр',
+  'capability.paediatric': 'детский стационар',
+  'hospital.treats': 'Профиль: {list}',
+  'calls.on_scene_after': 'на месте через {clock}',
+  'alert.sound': 'Сигнал: вкл.',
+  'alert.muted': 'Сигнал: выкл.',
+  'alert.title': 'Звуковой сигнал, когда экстренный вызов ждёт свободную бригаду; нажмите, чтобы включить или выключить',
+  'alert.waiting': 'Экстренный вызов №{id} ждёт: нет свободной бригады',
 };
