@@ -3,10 +3,10 @@
 // the stations of /api/stations (none while the service has no such list); a crew's label
 // with its type's letter and call sign; a call's timer going from normal to amber (75 % of
 // its norm) to red (past it) on the map and in the list, stopping when the crew is on
-// scene; the alert for a newly waiting emergency, silent when muted (remembered across a
-// reload). The service runs with the Heidelberg hospitals and a 12 s emergency norm
-// (dispatch/tests/it/browser.rs). Screenshots at 1440×900 and 1024×768 in English and
-// Russian go to $TMPDIR/shots/.
+// scene, and zoomed out shown only once amber or red; the alert for a newly waiting
+// emergency, silent when muted (remembered across a reload). The service runs with the
+// Heidelberg hospitals and a 12 s emergency norm (dispatch/tests/it/browser.rs).
+// Screenshots at 1440×900 and 1024×768 in English and Russian go to $TMPDIR/shots/.
 
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -195,6 +195,12 @@ await scenario('map', async (browser) => {
   await sleep(600);
   check((await page.evaluate(() => window.__console.alerts)) === 1, 'no alert for an urgent call');
   await shot(page, 'map-calls-1440x900-en');
+  // Zoomed out, only the timers that are amber or red show.
+  await page.evaluate(([la, lo]) => window.__console.view(la, lo, 13), [lat, lon]);
+  await page.waitForSelector(`.call-marker.call-${urgent.id} .call-timer`, { state: 'hidden' });
+  await page.waitForSelector(`.call-marker.call-${first.id} .call-timer.timer-red`, { state: 'visible' });
+  await page.evaluate(([la, lo]) => window.__console.view(la, lo, 15), [lat, lon]);
+  await page.waitForSelector(`.call-marker.call-${urgent.id} .call-timer`, { state: 'visible' });
 
   step('muted: a new waiting emergency shows but does not sound; the switch survives a reload');
   await page.click('#alert-mute');

@@ -205,8 +205,8 @@ function cellsOf(pts, half) {
 }
 
 /**
- * The street names of the map: an SVG in a pane of its own above the roads, under routes
- * and markers; clicks go through it. `labels` is what is drawn now (`[{name, cls}]`), `ms`
+ * The street names of the map: an SVG in a pane of its own above the roads and routes,
+ * under markers; clicks go through it. `labels` is what is drawn now (`[{name, cls}]`), `ms`
  * how long the last drawing took.
  */
 export class StreetLabels {
@@ -216,7 +216,7 @@ export class StreetLabels {
     this.labels = [];
     this.ms = 0;
     const pane = map.createPane('streetLabels');
-    pane.style.zIndex = '380';
+    pane.style.zIndex = '450';
     pane.style.pointerEvents = 'none';
     this.svg = document.createElementNS(SVG, 'svg');
     this.svg.setAttribute('class', 'street-labels');

@@ -50,9 +50,15 @@ export function setMode(mode) {
   }
 }
 
+/** Below this zoom a call's timer shows only once it is amber or red (fewer labels). */
+const TIMERS_ALL_FROM = 14;
+
 export function wireMap() {
   state.map.on('click', onMapClick);
   layers.streets = new StreetLabels(state.map);
+  const far = () => state.map.getContainer().classList.toggle('zoom-far', state.map.getZoom() < TIMERS_ALL_FROM);
+  state.map.on('zoomend', far);
+  far();
 }
 
 export function wireTools(finishArea) {
