@@ -46,7 +46,7 @@ impl Entry {
 }
 
 /// Whether an event records what the request itself asked for, so that its caller is its
-/// actor: the call created, edited or cancelled, the crew added, changed, removed or moved,
+/// actor: the call created, edited, linked or cancelled, the crew added, changed, removed or moved,
 /// the handover, a hospital, the dispatcher's override, and the crew status the request
 /// set (`own_status`). Everything else (assignments, queueing, hand-backs, releases,
 /// dropped needs, the statuses that follow them) is what the dispatch rules decided:
@@ -55,6 +55,7 @@ pub fn requested(e: &Event, own_status: Option<&(String, CrewStatus)>) -> bool {
     match e {
         Event::CallCreated { .. }
         | Event::CallEdited { .. }
+        | Event::CallLinked { .. }
         | Event::CallCancelled { .. }
         | Event::CrewAdded { .. }
         | Event::CrewUpdated { .. }
@@ -258,6 +259,7 @@ pub fn assignment_message(
             "priority": call.priority,
             "complaint": call.complaint,
             "address": call.address,
+            "place": call.place,
         },
         "route": route,
     }))

@@ -1296,6 +1296,7 @@ impl<'a> Sim<'a> {
             needs: vec![CrewType::General],
             complaint: String::new(),
             address: String::new(),
+            place: None,
             phone: None,
             notes: String::new(),
             received: Some(unix(spec.t)),

@@ -173,6 +173,90 @@ pub struct Assignment {
     pub finished_at: Option<i64>,
 }
 
+/// A call's address in its parts, as the call taker confirmed it (from the map's address
+/// search, and what the caller adds: entrance, floor, flat), so the crew reads
+/// "ул. Гончарова, д. 4, стр. 3, подъезд 2" rather than a point. Every part is optional; the
+/// free-text `address` of the call stays beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// The street (or the named place an address belongs to instead of a street).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// The house number with its letter or fraction (`27А`, `12/2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub housenumber: Option<String>,
+    /// Корпус.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<String>,
+    /// Строение.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building: Option<String>,
+    /// Подъезд.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrance: Option<String>,
+    /// Этаж.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
+    /// Квартира (or office).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apartment: Option<String>,
+    /// The town.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// A named place (a school, a station, a shop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Place {
+    /// Its parts as `(name, value)`, in the order above.
+    pub fn parts(&self) -> [(&'static str, Option<&str>); 9] {
+        [
+            ("street", self.street.as_deref()),
+            ("housenumber", self.housenumber.as_deref()),
+            ("block", self.block.as_deref()),
+            ("building", self.building.as_deref()),
+            ("entrance", self.entrance.as_deref()),
+            ("floor", self.floor.as_deref()),
+            ("apartment", self.apartment.as_deref()),
+            ("city", self.city.as_deref()),
+            ("name", self.name.as_deref()),
+        ]
+    }
+
+    /// Whether no part is given.
+    pub fn is_empty(&self) -> bool {
+        self.parts()
+            .iter()
+            .all(|(_, v)| v.is_none_or(str::is_empty))
+    }
+}
+
+/// A second caller about an open call's patient, linked to that call by the dispatcher
+/// instead of becoming a call of its own ([`crate::Dispatcher::link_call`]): no crew is
+/// sent for it, and it shares the call's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkedReport {
+    /// When it was received (Unix ms).
+    pub received: i64,
+    /// Where the caller said, latitude.
+    pub lat: f64,
+    /// Where the caller said, longitude.
+    pub lon: f64,
+    /// What the caller said.
+    #[serde(default)]
+    pub complaint: String,
+    /// The address as given.
+    #[serde(default)]
+    pub address: String,
+    /// The caller's phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
 /// What the service tells the dispatcher about a new call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewCall {
@@ -194,6 +278,9 @@ pub struct NewCall {
     /// The address as given.
     #[serde(default)]
     pub address: String,
+    /// The address in its parts, when the call taker confirmed one.
+    #[serde(default)]
+    pub place: Option<Place>,
     /// The caller's phone number.
     #[serde(default)]
     pub phone: Option<String>,
@@ -216,6 +303,7 @@ impl NewCall {
             needs: vec![CrewType::General],
             complaint: String::new(),
             address: String::new(),
+            place: None,
             phone: None,
             notes: String::new(),
             received: None,
@@ -255,6 +343,9 @@ pub struct CallEdit {
     /// The address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// The address in its parts (an empty one clears them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Place>,
     /// The dispatcher's notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
@@ -311,12 +402,16 @@ pub struct Call {
     pub complaint: String,
     /// The address.
     pub address: String,
+    /// The address in its parts, when the call taker confirmed one.
+    pub place: Option<Place>,
     /// The caller's phone number.
     pub phone: Option<String>,
     /// The dispatcher's notes (re-triage, directions).
     pub notes: String,
     /// Where it stands.
     pub status: CallStatus,
+    /// Other callers about the same patient, linked to this call, in order.
+    pub linked: Vec<LinkedReport>,
     /// The call was handed back (its crew broke down, was removed, cut off by a closure
     /// or diverted to an emergency): it heads its priority's queue until a crew is sent.
     pub handed_back: bool,

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::call::{CallEdit, CallId, CallStatus, Priority};
+use crate::call::{CallEdit, CallId, CallStatus, LinkedReport, Place, Priority};
 use crate::crew::{CrewEdit, CrewStatus, CrewType, Position};
 use crate::hospital::Capability;
 use crate::policy::Decision;
@@ -35,6 +35,9 @@ pub enum Event {
         complaint: String,
         /// The address.
         address: String,
+        /// The address in its parts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        place: Option<Place>,
         /// The caller's phone number.
         phone: Option<String>,
         /// The dispatcher's notes.
@@ -80,6 +83,14 @@ pub enum Event {
         call_id: CallId,
         /// What changed.
         changes: CallEdit,
+    },
+    /// Another caller about an open call's patient was linked to it (no crew is sent for
+    /// it): see [`crate::Dispatcher::link_call`].
+    CallLinked {
+        /// The call.
+        call_id: CallId,
+        /// What the other caller said.
+        report: LinkedReport,
     },
     /// A crew that served a call can no longer: the call is handed back and decided again
     /// at once (another crew, or the head of its priority's queue); it keeps its timeline.
@@ -233,6 +244,7 @@ impl Event {
             | Event::CallCancelled { call_id, .. }
             | Event::CallHandedBack { call_id, .. }
             | Event::CallEdited { call_id, .. }
+            | Event::CallLinked { call_id, .. }
             | Event::NeedsDropped { call_id, .. }
             | Event::CallStatus { call_id, .. }
             | Event::HandoverRecorded { call_id, .. }

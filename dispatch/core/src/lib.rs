@@ -38,14 +38,15 @@ pub mod policy;
 mod serde_util;
 
 pub use call::{
-    map_needs, Assignment, Call, CallEdit, CallId, CallStatus, CallTimes, NewCall, Priority,
+    map_needs, Assignment, Call, CallEdit, CallId, CallStatus, CallTimes, LinkedReport, NewCall,
+    Place, Priority,
 };
 pub use crew::{can_transition, Crew, CrewEdit, CrewStatus, CrewType, NewCrew, Position};
-pub use dispatcher::{Dispatcher, Outcome};
+pub use dispatcher::{Dispatcher, Outcome, PossibleDuplicate};
 pub use error::DispatchError;
 pub use event::{DropReason, Event, HandBackReason};
 pub use hospital::{Capability, Hospital, NewHospital};
 pub use policy::{
-    Candidate, Choice, Decision, DecisionReason, DispatchConfig, Norms, Policy, QueueOrder,
-    RuleOverrides,
+    Candidate, Choice, Decision, DecisionReason, DispatchConfig, Duplicates, Norms, Policy,
+    QueueOrder, RuleOverrides,
 };

@@ -75,6 +75,28 @@ impl Norms {
     }
 }
 
+/// When a new call may be a duplicate of an open one (a second caller for the same
+/// patient): within `radius_m` of it and `window_ms` of its reception. The console shows
+/// such calls beside the new one before it is dispatched ([`crate::Dispatcher::possible_duplicates`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Duplicates {
+    /// How near (metres, default 150).
+    pub radius_m: u32,
+    /// How recent (default 30 min).
+    #[serde(rename = "window_s", with = "seconds")]
+    pub window_ms: u32,
+}
+
+impl Default for Duplicates {
+    fn default() -> Self {
+        Duplicates {
+            radius_m: 150,
+            window_ms: 30 * 60_000,
+        }
+    }
+}
+
 /// The dispatch rules of a [`crate::Dispatcher`], in one place: the service reads them
 /// from `dispatch serve --config FILE.toml` (then flags) and the simulator from its
 /// options, so both run the same rules. Durations are milliseconds in code and seconds in
@@ -91,6 +113,9 @@ impl Norms {
 /// emergency_s = 1200
 /// urgent_s = 7200
 /// non_urgent_s = 86400
+/// [duplicates]
+/// radius_m = 150
+/// window_s = 1800
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -119,6 +144,8 @@ pub struct DispatchConfig {
     pub divert_gain_ms: u32,
     /// The response-time norms per priority.
     pub norms: Norms,
+    /// When a new call may be a duplicate of an open one.
+    pub duplicates: Duplicates,
 }
 
 impl Default for DispatchConfig {
@@ -131,6 +158,7 @@ impl Default for DispatchConfig {
             diversion: true,
             divert_gain_ms: 180_000,
             norms: Norms::default(),
+            duplicates: Duplicates::default(),
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dispatch_core::{
-    CallEdit, CallId, CallStatus, CrewType, Dispatcher, Event, NewCall, Position, Priority,
+    CallEdit, CallId, CallStatus, CrewType, Dispatcher, Event, NewCall, Place, Position, Priority,
 };
 use serde::{Deserialize, Serialize};
 
@@ -23,8 +23,57 @@ type LongText = Text<2_000>;
 type Reason = Text<500>;
 /// A caller's phone number: at most 40 characters.
 type Phone = Text<40>;
+/// A part of an address (a street, a house number, a flat): at most 200 characters.
+type Part = Text<200>;
 /// The most crews one call may need.
 const NEEDS_MAX: usize = 8;
+
+/// An address in its parts, as the call taker confirmed it: what `/api/geocode` answered
+/// (street, house, корпус, строение, town, a place's name) and what the caller adds
+/// (подъезд, этаж, квартира). Every part is optional; blank parts are dropped.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PlaceRequest {
+    #[schema(value_type = Option<String>, max_length = 200, example = "улица Гончарова")]
+    street: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200, example = "4")]
+    housenumber: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200)]
+    block: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200, example = "3")]
+    building: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200, example = "2")]
+    entrance: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200)]
+    floor: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200)]
+    apartment: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200)]
+    city: Option<Part>,
+    #[schema(value_type = Option<String>, max_length = 200)]
+    name: Option<Part>,
+}
+
+impl PlaceRequest {
+    /// The core's place: each part trimmed, blank parts dropped.
+    fn into_place(self) -> Place {
+        let part = |p: Option<Part>| {
+            p.map(|t| t.into_inner().trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        Place {
+            street: part(self.street),
+            housenumber: part(self.housenumber),
+            block: part(self.block),
+            building: part(self.building),
+            entrance: part(self.entrance),
+            floor: part(self.floor),
+            apartment: part(self.apartment),
+            city: part(self.city),
+            name: part(self.name),
+        }
+    }
+}
 
 /// A new 112 call.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -39,6 +88,9 @@ pub(super) struct CallRequest {
     complaint: LongText,
     #[serde(default)]
     address: LongText,
+    /// The address in its parts (from `/api/geocode`, plus entrance, floor, flat).
+    #[serde(default)]
+    place: Option<PlaceRequest>,
     #[serde(default)]
     phone: Option<Phone>,
     #[serde(default)]
@@ -90,6 +142,8 @@ pub struct CrewCallView {
     pub complaint: String,
     /// The address.
     pub address: String,
+    /// The address in its parts, when the call taker confirmed one.
+    pub place: Option<Place>,
     /// The dispatcher's notes.
     pub notes: String,
     /// Where it stands.
@@ -156,6 +210,7 @@ pub(crate) fn crew_view(core: &Dispatcher, id: CallId, crew: &str) -> Option<Cre
         needs: call.needs.clone(),
         complaint: call.complaint.clone(),
         address: call.address.clone(),
+        place: call.place.clone(),
         notes: call.notes.clone(),
         status: call.status,
         crew_id: first.map(|a| a.crew_id.clone()),
@@ -201,6 +256,7 @@ pub(super) async fn create(
         needs: req.needs,
         complaint: req.complaint.0,
         address: req.address.0,
+        place: req.place.map(PlaceRequest::into_place),
         phone: req.phone.map(Text::into_inner),
         notes: req.notes.0,
         ..NewCall::at(req.lat.0, req.lon.0, req.priority)
@@ -317,6 +373,8 @@ pub(super) struct CallPatch {
     needs: Option<Vec<CrewType>>,
     complaint: Option<LongText>,
     address: Option<LongText>,
+    /// The address in its parts, replacing the old ones (`{}` clears them).
+    place: Option<PlaceRequest>,
     notes: Option<LongText>,
 }
 
@@ -344,12 +402,13 @@ impl CallPatch {
             needs: self.needs,
             complaint: self.complaint.map(Text::into_inner),
             address: self.address.map(Text::into_inner),
+            place: self.place.map(PlaceRequest::into_place),
             notes: self.notes.map(Text::into_inner),
         };
         if edit.is_empty() {
             return Err(ApiError::invalid(
                 "body",
-                "nothing to change: give priority, lat and lon, needs, complaint, address or notes",
+                "nothing to change: give priority, lat and lon, needs, complaint, address, place or notes",
             ));
         }
         Ok(edit)

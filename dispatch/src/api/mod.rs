@@ -5,6 +5,8 @@
 //! * calls (`calls.rs`): `POST /api/calls`, `GET /api/calls[?status=]`, `GET|PATCH
 //!   /api/calls/{id}` (re-triage and corrections), `POST /api/calls/{id}/assign`
 //!   (override), `POST /api/calls/{id}/cancel` (`{"reason"}`);
+//! * duplicate calls (`duplicates.rs`): `GET /api/calls/duplicates?lat=&lon=`, `POST
+//!   /api/calls/{id}/link`;
 //! * the handover (`handover.rs`): `POST|GET /api/calls/{id}/handover`, `GET
 //!   /api/calls/{id}/handover/fhir`;
 //! * crews (`crews.rs`): `POST /api/crews`, `GET /api/crews`, `GET|PATCH|DELETE
@@ -20,6 +22,7 @@
 
 mod calls;
 mod crews;
+mod duplicates;
 mod geocode;
 mod handover;
 mod map;
@@ -52,6 +55,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(crews::hospital))
         .merge(map::routes())
         .merge(geocode::routes())
+        .merge(duplicates::routes())
 }
 
 /// Runs one dispatch-core operation for `actor`: decided, committed, published.

@@ -5,6 +5,7 @@ mod browser;
 mod closures;
 mod demo;
 mod dispatch_api;
+mod duplicates;
 mod edge;
 mod fuzz_corpus;
 mod geocode;

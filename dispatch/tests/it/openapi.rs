@@ -119,6 +119,8 @@ async fn every_described_operation_is_served_and_every_api_route_is_described() 
         ("/api/calls/{id}", &["get", "patch"]),
         ("/api/calls/{id}/assign", &["post"]),
         ("/api/calls/{id}/cancel", &["post"]),
+        ("/api/calls/duplicates", &["get"]),
+        ("/api/calls/{id}/link", &["post"]),
         ("/api/calls/{id}/handover", &["get", "post"]),
         ("/api/calls/{id}/handover/fhir", &["get"]),
         ("/api/crews", &["get", "post"]),

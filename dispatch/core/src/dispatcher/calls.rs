@@ -49,6 +49,7 @@ impl Dispatcher {
             lon: nc.lon,
             complaint: nc.complaint,
             address: nc.address,
+            place: nc.place.filter(|p| !p.is_empty()),
             phone: nc.phone,
             notes: nc.notes,
             received: nc.received.unwrap_or(now),

@@ -71,7 +71,10 @@ mod calls;
 mod crews;
 mod decide;
 mod divert;
+mod duplicates;
 mod edit;
+
+pub use duplicates::PossibleDuplicate;
 mod handback;
 mod interim;
 mod queue;
@@ -479,9 +482,11 @@ mod tests {
             ],
             complaint: String::new(),
             address: String::new(),
+            place: None,
             phone: None,
             notes: String::new(),
             status: CallStatus::Queued,
+            linked: Vec::new(),
             handed_back: false,
             dropped_needs: Vec::new(),
             assignments: Vec::new(),

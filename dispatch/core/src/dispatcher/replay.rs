@@ -121,6 +121,7 @@ impl Dispatcher {
                 lon,
                 complaint,
                 address,
+                place,
                 phone,
                 notes,
                 received,
@@ -151,9 +152,11 @@ impl Dispatcher {
                         needs,
                         complaint: complaint.clone(),
                         address: address.clone(),
+                        place: place.clone(),
                         phone: phone.clone(),
                         notes: notes.clone(),
                         status: CallStatus::Queued,
+                        linked: Vec::new(),
                         handed_back: false,
                         dropped_needs: Vec::new(),
                         assignments: Vec::new(),
@@ -391,9 +394,19 @@ impl Dispatcher {
                 if let Some(s) = &changes.address {
                     call.address = s.clone();
                 }
+                if let Some(p) = &changes.place {
+                    call.place = (!p.is_empty()).then(|| p.clone());
+                }
                 if let Some(s) = &changes.notes {
                     call.notes = s.clone();
                 }
+            }
+            Event::CallLinked { call_id, report } => {
+                let call = self
+                    .calls
+                    .get_mut(call_id)
+                    .ok_or(DispatchError::UnknownCall(*call_id))?;
+                call.linked.push(report.clone());
             }
             Event::CrewRemoved { crew_id } => {
                 let slot = self.slot_of(crew_id)?;

@@ -2,6 +2,7 @@
 
 mod archive;
 mod divert;
+mod duplicates;
 mod edits;
 mod handback;
 mod helpers;

@@ -381,6 +381,7 @@ fn replaying_an_event_that_does_not_fit_is_an_error() {
         lon: p.1,
         complaint: String::new(),
         address: String::new(),
+        place: None,
         phone: None,
         notes: String::new(),
         received: T0,

@@ -162,6 +162,17 @@ function viewOf(call, crews) {
       ]),
     ),
     h('dt', {}, t('detail.notes')), h('dd', { id: 'detail-notes', class: 'notes' }, call.notes || '–'),
+    call.linked?.length
+      ? [
+        h('dt', {}, t('detail.linked')),
+        h(
+          'dd',
+          { id: 'detail-linked' },
+          call.linked.map((r) =>
+            h('div', { class: 'linked' }, `${fmtTime(r.received)} · ${[r.address, r.complaint, r.phone].filter(Boolean).join(', ') || '–'}`)),
+        ),
+      ]
+      : null,
     h('dt', {}, t('detail.received')), h('dd', {}, fmtTime(call.times.received)),
     h('dt', {}, t('detail.late_at')),
     h(

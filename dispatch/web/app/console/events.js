@@ -53,6 +53,8 @@ export function describe(e) {
       return withText(t('ev.call_cancelled', { call: e.call_id }), e.reason);
     case 'call_edited':
       return t('ev.call_edited', { call: e.call_id, changes: callChanges(e.changes) });
+    case 'call_linked':
+      return withText(t('ev.call_linked', { call: e.call_id }), [e.report?.address, e.report?.complaint].filter(Boolean).join(', '));
     case 'call_handed_back':
       return t('ev.call_handed_back', { call: e.call_id, crew: e.crew_id, reason: handBackName(e.reason) }) + (e.pickup ? t('ev.with_patient') : '');
     case 'needs_dropped':
