@@ -127,6 +127,27 @@ await scenario('map', async (browser) => {
   await until(async () => (await labelsNow(page)).labels.length === 0, 'no street names at zoom 12');
   check((await page.$$('svg.street-labels text')).length === 0, 'no label drawn at zoom 12');
 
+  step('street names: the pieces of a street are joined, labels read left to right, not round corners');
+  const pure = await page.evaluate(async () => {
+    const { chains, placeAlong } = await import('/assets/app/console/labels.js');
+    // Three pieces of one street, one of them drawn backwards and one twice; and one apart.
+    const joined = chains([[[0, 0], [10, 0]], [[20, 0], [10, 0]], [[20, 0], [30, 5]], [[10, 0], [0, 0]], [[100, 100], [110, 100]]]);
+    const line = [[10, 100], [300, 100], [600, 130]];
+    return {
+      joined: joined.map((c) => c.length).sort(),
+      forwards: placeAlong(line, 100, 800, 600),
+      backwards: placeAlong([...line].reverse(), 100, 800, 600),
+      corner: placeAlong([[10, 10], [60, 60], [10, 110]], 60, 800, 600),
+      tooShort: placeAlong([[10, 10], [60, 10]], 100, 800, 600),
+      offView: placeAlong([[-500, 10], [-100, 10]], 100, 800, 600),
+    };
+  });
+  check(pure.joined.join() === '2,4', `one street of three pieces and one apart: ${JSON.stringify(pure.joined)}`);
+  for (const p of [pure.forwards, pure.backwards]) {
+    check(p && p[0][0] < p[p.length - 1][0], `a label reads left to right: ${JSON.stringify(p)}`);
+  }
+  check(pure.corner === null && pure.tooShort === null && pure.offView === null, `no label round a corner, on too short a street or off the view: ${JSON.stringify(pure)}`);
+
   step('street names stay fast over the city centre at zoom 16');
   await page.evaluate(([la, lo]) => window.__console.view(la, lo, 16), [49.4094, 8.6935]);
   const city = await until(async () => {
