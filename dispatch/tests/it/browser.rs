@@ -56,6 +56,8 @@ struct Setup {
     hospitals: bool,
     /// The emergency norm (ms) instead of 20 minutes.
     emergency_norm_ms: Option<u32>,
+    /// The Moscow fragment with its address index, instead of Heidelberg.
+    moscow: bool,
 }
 
 /// Like [`run`], with a service set up as `setup` says.
@@ -69,7 +71,18 @@ async fn run_with(script: &str, setup: Setup) {
         return;
     }
     let _one = ONE_BROWSER.lock().await;
-    let server = start_with(shared_router("heidelberg"), TestDb::sqlite(), |config| {
+    let map = if setup.moscow {
+        "moscow-fragment"
+    } else {
+        "heidelberg"
+    };
+    let addresses = setup.moscow.then(|| {
+        std::sync::Arc::new(
+            osm_data::address::AddressIndex::from_pbf(&data("moscow-fragment.osm.pbf")).unwrap(),
+        )
+    });
+    let server = start_with(shared_router(map), TestDb::sqlite(), |config| {
+        config.addresses = addresses;
         if let Some(ms) = setup.emergency_norm_ms {
             config.dispatch.norms.emergency_ms = ms;
         }
@@ -140,6 +153,15 @@ async fn console_map_names_streets_shows_hospitals_crew_types_call_timers_and_so
         emergency_norm_ms: Some(12_000),
     };
     run_with("map.mjs", setup).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_takes_a_typed_russian_address_to_a_crew_and_links_a_second_caller() {
+    let setup = Setup {
+        moscow: true,
+        ..Default::default()
+    };
+    run_with("address.mjs", setup).await;
 }
 
 /// The pages and their assets are served without a token, with their types and validators;
