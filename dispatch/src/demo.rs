@@ -1,5 +1,6 @@
 //! The demo: `dispatch serve --demo` shows the whole loop on the bundled map with nothing to
-//! set up. Crews are placed at stations on the map, 112 calls arrive at a realistic rate,
+//! set up. Crews are placed at stations on the map (which the service serves at
+//! `GET /api/stations`, so tablets show the way back), 112 calls arrive at a realistic rate,
 //! and simulated tablets drive each assigned crew along the route the service sends it,
 //! reporting positions and statuses, taking patients to the hospital the service suggests
 //! and recording the handover; all through the service's own HTTP API and websockets (the
@@ -16,9 +17,12 @@ use std::thread::JoinHandle;
 
 use router::Router;
 use simulator::calls::CallModel;
+use simulator::engine::World;
 use simulator::live::LiveOptions;
 use simulator::scenario::{build_world, generate_calls, WorldSpec};
 use simulator::SimError;
+
+use crate::stations::Station;
 
 /// Settings of the demo.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,17 +97,42 @@ pub fn token() -> std::io::Result<String> {
     crate::auth::random_token()
 }
 
-/// Starts the simulated calls and tablets against the service at `base` (e.g.
-/// `http://127.0.0.1:8080`, which must be listening) with the admin `token`, on a thread of
-/// their own; the thread ends when the calls have run out, or at once if the service stops.
-/// Fails before starting when the map cannot hold the demo (no room for stations, say).
+/// The demo's world on the map: its stations (where its crews start, and go back to),
+/// hospitals and where calls come from. Fails when the map cannot hold the demo (no room
+/// for stations, say).
+pub fn world(router: Arc<Router>, opts: &DemoOptions) -> Result<World, SimError> {
+    build_world(router, &WorldSpec::auto(opts.crews))
+}
+
+/// The stations of the demo's world, for the service to serve (`GET /api/stations`): its
+/// crews are created at them, their `station` naming them.
+pub fn stations(world: &World) -> Vec<Station> {
+    world
+        .stations
+        .iter()
+        .map(|p| Station {
+            id: p.id.clone(),
+            name: if p.name.is_empty() {
+                p.id.clone()
+            } else {
+                p.name.clone()
+            },
+            lat: p.lat,
+            lon: p.lon,
+        })
+        .collect()
+}
+
+/// Starts the simulated calls and tablets of `world` (see [`world`]) against the service at
+/// `base` (e.g. `http://127.0.0.1:8080`, which must be listening) with the admin `token`, on
+/// a thread of their own; the thread ends when the calls have run out, or at once if the
+/// service stops.
 pub fn drive(
-    router: Arc<Router>,
+    world: World,
     base: String,
     token: String,
     opts: &DemoOptions,
 ) -> Result<JoinHandle<()>, SimError> {
-    let world = build_world(router, &WorldSpec::auto(opts.crews))?;
     let calls = generate_calls(
         &world,
         opts.calls_per_day,

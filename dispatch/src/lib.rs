@@ -19,7 +19,8 @@
 //! * [`state`]: the shared state and the single writer (decide, commit, then publish);
 //! * [`store`]: durable state, an event log and JSON snapshots in SQLite or PostgreSQL;
 //! * [`error`]: the JSON error type;
-//! * [`settings`]: the dispatch rules from a file and flags;
+//! * [`settings`]: the dispatch rules (and the stations) from a file and flags;
+//! * [`stations`]: where crews start from and go back to;
 //! * [`server`]: the axum application and [`server::serve`];
 //! * [`openapi`]: the OpenAPI description of the HTTP API, generated from the handlers;
 //! * [`web`]: the dispatcher console and crew tablet pages.
@@ -58,6 +59,7 @@ pub mod openapi;
 pub mod server;
 pub mod settings;
 pub mod state;
+pub mod stations;
 pub mod store;
 pub mod web;
 pub mod ws;

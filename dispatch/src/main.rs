@@ -60,7 +60,8 @@ enum Command {
         #[arg(long)]
         tokens: Option<PathBuf>,
         /// The dispatch rules (TOML: queue_order, diversion, divert_gain_s, reassign_gain_s,
-        /// interim_general_for_specialist, policy, [norms]); the flags below override it.
+        /// interim_general_for_specialist, policy, [norms]; the flags below override it) and
+        /// the stations (`[[stations]]` with id, name, lat, lon).
         #[arg(long)]
         config: Option<PathBuf>,
         /// Queue order within a priority: `age` (first come, first served) or `eta_weighted`.
@@ -122,9 +123,9 @@ fn main() -> ExitCode {
                 divert_gain_s,
                 reassign_gain_s,
             };
-            dispatch::settings::dispatch_rules(config.as_deref(), &flags)
+            dispatch::settings::read(config.as_deref(), &flags)
                 .map_err(anyhow::Error::from)
-                .and_then(|rules| {
+                .and_then(|settings| {
                     let osrm = router::http::OsrmOptions {
                         max_table_size,
                         ..Default::default()
@@ -142,7 +143,7 @@ fn main() -> ExitCode {
                             tokens: tokens.unwrap_or_else(|| "dispatch-tokens.toml".into()),
                         },
                     };
-                    serve(map, store, hospitals, listen, rules, osrm)
+                    serve(map, store, hospitals, listen, settings, osrm)
                 })
         }
         Command::Import {
@@ -183,9 +184,13 @@ fn serve(
     store: Store,
     hospitals: Option<PathBuf>,
     listen: String,
-    rules: dispatch_core::DispatchConfig,
+    settings: dispatch::settings::Settings,
     osrm: router::http::OsrmOptions,
 ) -> anyhow::Result<()> {
+    let dispatch::settings::Settings {
+        rules,
+        mut stations,
+    } = settings;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -245,6 +250,19 @@ fn serve(
         None => Vec::new(),
     };
     let addresses = address_index(&map)?;
+    let router = std::sync::Arc::new(router);
+    // The demo's crews start at stations of its own: the service serves them too.
+    let demo_world = match &demo {
+        Some((_, _, opts)) => {
+            let world = dispatch::demo::world(router.clone(), opts)?;
+            stations.extend(dispatch::demo::stations(&world));
+            Some(world)
+        }
+        None => None,
+    };
+    let stations = dispatch::stations::validate(stations)?;
+    dispatch::stations::check_on_map(&stations, &router)?;
+    println!("stations: {}", stations.len());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let started = Instant::now();
@@ -254,9 +272,9 @@ fn serve(
             dispatch: rules,
             osrm,
             addresses,
+            stations,
             ..Default::default()
         };
-        let router = std::sync::Arc::new(router);
         let state = dispatch::state::AppState::open(router.clone(), config, store).await?;
         {
             let core = state.core().await;
@@ -280,9 +298,9 @@ fn serve(
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}  (try http://{addr}/health)");
-        if let Some((_, token, opts)) = &demo {
+        if let (Some((_, token, opts)), Some(world)) = (&demo, demo_world) {
             let base = format!("http://{addr}");
-            dispatch::demo::drive(router, base.clone(), token.clone(), opts)?;
+            dispatch::demo::drive(world, base.clone(), token.clone(), opts)?;
             println!(
                 "demo: {} crews, {} calls a day at {}x speed, on a temporary database removed at exit\n\n    open {base}/?token={token}\n",
                 opts.crews, opts.calls_per_day, opts.speed

@@ -1,9 +1,13 @@
 //! The dispatch rules the service runs: [`DispatchConfig`] from `dispatch serve --config
-//! FILE.toml`, then the command-line flags over it ([`RuleOverrides`]).
+//! FILE.toml`, then the command-line flags over it ([`RuleOverrides`]); and the stations the
+//! same file lists (`[[stations]]`, see [`crate::stations`]).
 
 use std::path::{Path, PathBuf};
 
 use dispatch_core::{DispatchConfig, DispatchError, RuleOverrides};
+use serde::Deserialize;
+
+use crate::stations::{Station, StationError};
 
 /// Why the rules cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -24,10 +28,78 @@ pub enum SettingsError {
         /// What is wrong.
         source: DispatchError,
     },
+    /// The file's stations are not valid.
+    #[error("settings file {path}: {source}")]
+    Stations {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: StationError,
+    },
 }
 
-/// The rules: the defaults, then `file` (TOML, the fields of [`DispatchConfig`]), then the
-/// flags.
+/// What the settings file gives the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The dispatch rules, flags applied.
+    pub rules: DispatchConfig,
+    /// The stations (checked but for the map: see [`crate::stations::check_on_map`]).
+    pub stations: Vec<Station>,
+}
+
+/// The stations part of a settings file.
+#[derive(Deserialize)]
+struct StationsPart {
+    #[serde(default)]
+    stations: Vec<Station>,
+}
+
+/// The rules and the stations: the defaults, then `file` (TOML, the fields of
+/// [`DispatchConfig`] and `[[stations]]`), then the flags.
+pub fn read(file: Option<&Path>, flags: &RuleOverrides) -> Result<Settings, SettingsError> {
+    let Some(path) = file else {
+        return Ok(Settings {
+            rules: dispatch_rules(None, flags)?,
+            stations: Vec::new(),
+        });
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let invalid = |source| SettingsError::Invalid {
+        path: Some(path.to_path_buf()),
+        source,
+    };
+    let part: StationsPart =
+        toml::from_str(&text).map_err(|source| invalid(DispatchError::Settings { source }))?;
+    let stations =
+        crate::stations::validate(part.stations).map_err(|source| SettingsError::Stations {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let rules = rules_of(&text).map_err(invalid)?;
+    Ok(Settings {
+        rules: rules
+            .with(flags)
+            .map_err(|source| SettingsError::Invalid { path: None, source })?,
+        stations,
+    })
+}
+
+/// The rules of a settings file's text, its `[[stations]]` left aside.
+fn rules_of(text: &str) -> Result<DispatchConfig, DispatchError> {
+    let settings = |source| DispatchError::Settings { source };
+    let mut table: toml::Table = toml::from_str(text).map_err(settings)?;
+    if table.remove("stations").is_none() {
+        // Read from the text itself, so that an error names its line.
+        return DispatchConfig::from_toml(text);
+    }
+    toml::Value::Table(table).try_into().map_err(settings)
+}
+
+/// The rules: the defaults, then `file` (TOML, the fields of [`DispatchConfig`]; its
+/// `[[stations]]` are left aside), then the flags.
 pub fn dispatch_rules(
     file: Option<&Path>,
     flags: &RuleOverrides,
@@ -38,7 +110,7 @@ pub fn dispatch_rules(
                 path: path.to_path_buf(),
                 source,
             })?;
-            DispatchConfig::from_toml(&text).map_err(|source| SettingsError::Invalid {
+            rules_of(&text).map_err(|source| SettingsError::Invalid {
                 path: Some(path.to_path_buf()),
                 source,
             })?
@@ -104,5 +176,43 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("divert_gain_s"), "{e}");
+    }
+
+    #[test]
+    fn stations_are_read_beside_the_rules_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("service.toml");
+        let stations = "[[stations]]\nid = \"S1\"\nname = \"Mitte\"\nlat = 49.41\nlon = 8.69\n\
+                        [[stations]]\nid = \"S2\"\nlat = 49.40\nlon = 8.68\n";
+        std::fs::write(&path, format!("divert_gain_s = 240\n{stations}")).unwrap();
+        let s = read(Some(&path), &RuleOverrides::default()).unwrap();
+        assert_eq!(s.rules.divert_gain_ms, 240_000);
+        assert_eq!(s.stations.len(), 2);
+        assert_eq!(
+            (s.stations[1].id.as_str(), s.stations[1].name.as_str()),
+            ("S2", "S2")
+        );
+        // The rules alone read the same file.
+        let r = dispatch_rules(Some(&path), &RuleOverrides::default()).unwrap();
+        assert_eq!(r, s.rules);
+        std::fs::write(
+            &path,
+            format!("{stations}[[stations]]\nid = \"S1\"\nlat = 49.4\nlon = 8.7\n"),
+        )
+        .unwrap();
+        let e = read(Some(&path), &RuleOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("service.toml") && e.contains("\"S1\" is given twice"),
+            "{e}"
+        );
+        std::fs::write(&path, "[[stations]]\nid = \"S1\"\nlat = 49.4\n").unwrap();
+        let e = read(Some(&path), &RuleOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("service.toml") && e.contains("lon"), "{e}");
+        std::fs::write(&path, format!("{stations}nonsense = 1\n")).unwrap();
+        assert!(read(Some(&path), &RuleOverrides::default()).is_err());
     }
 }

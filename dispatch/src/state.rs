@@ -42,6 +42,8 @@ pub struct ServiceConfig {
     /// The map's addresses (from its `.osm.pbf`), for `/api/geocode` and `/api/reverse`;
     /// `None` (a `.graph` map) makes them answer 503.
     pub addresses: Option<Arc<osm_data::address::AddressIndex>>,
+    /// The stations (`GET /api/stations`), checked (see [`crate::stations`]).
+    pub stations: Vec<crate::stations::Station>,
 }
 
 impl Default for ServiceConfig {
@@ -52,6 +54,7 @@ impl Default for ServiceConfig {
             hub_window: 65_536,
             osrm: router::http::OsrmOptions::default(),
             addresses: None,
+            stations: Vec::new(),
         }
     }
 }
@@ -79,6 +82,8 @@ pub struct Inner {
     pub osrm: router::http::OsrmOptions,
     /// The map's addresses, when the service has them.
     pub addresses: Option<Arc<osm_data::address::AddressIndex>>,
+    /// The stations crews start from and go back to.
+    pub stations: Vec<crate::stations::Station>,
     /// Set when a commit failed and the core could not be rebuilt from the store yet: the
     /// next change rebuilds it first.
     stale: AtomicBool,
@@ -177,6 +182,7 @@ impl AppState {
             dispatch: config.dispatch,
             osrm: config.osrm,
             addresses: config.addresses,
+            stations: config.stations,
             stale: AtomicBool::new(false),
             panic_next: AtomicBool::new(false),
             handovers: Mutex::new(()),

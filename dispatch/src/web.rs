@@ -7,6 +7,11 @@
 //! (see [`crate::api`]'s map routes).
 //!
 //! The pages and assets need no token (they hold no data); the APIs they call do.
+//!
+//! The tablet works offline once loaded: its service worker (`/tablet-sw.js`, from
+//! `web/app/sw.js`, scope `/tablet`) keeps the page and its files (a new binary gives the
+//! worker a new version, which fetches them again) and the last answers of the map and crew
+//! APIs, per token.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -60,6 +65,8 @@ static ASSETS: &[Asset] = assets![
     ("app/console/labels.js", "text/javascript; charset=utf-8"),
     ("app/console/alerts.js", "text/javascript; charset=utf-8"),
     ("app/tablet.js", "text/javascript; charset=utf-8"),
+    ("app/address.js", "text/javascript; charset=utf-8"),
+    ("app/sw.js", "text/javascript; charset=utf-8"),
     ("app/icon.svg", "image/svg+xml"),
     (
         "vendor/leaflet/leaflet.js",
@@ -85,6 +92,7 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/", get(console_page))
         .route("/tablet", get(tablet_page))
+        .route("/tablet-sw.js", get(tablet_worker))
         .route("/assets/{*path}", get(asset))
 }
 
@@ -109,12 +117,22 @@ fn etag(asset: &Asset) -> &'static str {
 /// Serves an embedded file: `no-cache` (revalidated by its ETag, so a new binary's pages are
 /// used at once) for the pages and their scripts, a week for vendored libraries.
 fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
-    let tag = etag(asset);
     let cache = if asset.path.starts_with("vendor/") {
         "public, max-age=604800"
     } else {
         "no-cache"
     };
+    respond(asset.body, asset.content_type, etag(asset), cache, headers)
+}
+
+/// `body` with its type, validator and caching, or 304 when the client has it.
+fn respond(
+    body: &'static [u8],
+    content_type: &'static str,
+    tag: &str,
+    cache: &'static str,
+    headers: &HeaderMap,
+) -> Response {
     let mut out = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -122,7 +140,7 @@ fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, asset.content_type)], asset.body).into_response()
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
     };
     let h = out.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
@@ -133,7 +151,7 @@ fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if asset.content_type.starts_with("text/html") {
+    if content_type.starts_with("text/html") {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -160,6 +178,61 @@ async fn console_page(headers: HeaderMap) -> Response {
 
 async fn tablet_page(headers: HeaderMap) -> Response {
     page("tablet.html", &headers)
+}
+
+/// The files the tablet needs offline, as the service worker fetches them: the page (at
+/// `/tablet`) and every embedded file but the console's and the worker itself.
+fn tablet_files() -> Vec<String> {
+    let mut files = vec!["/tablet".to_string()];
+    files.extend(
+        ASSETS
+            .iter()
+            .map(|a| a.path)
+            .filter(|p| {
+                !p.ends_with(".html")
+                    && !p.starts_with("app/console")
+                    && *p != "app/sw.js"
+                    && !p.ends_with("LICENSE")
+            })
+            .map(|p| format!("/assets/{p}")),
+    );
+    files
+}
+
+/// The tablet's service worker: `app/sw.js` with its version (a digest of every embedded
+/// file, so a new binary's worker differs and fetches the files again) and the list of files
+/// to keep, and its validator.
+fn worker() -> &'static (Vec<u8>, String) {
+    static WORKER: OnceLock<(Vec<u8>, String)> = OnceLock::new();
+    WORKER.get_or_init(|| {
+        let mut all = Vec::new();
+        for a in ASSETS {
+            all.extend_from_slice(a.path.as_bytes());
+            all.extend_from_slice(a.body);
+        }
+        let version = format!("{:016x}", osm_data::fnv1a64(&all));
+        let files = serde_json::to_string(&tablet_files()).unwrap_or_else(|_| "[]".into());
+        let source = find("app/sw.js")
+            .map(|a| String::from_utf8_lossy(a.body).into_owned())
+            .unwrap_or_default()
+            .replace("'__VERSION__'", &format!("'{version}'"))
+            .replace("['__FILES__']", &files);
+        let tag = format!("\"{:016x}\"", osm_data::fnv1a64(source.as_bytes()));
+        (source.into_bytes(), tag)
+    })
+}
+
+/// `GET /tablet-sw.js`: at the root, so that its scope may be `/tablet`; never cached by the
+/// browser's HTTP cache (browsers check a worker for updates on each visit).
+async fn tablet_worker(headers: HeaderMap) -> Response {
+    let (body, tag) = worker();
+    respond(
+        body.as_slice(),
+        "text/javascript; charset=utf-8",
+        tag,
+        "no-cache",
+        &headers,
+    )
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
@@ -191,6 +264,35 @@ mod tests {
                 let path: String = part.chars().take_while(|c| !"\"'?#".contains(*c)).collect();
                 assert!(find(&path).is_some(), "{page} refers to {path}");
             }
+        }
+    }
+
+    #[test]
+    fn the_tablet_worker_knows_its_version_and_the_tablets_files() {
+        let (body, _) = worker();
+        let js = std::str::from_utf8(body).unwrap();
+        assert!(!js.contains("__VERSION__") && !js.contains("__FILES__"));
+        let files = tablet_files();
+        for f in [
+            "/tablet",
+            "/assets/app/tablet.js",
+            "/assets/app/address.js",
+            "/assets/app/i18n/ru.js",
+            "/assets/vendor/leaflet/leaflet.js",
+        ] {
+            assert!(files.iter().any(|x| x == f), "{f} in {files:?}");
+            assert!(js.contains(&format!("\"{f}\"")), "the worker keeps {f}");
+        }
+        assert!(!files.iter().any(|f| f.contains("console")), "{files:?}");
+        // The tablet's own modules are all embedded (a module imported by another is not
+        // seen by the page test above).
+        let tablet = std::str::from_utf8(find("app/tablet.js").unwrap().body).unwrap();
+        for part in tablet.split("from './").skip(1) {
+            let name: String = part.chars().take_while(|c| *c != '\'').collect();
+            assert!(
+                find(&format!("app/{name}")).is_some(),
+                "tablet.js imports {name}"
+            );
         }
     }
 }

@@ -14,6 +14,7 @@
 //!   /api/crews/{id}/hospital[?capability=]`;
 //! * the map (`map.rs`): `GET /api/me`, `GET /api/map`, `GET /api/map/roads`, `GET
 //!   /api/map/streets`, `GET /api/hospitals`;
+//! * stations (`stations.rs`): `GET /api/stations`;
 //! * addresses (`geocode.rs`): `GET /api/geocode?q=`, `GET /api/reverse?lat=&lon=`.
 //!
 //! Dispatchers and admins may do everything; a crew token sees and changes only its own crew
@@ -26,6 +27,7 @@ mod duplicates;
 mod geocode;
 mod handover;
 mod map;
+mod stations;
 
 use dispatch_core::CrewStatus;
 use utoipa_axum::router::OpenApiRouter;
@@ -55,6 +57,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(crews::hospital))
         .merge(map::routes())
         .merge(geocode::routes())
+        .merge(stations::routes())
         .merge(duplicates::routes())
 }
 

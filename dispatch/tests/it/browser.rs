@@ -56,8 +56,38 @@ struct Setup {
     hospitals: bool,
     /// The emergency norm (ms) instead of 20 minutes.
     emergency_norm_ms: Option<u32>,
+    /// [`PLACES`]' stations and hospitals (instead of the map's hospitals).
+    places: bool,
     /// The Moscow fragment with its address index, instead of Heidelberg.
     moscow: bool,
+}
+
+/// The stations and hospitals of the tablet's route tests (Heidelberg): `S1`, where the
+/// browser tests' crews are based, and a second station; hospitals of differing
+/// capabilities.
+const PLACES: &str = r#"{
+  "stations": [
+    {"id": "S1", "name": "Rettungswache Bergheim", "lat": 49.4093, "lon": 8.6862},
+    {"id": "S2", "name": "Rettungswache Süd", "lat": 49.3872, "lon": 8.6741}
+  ],
+  "hospitals": [
+    {"id": "H1", "name": "Universitätsklinikum", "lat": 49.4175, "lon": 8.6668, "capabilities": ["general", "pci", "stroke", "trauma"]},
+    {"id": "H2", "name": "St. Josefskrankenhaus", "lat": 49.4019, "lon": 8.6870, "capabilities": ["general"]},
+    {"id": "H3", "name": "Krankenhaus Salem", "lat": 49.4125, "lon": 8.6985, "capabilities": ["general", "pci"]},
+    {"id": "H4", "name": "Kinderklinik", "lat": 49.4165, "lon": 8.6700, "capabilities": ["general", "paediatric"]}
+  ]
+}"#;
+
+/// [`PLACES`]: its stations and hospitals.
+fn places() -> (
+    Vec<dispatch::stations::Station>,
+    Vec<dispatch_core::NewHospital>,
+) {
+    let places: Value = serde_json::from_str(PLACES).unwrap();
+    (
+        serde_json::from_value(places["stations"].clone()).unwrap(),
+        serde_json::from_value(places["hospitals"].clone()).unwrap(),
+    )
 }
 
 /// Like [`run`], with a service set up as `setup` says.
@@ -86,8 +116,17 @@ async fn run_with(script: &str, setup: Setup) {
         if let Some(ms) = setup.emergency_norm_ms {
             config.dispatch.norms.emergency_ms = ms;
         }
+        if setup.places {
+            config.stations = places().0;
+        }
     })
     .await;
+    if setup.places {
+        let added = dispatch::hospitals::register(&server.state, places().1)
+            .await
+            .unwrap();
+        assert_eq!(added, 4, "the hospitals of PLACES");
+    }
     if setup.hospitals {
         let places = osm_data::hospitals(&data("heidelberg.osm.pbf")).unwrap();
         dispatch::hospitals::register(&server.state, dispatch::hospitals::from_places(&places))
@@ -151,8 +190,27 @@ async fn console_map_names_streets_shows_hospitals_crew_types_call_timers_and_so
     let setup = Setup {
         hospitals: true,
         emergency_norm_ms: Some(12_000),
+        ..Default::default()
     };
     run_with("map.mjs", setup).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablet_works_offline_after_a_reload_and_sends_its_steps_in_order_when_back() {
+    let setup = Setup {
+        places: true,
+        ..Default::default()
+    };
+    run_with("offline.mjs", setup).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablet_shows_the_suggested_hospital_a_picked_one_and_the_way_back_to_the_station() {
+    let setup = Setup {
+        places: true,
+        ..Default::default()
+    };
+    run_with("tablet_routes.mjs", setup).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,6 +234,8 @@ async fn pages_assets_and_map_apis_are_served() {
         ("/assets/app/console.js", "text/javascript"),
         ("/assets/app/i18n.js", "text/javascript"),
         ("/assets/app/i18n/ru.js", "text/javascript"),
+        ("/assets/app/address.js", "text/javascript"),
+        ("/tablet-sw.js", "text/javascript"),
         ("/assets/vendor/leaflet/leaflet.css", "text/css"),
         ("/assets/vendor/leaflet/images/marker-icon.png", "image/png"),
     ] {

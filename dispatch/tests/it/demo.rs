@@ -4,25 +4,32 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{client, data, get, shared_router, start, ADMIN};
+use crate::helpers::{client, data, get, shared_router, start_with, TestDb, ADMIN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_shows_the_whole_loop_within_seconds() {
     let router = shared_router("heidelberg");
-    let s = start(router.clone()).await;
-    // The hospitals of the map, as `dispatch serve` adds them.
-    let places = osm_data::hospitals(&data("heidelberg.osm.pbf")).unwrap();
-    dispatch::hospitals::register(&s.state, dispatch::hospitals::from_places(&places))
-        .await
-        .unwrap();
     let opts = dispatch::demo::DemoOptions {
         crews: 8,
         calls_per_day: 1_500.0,
         speed: 240.0,
         ..Default::default()
     };
+    // The demo's stations, as `dispatch serve --demo` serves them.
+    let world = dispatch::demo::world(router.clone(), &opts).expect("the demo's world");
+    let stations = dispatch::demo::stations(&world);
+    dispatch::stations::check_on_map(&stations, &router).expect("stations on the map");
+    let s = start_with(router.clone(), TestDb::sqlite(), |c| {
+        c.stations = stations.clone()
+    })
+    .await;
+    // The hospitals of the map, as `dispatch serve` adds them.
+    let places = osm_data::hospitals(&data("heidelberg.osm.pbf")).unwrap();
+    dispatch::hospitals::register(&s.state, dispatch::hospitals::from_places(&places))
+        .await
+        .unwrap();
     let started = Instant::now();
-    dispatch::demo::drive(router, s.base.clone(), ADMIN.into(), &opts).expect("the demo starts");
+    dispatch::demo::drive(world, s.base.clone(), ADMIN.into(), &opts).expect("the demo starts");
     let c = client(ADMIN);
     let mut seen_driving = None;
     let mut seen_handover = None;
@@ -38,6 +45,18 @@ async fn the_demo_shows_the_whole_loop_within_seconds() {
             .any(|c| c["status"] == "en_route" || c["status"] == "transporting");
         if driving && seen_driving.is_none() {
             assert_eq!(crews.as_array().unwrap().len(), opts.crews, "{crews}");
+            // Every crew's station is one the service serves.
+            let served = get(&c, format!("{}/api/stations", s.base)).await;
+            for crew in crews.as_array().unwrap() {
+                assert!(
+                    served
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|st| st["id"] == crew["station"]),
+                    "{crew} is at a station of {served}"
+                );
+            }
             seen_driving = Some(started.elapsed());
         }
         let log = get(&c, format!("{}/api/audit", s.base)).await;

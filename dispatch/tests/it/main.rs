@@ -16,5 +16,6 @@ mod openapi;
 mod osrm_api;
 mod recovery;
 mod rules;
+mod stations;
 mod store;
 mod tokens;

@@ -136,6 +136,7 @@ async fn every_described_operation_is_served_and_every_api_route_is_described() 
         ("/api/map/roads", &["get"]),
         ("/api/map/streets", &["get"]),
         ("/api/hospitals", &["get"]),
+        ("/api/stations", &["get"]),
         ("/api/geocode", &["get"]),
         ("/api/reverse", &["get"]),
         ("/route/v1/{profile}/{coordinates}", &["get"]),

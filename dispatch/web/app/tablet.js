@@ -1,7 +1,11 @@
 // The crew tablet: the current assignment with its route, distance, ETA and turns; the
-// status steps; the handover form; a notice when the crew is taken off its call (diverted,
+// status steps; on scene and transporting, the hospital the service suggests for what the
+// patient needs (or another the crew picks) with its route; free, the route back to the
+// crew's station; the handover form; a notice when the crew is taken off its call (diverted,
 // broken down, cancelled...). Status changes and handovers go through an outbox kept
 // in localStorage and sent in order, so they survive a dropped connection (and a reload).
+// Offline, the service worker (app/sw.js) gives the page and the last map and crew answers,
+// and the assignment and routes come from localStorage.
 
 import {
   L, Api, takeToken, signOut, showLogin, toast, h, fill, createMap,
@@ -10,6 +14,7 @@ import {
 import {
   t, has, errorText, closeText, startPage, crewStatusName, priorityName, roleName,
 } from './i18n.js';
+import { formatAddress } from './address.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,9 +35,31 @@ const S = {
   backoff: 500,
   handoverDone: new Set(),
   map: null,
+  roads: null,
+  stations: [], // GET /api/stations
+  hospitals: [], // GET /api/hospitals
+  // The hospital for the current call: what the patient needs, the service's suggestion
+  // ({id, eta_s}; null: none reachable; absent: not known yet), the crew's own pick (a
+  // hospital id, or null for the suggestion).
+  choice: null, // {call_id, need, suggested, picked}
+  // Routes besides the call's, as drawn: {to, eta_s, distance_m, coords: [[lon, lat]...]}.
+  routes: { hospital: null, home: null },
+  sideKey: { hospital: null, home: null }, // what each was last asked for
+  focusKey: null, // the route the map was last fitted to
+  offlineReady: false,
 };
 
-const layers = { crew: null, call: null, route: null };
+const layers = { crew: null, call: null, route: null, hospital: null, home: null };
+
+/** What a patient may need of a hospital (`GET /api/crews/{id}/hospital?capability=`). */
+const NEEDS = ['general', 'pci', 'stroke', 'trauma', 'paediatric'];
+/** The statuses in which the crew takes the patient to a hospital. */
+const TO_HOSPITAL = new Set(['on_scene', 'transporting']);
+/** Each side route's colour and dashes. */
+const SIDE_STYLE = {
+  hospital: { color: '#be185d', weight: 8, opacity: 0.85, className: 'route-hospital' },
+  home: { color: '#15803d', weight: 7, opacity: 0.85, dashArray: '12 10', className: 'route-home' },
+};
 
 /** The status steps a crew takes, in order (their words: `step.<status>`). */
 const STEPS = ['en_route', 'on_scene', 'transporting', 'at_hospital', 'available', 'out_of_service'];
@@ -58,6 +85,11 @@ function save() {
   if (S.crew) localStorage.setItem(key('crew'), JSON.stringify(S.crew));
   if (S.released) localStorage.setItem(key('released'), JSON.stringify(S.released));
   else localStorage.removeItem(key('released'));
+  localStorage.setItem(key('routes'), JSON.stringify(S.routes));
+  if (S.choice) localStorage.setItem(key('choice'), JSON.stringify(S.choice));
+  else localStorage.removeItem(key('choice'));
+  localStorage.setItem(key('stations'), JSON.stringify(S.stations));
+  localStorage.setItem(key('hospitals'), JSON.stringify(S.hospitals));
 }
 
 function restore() {
@@ -73,6 +105,11 @@ function restore() {
   S.assignment = read('assignment', null);
   S.crew = read('crew', null);
   S.released = read('released', null);
+  S.routes = { hospital: null, home: null, ...read('routes', {}) };
+  S.choice = read('choice', null);
+  if (S.choice) delete S.choice.pending;
+  S.stations = read('stations', []);
+  S.hospitals = read('hospitals', []);
 }
 
 /** The status the crew has set: the last one waiting to be sent, else the service's. */
@@ -95,7 +132,10 @@ function setConn() {
 
 async function main() {
   startPage();
-  $('sign-out').addEventListener('click', signOut);
+  $('sign-out').addEventListener('click', async () => {
+    await forgetKept();
+    signOut();
+  });
   const token = takeToken();
   if (!token) return showLogin(t('app.tablet'));
   S.api = new Api(token);
@@ -110,8 +150,22 @@ async function main() {
   $('title').textContent = t('tablet.title', { id: S.crewId });
   $('who').textContent = S.me.crew_id ? t('tablet.who.crew') : t('tablet.who.staff', { role: roleName(S.me.role), id: S.crewId });
   restore();
-  const { map } = await createMap($('map'), S.api);
+  const { map, roads } = await createMap($('map'), S.api);
   S.map = map;
+  S.roads = roads;
+  $('need').addEventListener('change', () => {
+    if (!S.choice) return;
+    S.choice = { call_id: S.choice.call_id, need: $('need').value, picked: null };
+    save();
+    suggestHospital();
+  });
+  $('hospital-pick').addEventListener('change', () => {
+    if (!S.choice) return;
+    const v = $('hospital-pick').value;
+    S.choice = { ...S.choice, picked: v === S.choice.suggested?.id ? null : v };
+    save();
+    render();
+  });
   $('handover-form').addEventListener('submit', (e) => {
     e.preventDefault();
     submitHandover();
@@ -122,6 +176,7 @@ async function main() {
     save();
     render();
   });
+  const kept = S.crew;
   try {
     S.crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
   } catch (e) {
@@ -130,7 +185,10 @@ async function main() {
       return;
     }
   }
+  // Offline, the worker's copy may be older than what this tablet last saw.
+  if (kept && !navigator.onLine) S.crew = kept;
   loadHospitals();
+  loadStations();
   render();
   if (S.assignment) drawAssignment(true);
   connect();
@@ -139,6 +197,7 @@ async function main() {
   shareGps();
   keepAwake();
   document.body.dataset.ready = 'true';
+  registerWorker();
 }
 
 async function pickCrew() {
@@ -156,10 +215,64 @@ async function pickCrew() {
 
 async function loadHospitals() {
   try {
-    const list = await S.api.get('/api/hospitals');
-    fill($('hospital-list'), list.map((x) => h('option', { value: x.name })));
+    S.hospitals = await S.api.get('/api/hospitals');
+    save();
   } catch {
-    // Free text still works.
+    // Free text still works; the kept list, if any, stays.
+  }
+  fill($('hospital-list'), S.hospitals.map((x) => h('option', { value: x.name })));
+  render();
+}
+
+async function loadStations() {
+  try {
+    S.stations = await S.api.get('/api/stations');
+    save();
+  } catch {
+    // The kept list, if any, stays.
+  }
+  render();
+}
+
+// ---------------------------------------------------------------- offline
+
+/**
+ * Registers the service worker that keeps the page and the last answers for offline use
+ * (browsers allow one on https and on localhost only). On the first visit, once it controls
+ * the page, the answers the page read before are read again through it, so they are kept.
+ */
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  try {
+    await navigator.serviceWorker.register('/tablet-sw.js', { scope: '/tablet' });
+  } catch (e) {
+    console.warn('the tablet cannot keep itself for offline use:', e);
+    return;
+  }
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => {
+      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true });
+    });
+    const id = encodeURIComponent(S.crewId);
+    await Promise.allSettled(
+      ['/api/me', '/api/map', `/api/crews/${id}`, '/api/stations', '/api/hospitals'].map((p) => S.api.get(p)),
+    );
+    if (S.roads) {
+      S.roads.loaded = null;
+      await S.roads.load();
+    }
+  }
+  S.offlineReady = true;
+}
+
+/** Forgets the answers kept for offline use (at sign-out). */
+async function forgetKept() {
+  try {
+    for (const name of await caches.keys()) {
+      if (name.startsWith('tablet-data-')) await caches.delete(name);
+    }
+  } catch {
+    // No caches here.
   }
 }
 
@@ -232,6 +345,7 @@ function onMessage(m) {
       if (m.crew_id === S.crewId && S.crew) {
         S.crew.position = { lat: m.lat, lon: m.lon };
         drawCrew();
+        sideRoutes();
       }
       break;
     case 'error':
@@ -246,7 +360,7 @@ function onMessage(m) {
 async function refreshCrew() {
   try {
     S.crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
-    S.online = true;
+    S.online = navigator.onLine;
     if (S.crew.call === null && S.outbox.length === 0) clearAssignment();
     save();
   } catch (e) {
@@ -338,8 +452,11 @@ async function refused(item, e) {
 function clearAssignment() {
   if (!S.assignment) return;
   S.assignment = null;
+  S.choice = null;
+  S.routes.hospital = null;
+  S.sideKey.hospital = null;
   save();
-  for (const k of ['call', 'route']) {
+  for (const k of ['call', 'route', 'hospital']) {
     layers[k]?.remove();
     layers[k] = null;
   }
@@ -377,7 +494,30 @@ function setRoute(coords, fit) {
     layers.route = L.polyline([], { color: '#1d4ed8', weight: 8, opacity: 0.85, className: 'route' }).addTo(S.map);
   }
   layers.route.setLatLngs(lls);
-  if (fit && lls.length > 1) S.map.fitBounds(L.latLngBounds(lls).pad(0.15));
+  if (fit) S.focusKey = null;
+  focusMap();
+}
+
+/**
+ * Fits the map to the route that matters now (to the call while driving to it, to the
+ * hospital on scene and transporting, back to the station when free) when it goes somewhere
+ * new; the crew's own panning stays until then.
+ */
+function focusMap() {
+  if (!S.map) return;
+  const status = shownStatus();
+  let kind = null;
+  if (S.assignment && ['dispatched', 'en_route'].includes(status)) kind = 'route';
+  else if (S.assignment && TO_HOSPITAL.has(status)) kind = 'hospital';
+  else if (status === 'available') kind = 'home';
+  const l = kind ? layers[kind] : null;
+  const lls = l?.getLatLngs() ?? [];
+  if (lls.length < 2 || l.options.opacity === 0) return;
+  const end = lls.at(-1);
+  const want = `${kind}:${end.lat.toFixed(4)},${end.lng.toFixed(4)}`;
+  if (S.focusKey === want) return;
+  S.focusKey = want;
+  S.map.fitBounds(L.latLngBounds(lls).pad(0.15));
 }
 
 /** Reads the route again from where the crew is (turns; with `replace`, the line too). */
@@ -389,6 +529,8 @@ async function refreshRoute(replace) {
     r = await S.api.route(S.crew.position, { lat: a.call.lat, lon: a.call.lon }, true);
   } catch (e) {
     if (replace) toast(t('tablet.route_failed', { message: errorText(e) }), 'error');
+    // Offline: the turns as last read.
+    if (a.steps) showTurns(a.steps);
     return;
   }
   if (S.assignment !== a) return;
@@ -398,10 +540,16 @@ async function refreshRoute(replace) {
   }
   if (replace || !a.route) {
     a.route = { eta_s: r.duration, distance_m: r.distance, geometry: r.geometry };
-    save();
     setRoute(r.geometry.coordinates, false);
   }
-  const steps = r.legs?.[0]?.steps ?? [];
+  // Kept with the assignment, for a reload offline.
+  a.steps = (r.legs?.[0]?.steps ?? []).map((st) => ({ name: st.name, distance: st.distance, maneuver: st.maneuver }));
+  save();
+  showTurns(a.steps);
+  render();
+}
+
+function showTurns(steps) {
   const shown = steps.slice(0, 8);
   fill(
     $('turns'),
@@ -410,7 +558,6 @@ async function refreshRoute(replace) {
     ),
     steps.length > shown.length ? h('li', { class: 'muted' }, t('tablet.more_steps', { count: steps.length - shown.length })) : null,
   );
-  render();
 }
 
 /** A route step in words: `Turn left onto Hauptstraße` (`Налево на Hauptstraße`). */
@@ -431,6 +578,166 @@ function instruction(step) {
       return onto(t(m.type === 'new name' || m.type === 'continue' ? 'turn.continue' : dir));
     }
   }
+}
+
+// ---------------------------------------------------------------- hospital and station
+
+/** The station the crew's `station` names (by id, else by name), if the service has it. */
+function homeStation() {
+  const named = S.crew?.station;
+  if (!named) return null;
+  return S.stations.find((st) => st.id === named) ?? S.stations.find((st) => st.name === named) ?? null;
+}
+
+/** The hospital the crew takes the patient to: its own pick, else the service's suggestion. */
+function chosenHospital() {
+  const id = S.choice?.picked ?? S.choice?.suggested?.id;
+  return id ? S.hospitals.find((x) => x.id === id) ?? null : null;
+}
+
+/** The need a new call's patient starts with: the crew's speciality when it has one. */
+function firstNeed() {
+  return S.crew?.crew_type === 'paediatric' ? 'paediatric' : 'general';
+}
+
+/** Asks the service for the capable hospital the crew reaches soonest. */
+async function suggestHospital() {
+  const c = S.choice;
+  if (!c || c.pending) return;
+  c.pending = true;
+  let r;
+  try {
+    r = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}/hospital?capability=${encodeURIComponent(c.need)}`);
+  } catch (e) {
+    // Offline: asked again a little later; the crew may pick a hospital meanwhile.
+    if (!e.offline) toast(errorText(e), 'error');
+    setTimeout(() => {
+      c.pending = false;
+      if (S.choice === c) render();
+    }, 5000);
+    return;
+  }
+  c.pending = false;
+  if (S.choice !== c) return;
+  c.suggested = r.hospital ? { id: r.hospital.id, eta_s: r.eta_s ?? null } : null;
+  if (r.hospital && !S.hospitals.some((x) => x.id === r.hospital.id)) S.hospitals.push(r.hospital);
+  save();
+  render();
+}
+
+/** The straight-line distance in metres (to order hospitals). */
+function metres(a, b) {
+  const rad = Math.PI / 180;
+  const x = (b.lon - a.lon) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
+  const y = (b.lat - a.lat) * rad;
+  return Math.hypot(x, y) * 6371000;
+}
+
+/** The hospital choice: the suggestion, then the capable hospitals, then the others. */
+function renderHospitalCard(show) {
+  $('hospital-card').hidden = !show;
+  if (!show) return;
+  const c = S.choice;
+  const need = $('need');
+  if (!need.options.length) {
+    fill(need, NEEDS.map((n) => h('option', { value: n }, t(`tablet.need.${n}`))));
+  }
+  need.value = c.need;
+  const suggested = c.suggested ? S.hospitals.find((x) => x.id === c.suggested.id) : null;
+  $('hospital-suggested').textContent = suggested
+    ? t('tablet.hospital.suggested', { name: suggested.name, eta: c.suggested.eta_s === null ? '–' : fmtMinutes(c.suggested.eta_s).replace(' ', '\u00a0') })
+    : c.suggested === null ? t('tablet.hospital.suggested_none') : '';
+  $('hospital-suggested').dataset.hospitalId = suggested?.id ?? '';
+  const from = S.crew?.position;
+  const near = (list) => (from ? [...list].sort((a, b) => metres(from, a.position) - metres(from, b.position)) : list);
+  const others = S.hospitals.filter((x) => x.id !== suggested?.id);
+  const capable = near(others.filter((x) => (x.capabilities ?? []).includes(c.need)));
+  const rest = near(others.filter((x) => !(x.capabilities ?? []).includes(c.need)));
+  const option = (x, label = x.name) => h('option', { value: x.id }, label);
+  const chosen = chosenHospital();
+  const pick = $('hospital-pick');
+  const wanted = [suggested?.id, ...capable.map((x) => x.id), '|', ...rest.map((x) => x.id), chosen?.id].join(',');
+  if (pick.dataset.list !== wanted) {
+    fill(
+      pick,
+      chosen ? null : h('option', { value: '' }, '–'),
+      suggested ? option(suggested) : null,
+      capable.length ? h('optgroup', { label: t('tablet.hospital.capable') }, capable.map((x) => option(x))) : null,
+      rest.length ? h('optgroup', { label: t('tablet.hospital.others') }, rest.map((x) => option(x))) : null,
+    );
+    pick.dataset.list = wanted;
+  }
+  pick.value = chosen?.id ?? '';
+  const r = S.routes.hospital;
+  const drawn = r && chosen && r.to === chosen.id;
+  $('hospital-eta').textContent = drawn ? fmtMinutes(r.eta_s) : '–';
+  $('hospital-distance').textContent = drawn ? fmtDistance(r.distance_m) : '–';
+  // The handover names the hospital the crew drives to, unless the crew typed another.
+  const field = $('h-hospital');
+  if (chosen && (field.value === '' || field.dataset.auto === field.value)) {
+    field.value = chosen.name;
+    field.dataset.auto = chosen.name;
+  }
+}
+
+function renderHomeCard(station) {
+  $('home-card').hidden = !station;
+  if (!station) return;
+  $('home-name').textContent = station.name;
+  $('home-card').dataset.stationId = station.id;
+  const r = S.routes.home;
+  const drawn = r && r.to === station.id;
+  const there = drawn && r.distance_m < 50;
+  $('home-there').hidden = !there;
+  $('home-eta').textContent = drawn ? fmtMinutes(r.eta_s) : '–';
+  $('home-distance').textContent = drawn ? fmtDistance(r.distance_m) : '–';
+}
+
+/**
+ * Reads the routes besides the call's when what they go to or where the crew is changed:
+ * to the chosen hospital (on scene, transporting), back to the station (available).
+ */
+function sideRoutes() {
+  const status = shownStatus();
+  const hospital = S.assignment && TO_HOSPITAL.has(status) ? chosenHospital() : null;
+  const station = status === 'available' ? homeStation() : null;
+  sideRoute('hospital', hospital && { id: hospital.id, lat: hospital.position.lat, lon: hospital.position.lon });
+  sideRoute('home', station && { id: station.id, lat: station.lat, lon: station.lon });
+}
+
+async function sideRoute(kind, to) {
+  if (!to || !S.crew || !S.map) {
+    layers[kind]?.setStyle({ opacity: 0 });
+    return;
+  }
+  const from = S.crew.position;
+  // About 100 m moved, or another place to go: read the route again.
+  const want = `${to.id}@${from.lat.toFixed(3)},${from.lon.toFixed(3)}`;
+  const kept = S.routes[kind];
+  drawSide(kind, kept && kept.to === to.id ? kept : null);
+  if (S.sideKey[kind] === want) return;
+  S.sideKey[kind] = want;
+  let r;
+  try {
+    r = await S.api.route(from, to, false);
+  } catch {
+    S.sideKey[kind] = null; // offline: the kept route stays; try again later
+    return;
+  }
+  if (S.sideKey[kind] !== want) return;
+  S.routes[kind] = r
+    ? { to: to.id, eta_s: r.duration, distance_m: r.distance, coords: r.geometry.coordinates }
+    : { to: to.id, eta_s: null, distance_m: null, coords: [] };
+  save();
+  drawSide(kind, S.routes[kind]);
+  render();
+}
+
+function drawSide(kind, route) {
+  const lls = (route?.coords ?? []).map(([lon, lat]) => [lat, lon]);
+  if (!layers[kind]) layers[kind] = L.polyline([], SIDE_STYLE[kind]).addTo(S.map);
+  layers[kind].setLatLngs(lls);
+  layers[kind].setStyle({ opacity: lls.length > 1 ? SIDE_STYLE[kind].opacity : 0 });
 }
 
 // ---------------------------------------------------------------- handover
@@ -526,7 +833,7 @@ function render() {
     $('a-call').textContent = t('tablet.call', { id: a.call.id });
     $('a-call').dataset.callId = a.call.id;
     $('a-complaint').textContent = a.call.complaint || priorityName(a.call.priority);
-    $('a-address').textContent = a.call.address || `${a.call.lat.toFixed(5)}, ${a.call.lon.toFixed(5)}`;
+    $('a-address').textContent = formatAddress(a.call);
     $('a-eta').textContent = a.route ? fmtMinutes(a.route.eta_s) : t('tablet.no_route');
     $('a-eta').title = a.route ? fmtDuration(a.route.eta_s) : '';
     $('a-distance').textContent = a.route ? fmtDistance(a.route.distance_m) : '–';
@@ -544,6 +851,19 @@ function render() {
   }
   // The route matters while driving to the call.
   layers.route?.setStyle({ opacity: a && ['dispatched', 'en_route'].includes(status) ? 0.85 : 0 });
+
+  // On scene and transporting: the hospital.
+  const toHospital = !!a && TO_HOSPITAL.has(status);
+  if (toHospital && S.choice?.call_id !== a.call.id) {
+    S.choice = { call_id: a.call.id, need: firstNeed(), picked: null };
+    save();
+  }
+  if (toHospital && S.choice.suggested === undefined) suggestHospital();
+  renderHospitalCard(toHospital);
+  // Free: the way back to the station.
+  renderHomeCard(status === 'available' ? homeStation() : null);
+  sideRoutes();
+  focusMap();
   drawCrew();
   setConn();
 }
@@ -580,6 +900,16 @@ window.__tablet = {
   get status() { return shownStatus(); },
   get assignment() { return S.assignment; },
   get connected() { return S.wsLive; },
+  /** Whether the service worker keeps the page and the answers for offline use. */
+  get offlineReady() { return S.offlineReady; },
+  /** The last point of a drawn route (`route`, `hospital`, `home`) as {lat, lon}, if shown. */
+  routeEnd(kind) {
+    const l = layers[kind];
+    const lls = l?.getLatLngs() ?? [];
+    if (!l || lls.length < 2 || l.options.opacity === 0) return null;
+    const p = lls.at(-1);
+    return { lat: p.lat, lon: p.lng };
+  },
 };
 
 main().catch((e) => {
