@@ -94,6 +94,7 @@ function onEntry(e) {
     case 'call_cancelled':
     case 'call_status':
     case 'call_edited':
+    case 'call_linked':
     case 'needs_dropped':
     case 'handover_recorded':
       state.dirtyCalls.add(e.call_id);
