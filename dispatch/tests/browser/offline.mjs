@@ -3,9 +3,12 @@
 // its address in words, the route and the turns; status steps taken offline wait in the
 // outbox (also across a reload) and reach the service in order when the network is back.
 
+import { mkdirSync } from 'node:fs';
 import {
   scenario, step, check, until, sleep, must, api, newPage, open, noErrors, BASE, DISPATCHER, CREW_A1,
 } from './lib.mjs';
+
+mkdirSync('/tmp/shots', { recursive: true });
 
 const crewStatus = async () => (await must(200, DISPATCHER, 'GET', '/api/crews/A1')).status;
 
@@ -81,6 +84,11 @@ await scenario('offline', async (browser) => {
   check(JSON.stringify(turnsOffline) === JSON.stringify(turnsOnline), `the same turns: ${turnsOffline}`);
   const roads = await until(async () => Number(await tablet.getAttribute('#map', 'data-roads')) > 100 && tablet.getAttribute('#map', 'data-roads'), 'the roads from the kept answers');
   console.log(`  ${roads} roads drawn offline`);
+  await tablet.evaluate(() => document.getElementById('toasts')?.replaceChildren());
+  await tablet.waitForSelector('.leaflet-zoom-anim', { state: 'detached' });
+  await sleep(400);
+  await tablet.screenshot({ path: '/tmp/shots/tablet-offline-en-1024x768.png' });
+  console.log('  screenshot /tmp/shots/tablet-offline-en-1024x768.png');
 
   step('steps taken offline wait, also across a reload');
   await tablet.click('#status-on_scene');

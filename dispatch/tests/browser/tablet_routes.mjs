@@ -16,6 +16,9 @@ mkdirSync(SHOTS, { recursive: true });
 const shot = async (page, name) => {
   // The toasts of the moment would hide what the shot is for.
   await page.evaluate(() => document.getElementById('toasts')?.replaceChildren());
+  // Not in the middle of a zoom (the routes are scaled while it runs).
+  await page.waitForSelector('.leaflet-zoom-anim', { state: 'detached' });
+  await new Promise((r) => setTimeout(r, 400));
   await page.screenshot({ path: `${SHOTS}/${name}.png` });
   console.log(`  screenshot ${SHOTS}/${name}.png`);
 };

@@ -50,6 +50,8 @@ const S = {
 };
 
 const layers = { crew: null, call: null, route: null, hospital: null, home: null };
+/** The hospital's and the station's symbols at the end of their routes. */
+const marks = { hospital: null, home: null };
 
 /** What a patient may need of a hospital (`GET /api/crews/{id}/hospital?capability=`). */
 const NEEDS = ['general', 'pci', 'stroke', 'trauma', 'paediatric'];
@@ -460,6 +462,8 @@ function clearAssignment() {
     layers[k]?.remove();
     layers[k] = null;
   }
+  marks.hospital?.remove();
+  marks.hospital = null;
   fill($('turns'));
 }
 
@@ -708,6 +712,8 @@ function sideRoutes() {
 async function sideRoute(kind, to) {
   if (!to || !S.crew || !S.map) {
     layers[kind]?.setStyle({ opacity: 0 });
+    marks[kind]?.remove();
+    marks[kind] = null;
     return;
   }
   const from = S.crew.position;
@@ -725,9 +731,10 @@ async function sideRoute(kind, to) {
     return;
   }
   if (S.sideKey[kind] !== want) return;
+  const at = { lat: to.lat, lon: to.lon };
   S.routes[kind] = r
-    ? { to: to.id, eta_s: r.duration, distance_m: r.distance, coords: r.geometry.coordinates }
-    : { to: to.id, eta_s: null, distance_m: null, coords: [] };
+    ? { to: to.id, at, eta_s: r.duration, distance_m: r.distance, coords: r.geometry.coordinates }
+    : { to: to.id, at, eta_s: null, distance_m: null, coords: [] };
   save();
   drawSide(kind, S.routes[kind]);
   render();
@@ -738,6 +745,35 @@ function drawSide(kind, route) {
   if (!layers[kind]) layers[kind] = L.polyline([], SIDE_STYLE[kind]).addTo(S.map);
   layers[kind].setLatLngs(lls);
   layers[kind].setStyle({ opacity: lls.length > 1 ? SIDE_STYLE[kind].opacity : 0 });
+  const at = route?.at;
+  if (!at) {
+    marks[kind]?.remove();
+    marks[kind] = null;
+    return;
+  }
+  if (!marks[kind]) {
+    marks[kind] = L.marker([at.lat, at.lon], { icon: placeIcon(kind), keyboard: false, interactive: false }).addTo(S.map);
+  }
+  marks[kind].setLatLng([at.lat, at.lon]);
+}
+
+/** A hospital's `H` or a station's small house, as the console draws them. */
+function placeIcon(kind) {
+  const el = h('div', {});
+  if (kind === 'hospital') el.append('H');
+  else {
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 16 16');
+    svg.setAttribute('width', '14');
+    svg.setAttribute('height', '14');
+    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    path.setAttribute('d', 'M8 1.5 1 7.5h2V14h4v-4h2v4h4V7.5h2z');
+    path.setAttribute('fill', 'currentColor');
+    svg.append(path);
+    el.append(svg);
+  }
+  const cls = kind === 'hospital' ? 'hospital-marker' : 'station-marker';
+  return L.divIcon({ className: `place-marker ${cls}`, html: el, iconSize: [24, 24] });
 }
 
 // ---------------------------------------------------------------- handover
