@@ -84,6 +84,7 @@ await scenario('tablet routes', async (browser) => {
     await routeTo(p, 'home', s1, 'the route back to S1');
   }
   check((await tablet.textContent('#home-eta')).endsWith('min'), `its ETA: ${await tablet.textContent('#home-eta')}`);
+  check((await phone.textContent('#home-card h2')) === 'На подстанцию', 'the Russian heading');
   await shot(tablet, 'tablet-available-en-1024x768');
   await shot(phone, 'tablet-available-ru-375x812');
 
@@ -145,6 +146,13 @@ await scenario('tablet routes', async (browser) => {
   check((await tablet.inputValue('#h-hospital')) === other.name, 'the handover\'s hospital');
   await phone.waitForSelector('#hospital-card:not([hidden])');
   await phone.waitForSelector('#hospital-suggested[data-hospital-id]:not([data-hospital-id=""])');
+  const ru = await phone.evaluate(() => [
+    document.querySelector('#hospital-card h2').textContent,
+    document.querySelector('label[for="need"]').textContent,
+    document.querySelector('#need option[value="pci"]').textContent,
+    document.querySelector('#hospital-suggested').textContent.split(':')[0],
+  ]);
+  check(JSON.stringify(ru) === JSON.stringify(['Стационар', 'Профиль пациента', 'ЧКВ (инфаркт)', 'Предложен']), `in Russian: ${ru}`);
   await tablet.evaluate(() => document.querySelector('#hospital-card').scrollIntoView());
   await shot(tablet, 'tablet-transporting-en-1024x768');
   await phone.evaluate(() => document.querySelector('#hospital-card').scrollIntoView());
