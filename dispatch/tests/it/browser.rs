@@ -186,10 +186,12 @@ async fn console_and_tablet_speak_the_browsers_language_remember_the_switch_and_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_map_names_streets_shows_hospitals_crew_types_call_timers_and_sounds_alerts() {
-    // A 12 s emergency norm: the call timers turn amber (9 s) and red (12 s) within the test.
+    // The map's hospitals and the stations and hospitals of PLACES; a 12 s emergency norm:
+    // the call timers turn amber (9 s) and red (12 s) within the test.
     let setup = Setup {
         hospitals: true,
         emergency_norm_ms: Some(12_000),
+        places: true,
         ..Default::default()
     };
     run_with("map.mjs", setup).await;

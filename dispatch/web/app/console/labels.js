@@ -4,8 +4,8 @@
 // service roads from 17). Only what is in view is labelled, one label per street: the
 // street's pieces are joined end to end, and its name goes along the straightest stretch in
 // view long enough for it (SVG `textPath`, turned to read left to right). Labels that would
-// overlap one already placed (major streets first) are left out. Drawn again after each move
-// or zoom and when new roads arrive; hidden while a zoom animates.
+// overlap one already placed (major streets first) or a marker are left out. Drawn again
+// after each move or zoom and when new roads arrive; hidden while a zoom animates.
 
 import { L } from '../common.js';
 
@@ -43,6 +43,8 @@ const MAX_TURN = 0.9;
 const MAX_BEND = 0.45;
 /** Collision grid cell, px. */
 const CELL = 8;
+/** What a label keeps clear of: markers, their labels, the crews' dots, the map's buttons. */
+const OBSTACLES = '.leaflet-marker-pane > *, .leaflet-tooltip-pane > *, path.crew, .leaflet-control, #map-tools > button, #map-hint';
 
 let measureCtx = null;
 /** The width of `text` in px in a label's font. */
@@ -294,7 +296,16 @@ export class StreetLabels {
     }
     candidates.sort((a, b) => a.rank - b.rank || b.len - a.len);
 
+    // Markers and their labels (calls, crews, hospitals, stations) keep their room.
     const taken = new Set();
+    const box = map.getContainer().getBoundingClientRect();
+    for (const el of map.getContainer().parentElement.querySelectorAll(OBSTACLES)) {
+      const r = el.getBoundingClientRect();
+      if (!r.width || r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) continue;
+      const [x0, y0] = [Math.floor((r.left - box.left - 2) / CELL), Math.floor((r.top - box.top - 2) / CELL)];
+      const [x1, y1] = [Math.floor((r.right - box.left + 2) / CELL), Math.floor((r.bottom - box.top + 2) / CELL)];
+      for (let x = x0; x <= x1; x += 1) for (let y = y0; y <= y1; y += 1) taken.add(`${x},${y}`);
+    }
     const placed = [];
     for (const st of candidates) {
       const width = textWidth(st.name, st.rank);
