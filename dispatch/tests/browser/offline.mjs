@@ -1,7 +1,8 @@
 // The tablet offline: once loaded, its service worker keeps the page, its files and the
 // crew's map and crew answers; with the network gone, a reload still shows the assignment,
 // its address in words, the route and the turns; status steps taken offline wait in the
-// outbox (also across a reload) and reach the service in order when the network is back.
+// outbox (also across a reload) and reach the service in order when the network is back;
+// the kept answers are per token.
 
 import { mkdirSync } from 'node:fs';
 import {
@@ -117,6 +118,30 @@ await scenario('offline', async (browser) => {
   const steps = log.filter((e) => e.type === 'crew_status' && e.crew_id === 'A1').map((e) => e.event?.to ?? e.to);
   check(JSON.stringify(steps.slice(-3)) === '["en_route","on_scene","transporting"]', `the log: ${steps}`);
   await until(() => tablet.evaluate(() => window.__tablet.connected), 'the stream again');
+
+  step('each token has its own kept answers: offline, none is given to another token');
+  const staff = await context.newPage();
+  await staff.goto(`${BASE}/tablet?token=${DISPATCHER}&crew=A1`);
+  await staff.waitForSelector('body[data-ready="true"]');
+  await until(() => staff.evaluate(() => window.__tablet.offlineReady), 'the worker for the staff page');
+  const dataCaches = await staff.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('tablet-data-')).length);
+  check(dataCaches === 2, `one cache per token: ${dataCaches}`);
+  await context.setOffline(true);
+  const roles = await staff.evaluate(async (tokens) => {
+    const out = [];
+    for (const token of tokens) {
+      try {
+        const r = await fetch('/api/me', { headers: { Authorization: `Bearer ${token}` } });
+        out.push((await r.json()).role);
+      } catch {
+        out.push('none');
+      }
+    }
+    return out;
+  }, [DISPATCHER, CREW_A1, 'an-unknown-token-0001']);
+  check(JSON.stringify(roles) === '["dispatcher","crew","none"]', `offline /api/me by token: ${roles}`);
+  await context.setOffline(false);
+  await staff.close();
   noErrors(tablet);
   console.log(`  base ${BASE}`);
 });
