@@ -54,6 +54,10 @@ impl Default for DemoOptions {
 /// default speed).
 pub const DEMO_HOURS: f64 = 7.0 * 24.0;
 
+/// The fewest mapped houses the demo puts its calls at (with fewer, it keeps the calls
+/// where the simulator's demand model puts them: along the roads).
+pub const MIN_HOUSES: usize = 100;
+
 /// The prefix of the demo crews' ids.
 pub const CREW_PREFIX: &str = "D";
 
@@ -125,21 +129,39 @@ pub fn stations(world: &World) -> Vec<Station> {
 
 /// Starts the simulated calls and tablets of `world` (see [`world`]) against the service at
 /// `base` (e.g. `http://127.0.0.1:8080`, which must be listening) with the admin `token`, on
-/// a thread of their own; the thread ends when the calls have run out, or at once if the
+/// a thread of their own; each call is given the nearest mapped house of `addresses` as its
+/// address, as a call taker would confirm it; the thread ends when the calls have run out, or at once if the
 /// service stops.
 pub fn drive(
     world: World,
     base: String,
     token: String,
     opts: &DemoOptions,
+    addresses: Option<Arc<osm_data::address::AddressIndex>>,
 ) -> Result<JoinHandle<()>, SimError> {
-    let calls = generate_calls(
+    let mut calls = generate_calls(
         &world,
         opts.calls_per_day,
         DEMO_HOURS,
         opts.seed,
         &CallModel::default(),
     )?;
+    // The first call at once, not after the Poisson process's first gap: a newcomer sees a
+    // crew sent and driving within seconds of the start.
+    if let Some(first) = calls.first().map(|c| c.t) {
+        for c in &mut calls {
+            c.t -= first;
+        }
+    }
+    // Calls where people live: each at a mapped house drawn at random (the map's houses
+    // stand in for its population), so the console and the tablet show a street and a
+    // house, as for a real call.
+    if let Some(index) = &addresses {
+        let houses: Vec<(f64, f64)> = index.addresses().map(|m| (m.lat, m.lon)).collect();
+        if houses.len() >= MIN_HOUSES {
+            simulator::scenario::place_calls_at(&mut calls, &houses, opts.seed);
+        }
+    }
     let live = LiveOptions {
         server: base,
         token,
@@ -147,6 +169,7 @@ pub fn drive(
         report_s: 5.0,
         crew_prefix: CREW_PREFIX.into(),
         drain_s: 3_600.0,
+        addresses,
     };
     std::thread::Builder::new()
         .name("demo".into())

@@ -300,7 +300,13 @@ fn serve(
         println!("listening on http://{addr}  (try http://{addr}/health)");
         if let (Some((_, token, opts)), Some(world)) = (&demo, demo_world) {
             let base = format!("http://{addr}");
-            dispatch::demo::drive(world, base.clone(), token.clone(), opts)?;
+            dispatch::demo::drive(
+                world,
+                base.clone(),
+                token.clone(),
+                opts,
+                state.0.addresses.clone(),
+            )?;
             println!(
                 "demo: {} crews, {} calls a day at {}x speed, on a temporary database removed at exit\n\n    open {base}/?token={token}\n",
                 opts.crews, opts.calls_per_day, opts.speed

@@ -36,7 +36,7 @@ use crate::error::SimError;
 use crate::stats::Distribution;
 
 /// Settings of a live run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LiveOptions {
     /// The service, e.g. `http://127.0.0.1:8080`.
     pub server: String,
@@ -50,6 +50,37 @@ pub struct LiveOptions {
     pub crew_prefix: String,
     /// After the last call, wait at most this long (simulated seconds) for crews to finish.
     pub drain_s: f64,
+    /// The map's addresses: each call is posted with the nearest mapped house within
+    /// [`ADDRESS_WITHIN_M`] as its address (line and parts), as a call taker would confirm
+    /// it; `None` posts the point only.
+    pub addresses: Option<Arc<osm_data::address::AddressIndex>>,
+}
+
+/// How near a mapped house must be to a call's point to be given as its address (metres).
+pub const ADDRESS_WITHIN_M: f64 = 60.0;
+
+/// The body of `POST /api/calls` for a call: its point and priority, and the nearest house
+/// (see [`LiveOptions::addresses`]).
+fn call_body(c: &CallSpec, addresses: Option<&osm_data::address::AddressIndex>) -> Value {
+    let mut body = json!({"lat": c.lat, "lon": c.lon, "priority": c.priority});
+    let house = addresses
+        .and_then(|index| index.nearest(c.lat, c.lon))
+        .filter(|m| m.kind == osm_data::address::MatchKind::Address)
+        .filter(|m| {
+            osm_data::haversine_m(
+                osm_data::Coord::from_degrees(c.lat, c.lon),
+                osm_data::Coord::from_degrees(m.lat, m.lon),
+            ) <= ADDRESS_WITHIN_M
+        });
+    if let Some(m) = house {
+        let a = &m.address;
+        body["address"] = json!(m.display);
+        body["place"] = json!({
+            "street": a.street, "housenumber": a.housenumber, "block": a.block,
+            "building": a.building, "entrance": a.entrance, "city": a.city,
+        });
+    }
+    body
 }
 
 /// Position reports a tablet sends per wall-clock second at most, whatever the speed: well
@@ -220,7 +251,7 @@ async fn live(
         let resp = client
             .post(format!("{base}/api/calls"))
             .header("authorization", &auth)
-            .json(&json!({"lat": c.lat, "lon": c.lon, "priority": c.priority}))
+            .json(&call_body(c, opts.addresses.as_deref()))
             .send()
             .await;
         report.calls_posted += 1;

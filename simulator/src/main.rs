@@ -560,6 +560,7 @@ fn live(a: LiveArgs) -> anyhow::Result<()> {
         report_s: a.report_s,
         crew_prefix: a.crew_prefix.clone(),
         drain_s: a.common.drain_hours * 3600.0,
+        addresses: None,
     };
     if !a.common.quiet {
         eprintln!(

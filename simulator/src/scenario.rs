@@ -118,3 +118,18 @@ pub fn generate_calls(
         model,
     )
 }
+
+/// Puts each call at one of `points` drawn at random (uniformly, seeded: the same seed and
+/// calls, the same places), keeping its time and everything else: for calls at mapped
+/// houses rather than anywhere on the road network (the service's demo). Nothing changes
+/// when `points` is empty.
+pub fn place_calls_at(calls: &mut [CallSpec], points: &[(f64, f64)], seed: u64) {
+    use rand::{Rng, SeedableRng};
+    if points.is_empty() {
+        return;
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for c in calls {
+        (c.lat, c.lon) = points[rng.gen_range(0..points.len())];
+    }
+}

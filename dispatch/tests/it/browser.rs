@@ -224,6 +224,79 @@ async fn console_takes_a_typed_russian_address_to_a_crew_and_links_a_second_call
     run_with("address.mjs", setup).await;
 }
 
+/// The README's first command: the real `dispatch serve --demo` binary, started from the
+/// workspace on the bundled map, its printed link opened in the browser (`demo.mjs`): crews
+/// move within 10 s of the link being printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_command_shows_crews_moving_in_the_browser_within_10_s() {
+    use tokio::io::AsyncBufReadExt;
+    if let Some(why) = missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{why}: CI must run the browser tests"
+        );
+        eprintln!("{why}: the browser test demo.mjs is skipped");
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut service = tokio::process::Command::new(env!("CARGO_BIN_EXE_dispatch"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .current_dir(&workspace)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("dispatch serve --demo starts");
+    let mut lines = tokio::io::BufReader::new(service.stdout.take().unwrap()).lines();
+    let link = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.trim().strip_prefix("open ") {
+                return url.to_string();
+            }
+        }
+        panic!("the demo ended without printing its link");
+    })
+    .await
+    .expect("the demo printed its link within 60 s");
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    // Keep reading what the service prints, so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let base = link.split("/?").next().unwrap().to_string();
+    let token = link.rsplit("token=").next().unwrap().to_string();
+    let out = tokio::time::timeout(
+        Duration::from_secs(180),
+        tokio::process::Command::new("node")
+            .arg(scripts().join("demo.mjs"))
+            .args([base.as_str(), &token, &token, &token])
+            .env("DEMO_URL", &link)
+            .env("DEMO_T0", t0.to_string())
+            .current_dir(scripts())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("demo.mjs finished within 3 minutes")
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "demo.mjs failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A clean stop (SIGTERM), so the demo removes its temporary database.
+    let pid = service.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(20), service.wait()).await;
+    assert!(stopped.is_ok(), "the demo did not stop on SIGTERM");
+}
+
 /// The pages and their assets are served without a token, with their types and validators;
 /// the map APIs need a token.
 #[tokio::test]

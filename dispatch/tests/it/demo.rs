@@ -29,7 +29,8 @@ async fn the_demo_shows_the_whole_loop_within_seconds() {
         .await
         .unwrap();
     let started = Instant::now();
-    dispatch::demo::drive(world, s.base.clone(), ADMIN.into(), &opts).expect("the demo starts");
+    dispatch::demo::drive(world, s.base.clone(), ADMIN.into(), &opts, None)
+        .expect("the demo starts");
     let c = client(ADMIN);
     let mut seen_driving = None;
     let mut seen_handover = None;

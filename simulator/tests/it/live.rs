@@ -82,6 +82,7 @@ fn live_mode_drives_the_service_and_follows_its_routes() {
         report_s: 5.0,
         crew_prefix: "LT".into(),
         drain_s: 3600.0,
+        addresses: None,
     };
     let report = run_live(&w, &calls, &opts).expect("live run");
     assert_eq!(report.crews, 2);

@@ -188,7 +188,7 @@ fn a_linked_caller_gets_no_crew_and_joins_the_calls_timeline() {
     let call = d.call(id).unwrap();
     assert_eq!(call.linked.len(), 1);
     assert_eq!(call.linked[0].complaint, "лежит у подъезда");
-    assert_eq!(active_crews(call), [sent.clone()]);
+    assert_eq!(active_crews(call), std::slice::from_ref(&sent));
     assert_eq!(
         d.crews()
             .filter(|c| c.status == CrewStatus::Available)
