@@ -22,6 +22,7 @@
 //! * [`settings`]: the dispatch rules (and the stations) from a file and flags;
 //! * [`stations`]: where crews start from and go back to;
 //! * [`server`]: the axum application and [`server::serve`];
+//! * [`metrics`]: Prometheus metrics at `GET /metrics`;
 //! * [`openapi`]: the OpenAPI description of the HTTP API, generated from the handlers;
 //! * [`web`]: the dispatcher console and crew tablet pages.
 //!
@@ -55,6 +56,7 @@ pub mod hospitals;
 pub mod hub;
 pub mod journal;
 pub mod map;
+pub mod metrics;
 pub mod openapi;
 pub mod server;
 pub mod settings;

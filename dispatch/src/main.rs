@@ -80,6 +80,11 @@ enum Command {
         /// `osrm-routed --max-table-size` counts them): 100 allows 1 call × 10,000 crews.
         #[arg(long, default_value_t = router::http::DEFAULT_MAX_TABLE_SIZE)]
         max_table_size: usize,
+        /// The log's format: `text` (for people, on standard output with the start-up
+        /// lines) or `json` (one object a line on standard error, for a log collector;
+        /// standard output keeps the start-up lines). `RUST_LOG` sets what is logged.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
@@ -95,6 +100,16 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+}
+
+/// How the service writes its log.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    /// Lines for people (coloured on a terminal).
+    Text,
+    /// One JSON object a line: `timestamp`, `level`, `fields` (with `message`), `target`,
+    /// `span` and `spans`.
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -116,7 +131,9 @@ fn main() -> ExitCode {
             divert_gain_s,
             reassign_gain_s,
             max_table_size,
+            log_format,
         } => {
+            init_logs(log_format);
             let flags = dispatch_core::RuleOverrides {
                 queue_order,
                 diversion,
@@ -191,14 +208,6 @@ fn serve(
         rules,
         mut stations,
     } = settings;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        // Colours only on a terminal: not in files, journals or pipes.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
     // The demo's database lives as long as this function: dropping it removes the file.
     let (db, tokens_read, demo) = match store {
         Store::Real { db, tokens } => {
@@ -317,6 +326,26 @@ fn serve(
         println!("stopped");
         Ok(())
     })
+}
+
+/// The log: `RUST_LOG` (default `info`, `tower_http` at `warn`) in `format`.
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        // Colours only on a terminal: not in files, journals or pipes.
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+        // Standard error holds nothing but the JSON lines.
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -100,6 +100,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(crate::closures::routes())
         .routes(routes!(health))
         .routes(routes!(openapi_json))
+        .routes(routes!(crate::metrics::metrics))
         .split_for_parts();
     let described = Described(crate::openapi::json(&crate::openapi::complete(doc)).into());
     api.layer(Extension(described))

@@ -12,7 +12,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use dispatch_core::{CrewStatus, DispatchConfig, Dispatcher, Event};
 use router::Router;
@@ -91,6 +91,8 @@ pub struct Inner {
     panic_next: AtomicBool,
     /// Held while a handover is recorded (its version number is read, then written).
     pub handovers: Mutex<()>,
+    /// The Prometheus metrics (`GET /metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl HasTokens for AppState {
@@ -186,6 +188,7 @@ impl AppState {
             stale: AtomicBool::new(false),
             panic_next: AtomicBool::new(false),
             handovers: Mutex::new(()),
+            metrics: crate::metrics::Metrics::new(),
         })))
     }
 
@@ -232,6 +235,7 @@ impl AppState {
         // touch: kept to be put back if the change does not go through.
         let checkpoint = inner.router.closures_checkpoint();
         let inject = inner.panic_next.swap(false, Ordering::AcqRel);
+        let deciding = Instant::now();
         // Deciding and preparing the change must not take the service down: a panic (a bug)
         // is caught, and memory is put back as the store has it.
         let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -241,6 +245,9 @@ impl AppState {
             }
             Ok(prepare(inner, &core, effect, actor, idempotency_key, now))
         }));
+        if prepared.is_ok() {
+            inner.metrics.decided(deciding.elapsed());
+        }
         let (change, entries, out) = match prepared {
             Ok(Ok(Prepared::Nothing(out))) => return Ok(Applied::Done(out)),
             Ok(Ok(Prepared::Change {
@@ -270,7 +277,17 @@ impl AppState {
                 ));
             }
         };
-        match inner.store.commit(change).await {
+        let committing = Instant::now();
+        let committed = inner.store.commit(change).await;
+        inner.metrics.committed(
+            committing.elapsed(),
+            match &committed {
+                Ok(Committed::New { .. }) => Some(entries.len()),
+                Ok(Committed::Replayed { .. }) => Some(0),
+                Err(_) => None,
+            },
+        );
+        match committed {
             Ok(Committed::New { first_seq, .. }) => {
                 inner.hub.publish(
                     first_seq as u64,
@@ -325,6 +342,7 @@ impl AppState {
                             entries = missed.len(),
                             "a change reported as failed was committed; publishing it"
                         );
+                        inner.metrics.events_found(missed.len());
                         inner.hub.publish(
                             missed[0].seq as u64,
                             missed

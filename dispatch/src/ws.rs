@@ -18,6 +18,7 @@ use crate::edge::{crew_path, Lat, Lon, QueryParams, Seq};
 use crate::error::ApiError;
 use crate::hub::{Backlog, Numbered};
 use crate::journal;
+use crate::metrics::Socket;
 use crate::state::{assignment_message, AppState, Effect};
 
 /// The websocket routes.
@@ -227,6 +228,11 @@ async fn stream(
         Some((id, actor)) => (Some(id), actor),
         None => (None, Actor::system()),
     };
+    // Counted as open until this function returns (the socket is closed then).
+    let _open = state.0.metrics.websocket(match crew {
+        Some(_) => Socket::Crew,
+        None => Socket::Console,
+    });
     let (backlog, mut rx) = match &crew {
         Some(id) => state.0.hub.subscribe_crew_since(id, since),
         None => state.0.hub.subscribe_since(since),

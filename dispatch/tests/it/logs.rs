@@ -1,6 +1,7 @@
 //! Secrets never reach the logs: the service binary, logging at `trace` (every crate), is
 //! sent tokens in `?token=` (REST and websockets, good and bad) and in `Authorization`, and
-//! none of them appears in what it prints.
+//! none of them appears in what it prints, in the text log and in the JSON log
+//! (`--log-format json`, whose every line on standard error is a JSON object).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -11,8 +12,75 @@ use serde_json::json;
 
 use crate::helpers::{data, ADMIN, CREW_A1, DISPATCHER};
 
+/// What the service printed on standard output and standard error.
+struct Printed {
+    stdout: String,
+    stderr: String,
+}
+
 #[tokio::test]
 async fn tokens_never_reach_the_logs_even_at_trace_level() {
+    let printed = run_and_send_tokens(&[]).await;
+    let printed = format!("{}{}", printed.stdout, printed.stderr);
+    assert!(
+        printed.contains("/api/calls") || printed.contains("request"),
+        "the log at trace level shows the requests: {}",
+        &printed[..printed.len().min(2000)]
+    );
+    assert_no_token(&printed);
+}
+
+#[tokio::test]
+async fn the_json_log_is_one_object_a_line_and_holds_no_token() {
+    let printed = run_and_send_tokens(&["--log-format", "json"]).await;
+    let mut requests = 0;
+    let mut lines = 0;
+    for line in printed.stderr.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        lines += 1;
+        for key in ["timestamp", "level", "target"] {
+            assert!(v[key].is_string(), "no {key}: {line}");
+        }
+        assert!(v["fields"].is_object(), "no fields: {line}");
+        if v["span"]["name"] == "request" {
+            requests += 1;
+            assert!(v["span"]["path"].is_string(), "{line}");
+        }
+    }
+    assert!(lines > 10, "{lines} JSON lines: {}", printed.stderr);
+    assert!(requests > 0, "no line in a request's span");
+    // What an operator reads on standard output stays as it was.
+    assert!(
+        printed.stdout.contains("listening on"),
+        "{}",
+        printed.stdout
+    );
+    assert_no_token(&format!("{}{}", printed.stdout, printed.stderr));
+}
+
+/// No token of the test is in `printed`.
+fn assert_no_token(printed: &str) {
+    for token in [DISPATCHER, ADMIN, CREW_A1, WRONG] {
+        assert!(
+            !printed.contains(token),
+            "a token is in the log: {}",
+            printed
+                .lines()
+                .filter(|l| l.contains(token))
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+/// A token no one has.
+const WRONG: &str = "not-a-token-but-secret-looking-0123";
+
+/// Runs the service (with `args`) logging at `trace`, sends it tokens every way, and
+/// returns what it printed.
+async fn run_and_send_tokens(args: &[&str]) -> Printed {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(
@@ -29,18 +97,20 @@ async fn tokens_never_reach_the_logs_even_at_trace_level() {
         .arg(data("heidelberg.osm.pbf"))
         .arg("--tokens")
         .arg(&tokens)
+        .args(args)
         .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let printed = Arc::new(Mutex::new(String::new()));
+    let stdout = Arc::new(Mutex::new(String::new()));
+    let stderr = Arc::new(Mutex::new(String::new()));
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let out = BufReader::new(child.stdout.take().unwrap());
     let err = BufReader::new(child.stderr.take().unwrap());
-    for (stream, tx) in [
-        (Box::new(out) as Box<dyn BufRead + Send>, Some(tx)),
-        (Box::new(err), None),
+    for (stream, tx, printed) in [
+        (Box::new(out) as Box<dyn BufRead + Send>, Some(tx), &stdout),
+        (Box::new(err), None, &stderr),
     ] {
         let printed = printed.clone();
         std::thread::spawn(move || {
@@ -58,8 +128,7 @@ async fn tokens_never_reach_the_logs_even_at_trace_level() {
         .recv_timeout(Duration::from_secs(60))
         .expect("the service printed its address");
     let http = reqwest::Client::new();
-    let wrong = "not-a-token-but-secret-looking-0123";
-    for token in [DISPATCHER, CREW_A1, wrong] {
+    for token in [DISPATCHER, CREW_A1, WRONG] {
         let _ = http
             .get(format!("{base}/api/calls?token={token}"))
             .send()
@@ -90,22 +159,7 @@ async fn tokens_never_reach_the_logs_even_at_trace_level() {
     let _ = child.kill();
     let _ = child.wait();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let printed = printed.lock().unwrap().clone();
-    assert!(
-        printed.contains("/api/calls") || printed.contains("request"),
-        "the log at trace level shows the requests: {}",
-        &printed[..printed.len().min(2000)]
-    );
-    for token in [DISPATCHER, ADMIN, CREW_A1, wrong] {
-        assert!(
-            !printed.contains(token),
-            "a token is in the log: {}",
-            printed
-                .lines()
-                .filter(|l| l.contains(token))
-                .take(3)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
+    let stdout = stdout.lock().unwrap().clone();
+    let stderr = stderr.lock().unwrap().clone();
+    Printed { stdout, stderr }
 }

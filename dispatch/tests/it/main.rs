@@ -12,6 +12,7 @@ mod geocode;
 mod helpers;
 mod import_cli;
 mod logs;
+mod metrics;
 mod openapi;
 mod osrm_api;
 mod recovery;

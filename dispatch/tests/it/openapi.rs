@@ -115,6 +115,7 @@ async fn every_described_operation_is_served_and_every_api_route_is_described() 
     let expected: &[(&str, &[&str])] = &[
         ("/health", &["get"]),
         ("/api/openapi.json", &["get"]),
+        ("/metrics", &["get"]),
         ("/api/calls", &["get", "post"]),
         ("/api/calls/{id}", &["get", "patch"]),
         ("/api/calls/{id}/assign", &["post"]),
