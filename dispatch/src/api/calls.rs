@@ -287,48 +287,123 @@ pub(super) async fn create(
     })
 }
 
-/// `?status=`: only calls in this status.
+/// How many calls a page holds unless `limit` says otherwise.
+pub const PAGE_DEFAULT: u32 = 500;
+/// The most calls a page may hold.
+pub const PAGE_MAX: u32 = 5_000;
+
+/// `?status=&since=&limit=&cursor=`: which calls, and which page of them.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct StatusFilter {
+pub(super) struct CallsQuery {
     /// Only calls in this status.
     status: Option<CallStatus>,
+    /// Only calls received at or after this time (Unix ms).
+    #[param(example = 1_767_225_600_000_i64)]
+    since: Option<i64>,
+    /// At most this many calls (1 to 5,000, default 500).
+    #[param(minimum = 1, maximum = 5000)]
+    limit: Option<u32>,
+    /// Where the page starts: the `X-Next-Cursor` of the page before (opaque). Without it,
+    /// the first page.
+    #[param(value_type = Option<String>, max_length = 20, pattern = "^[0-9]{1,20}$")]
+    cursor: Option<String>,
 }
 
-/// The calls: every call for dispatchers; a crew's current call only (as the crew sees it)
-/// for a crew token.
+/// The header that carries the next page's cursor.
+pub const NEXT_CURSOR: &str = "x-next-cursor";
+
+/// The call id a cursor stands for (the last call of the page before).
+fn parse_cursor(cursor: &str) -> Result<CallId, ApiError> {
+    Some(cursor)
+        .filter(|c| (1..=20).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|c| c.parse::<u64>().ok())
+        .map(CallId)
+        .ok_or_else(|| {
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "cursor",
+                "cursor: not one the service gave (pass X-Next-Cursor back as it is)",
+            )
+        })
+}
+
+/// The calls, oldest (lowest id) first, a page at a time: every call for dispatchers; a
+/// crew's current call only (as the crew sees it) for a crew token.
+///
+/// A page holds at most `limit` calls. When more may follow, the answer has an
+/// `X-Next-Cursor` header: ask again with `cursor=` that value (and the same `status` and
+/// `since`) for the next page; the last page has none. Calls made while paging appear on a
+/// later page (their ids are higher); a call whose status changes between pages may be
+/// missed or seen twice by a `status` filter.
 #[utoipa::path(
     get,
     path = "/api/calls",
     tag = "calls",
-    params(StatusFilter),
+    params(CallsQuery),
     responses(
-        (status = 200, description = "The calls, oldest first", body = Vec<CallResponse>),
-        (status = 400, description = "A bad query parameter", body = ErrorBody),
+        (status = 200, description = "A page of calls, oldest first", body = Vec<CallResponse>,
+         headers(("x-next-cursor" = String, description = "Present when more calls may follow: the `cursor` of the next page"))),
+        (status = 400, description = "A bad query parameter, or a cursor the service did not give", body = ErrorBody),
+        (status = 422, description = "limit not between 1 and 5,000", body = ErrorBody),
     )
 )]
 pub(super) async fn list(
     State(state): State<AppState>,
     Auth(role): Auth,
-    QueryParams(filter): QueryParams<StatusFilter>,
-) -> Result<Json<Vec<CallResponse>>, ApiError> {
-    let core = state.core().await;
-    let calls: Vec<CallResponse> = match &role {
-        // A crew sees its current call only, as a crew sees it.
-        Role::Crew(own) => current_call(&core, own)
-            .filter(|c| filter.status.is_none_or(|s| c.status == s))
-            .and_then(|c| crew_view(&core, c.id, own))
-            .map(CallResponse::Crew)
-            .into_iter()
-            .collect(),
-        _ => core
-            .calls()
-            .filter(|c| filter.status.is_none_or(|s| c.status == s))
-            .filter_map(|c| call_value(&core, c.id))
-            .map(CallResponse::Staff)
-            .collect(),
+    QueryParams(q): QueryParams<CallsQuery>,
+) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit: between 1 and {PAGE_MAX} (got {limit})"),
+        ));
+    }
+    let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
+    let wanted = |c: &&dispatch_core::Call| {
+        q.status.is_none_or(|s| c.status == s)
+            && q.since.is_none_or(|since| c.received() >= since)
+            && after.is_none_or(|a| c.id > a)
     };
-    Ok(Json(calls))
+    let core = state.core().await;
+    let (calls, next): (Vec<CallResponse>, Option<CallId>) = match &role {
+        // A crew sees its current call only, as a crew sees it.
+        Role::Crew(own) => (
+            current_call(&core, own)
+                .filter(wanted)
+                .and_then(|c| crew_view(&core, c.id, own))
+                .map(CallResponse::Crew)
+                .into_iter()
+                .collect(),
+            None,
+        ),
+        _ => {
+            let mut page: Vec<&dispatch_core::Call> = core
+                .calls_after(after.unwrap_or(CallId(0)))
+                .filter(wanted)
+                .take(limit as usize + 1)
+                .collect();
+            let more = page.len() > limit as usize;
+            page.truncate(limit as usize);
+            let next = more.then(|| page.last().map(|c| c.id)).flatten();
+            (
+                page.into_iter()
+                    .filter_map(|c| call_value(&core, c.id))
+                    .map(CallResponse::Staff)
+                    .collect(),
+                next,
+            )
+        }
+    };
+    drop(core);
+    let mut response = Json(calls).into_response();
+    if let Some(next) = next {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&next.0.to_string()) {
+            response.headers_mut().insert(NEXT_CURSOR, value);
+        }
+    }
+    Ok(response)
 }
 
 /// One call; a crew token may read only its current call, as the crew sees it.

@@ -15,6 +15,7 @@ mod logs;
 mod metrics;
 mod openapi;
 mod osrm_api;
+mod paging;
 mod recovery;
 mod rules;
 mod stations;

@@ -52,6 +52,11 @@ export class Api {
   }
 
   async request(method, path, body, headers = {}) {
+    return (await this.exchange(method, path, body, headers)).data;
+  }
+
+  /** The answer's JSON and its `Response` (for its headers). */
+  async exchange(method, path, body, headers = {}) {
     let response;
     try {
       response = await fetch(path, {
@@ -82,7 +87,21 @@ export class Api {
         data?.field ?? null,
       );
     }
-    return data;
+    return { data, response };
+  }
+
+  /** Every item of a paged list (`GET /api/calls`): its pages, following `X-Next-Cursor`. */
+  async all(path) {
+    const items = [];
+    let cursor = null;
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const url = cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path;
+      const { data, response } = await this.exchange('GET', url);
+      items.push(...(data ?? []));
+      cursor = response.headers.get('X-Next-Cursor');
+    } while (cursor);
+    return items;
   }
 
   get(path) {

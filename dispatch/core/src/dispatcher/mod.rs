@@ -221,6 +221,15 @@ impl Dispatcher {
         self.calls.values()
     }
 
+    /// The calls with an id above `after` (open and closed), by id: a page of calls starts
+    /// where the last one ended without walking the calls before it.
+    pub fn calls_after(&self, after: CallId) -> impl Iterator<Item = &Call> + '_ {
+        use std::ops::Bound::{Excluded, Unbounded};
+        self.calls
+            .range((Excluded(after), Unbounded))
+            .map(|(_, c)| c)
+    }
+
     /// The open calls (neither completed nor cancelled), by id.
     pub fn open_calls(&self) -> impl Iterator<Item = &Call> + '_ {
         self.open.iter().filter_map(|id| self.calls.get(id))

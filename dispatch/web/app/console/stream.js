@@ -14,7 +14,7 @@ export async function loadAll() {
   const api = state.api;
   const [crews, calls, closures] = await Promise.all([
     api.get('/api/crews'),
-    api.get('/api/calls'),
+    api.all('/api/calls?limit=5000'),
     api.get('/api/closures'),
   ]);
   state.crews = new Map(crews.map((c) => [c.id, c]));
