@@ -1,8 +1,8 @@
 //! `dispatch`: the ambulance dispatch command-line tool.
 //!
-//! * `dispatch serve [--map FILE] [--db URL] [--listen ADDR] [--tokens FILE]`: run the service
-//!   on a map (default: the bundled Heidelberg extract) with its state in a database (default:
-//!   the SQLite file `dispatch.db`; or `postgres://...`).
+//! * `dispatch serve [--map FILE] [--db URL] [--listen ADDR] [--tokens FILE] [--log-format
+//!   text|json]`: run the service on a map (default: the bundled Heidelberg extract) with its
+//!   state in a database (default: the SQLite file `dispatch.db`; or `postgres://...`).
 //! * `dispatch serve --demo`: the same service with simulated calls and tablets on a database
 //!   of its own (see `dispatch::demo`), printing a link to open.
 //! * `dispatch import MAP.osm.pbf -o MAP.graph`: build the road graph from OpenStreetMap data.

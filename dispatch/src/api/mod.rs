@@ -2,7 +2,8 @@
 //! handler carries its OpenAPI description (`#[utoipa::path]`) and is registered with it (see
 //! [`crate::openapi`]); bodies are typed structs.
 //!
-//! * calls (`calls.rs`): `POST /api/calls`, `GET /api/calls[?status=]`, `GET|PATCH
+//! * calls (`calls.rs`): `POST /api/calls`, `GET /api/calls[?status=&since=&limit=&cursor=]`
+//!   (a page at a time, the next page's cursor in `X-Next-Cursor`), `GET|PATCH
 //!   /api/calls/{id}` (re-triage and corrections), `POST /api/calls/{id}/assign`
 //!   (override), `POST /api/calls/{id}/cancel` (`{"reason"}`);
 //! * duplicate calls (`duplicates.rs`): `GET /api/calls/duplicates?lat=&lon=`, `POST
