@@ -5,7 +5,10 @@
 //! updated where things happen: [`crate::state::AppState::apply`] times each decision and
 //! each commit and counts the log entries committed; the websockets count their clients.
 //! The dispatch state (calls by status and priority, the queue) is read from the core at
-//! each scrape, so it can never drift from what the API answers.
+//! each scrape, so it can never drift from what the API answers. That walks every call held,
+//! under the core's lock: about 60 ns a call (measured: 0.5 ms for 10,000 closed calls, 65 ms
+//! for a million, in the test profile), so it stays small while closed calls are kept for a
+//! day or so, not for a year.
 //!
 //! `/metrics` needs no token, like the scrapers that read it expect: it holds counts and
 //! times only, never a token, a name, an address or anything of a patient.

@@ -319,6 +319,35 @@ async fn metrics_follow_what_the_service_does(db: TestDb) {
     );
     assert_eq!(m.value("dispatch_commit_failures_total", &[]), 0.0);
 
+    // A waiting call cancelled: one left in the queue, one closed call counted.
+    let waiting = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["status"] == "queued")
+        .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let (code, v) = post(
+        &c,
+        format!("{base}/api/calls/{waiting}/cancel"),
+        json!({"reason": "called back: not needed"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{v}");
+    changes += 1;
+    let m = scrape(base).await;
+    assert_eq!(m.value("dispatch_queue_length", &[]), 1.0);
+    assert_calls_match(&m, &get(&c, format!("{base}/api/calls")).await);
+    assert_eq!(
+        m.value(
+            "dispatch_calls",
+            &[("priority", "urgent"), ("status", "cancelled")]
+        ),
+        1.0
+    );
+    assert!(m.histogram("dispatch_commit_seconds") >= f64::from(changes));
+
     // Websockets: a console and a tablet open, then closed.
     let mut console = ws(base, &format!("/ws/console?token={DISPATCHER}&since=0")).await;
     let mut tablet = ws(base, &format!("/ws/crews/A1?token={CREW_A1}")).await;
