@@ -60,7 +60,7 @@ use foldhash::fast::FixedState;
 use router::{EtaIndex, Router, Snapped};
 
 use crate::assign::{CrewTree, SpeedBound};
-use crate::call::{Call, CallId, CallStatus};
+use crate::call::{Call, CallId, CallStatus, Priority};
 use crate::crew::{Crew, CrewStatus, CrewType};
 use crate::error::DispatchError;
 use crate::event::Event;
@@ -109,6 +109,10 @@ pub struct Dispatcher {
     /// The calls not closed (completed or cancelled), so that the queue and re-assignment
     /// rules look at open calls only, however many closed ones are kept.
     open: BTreeSet<CallId>,
+    /// How many closed calls are held, by status and priority (kept by
+    /// [`Dispatcher::replay`] and [`Dispatcher::take_closed_call`]), so that counting the
+    /// calls by status walks the open calls only.
+    closed: BTreeMap<(CallStatus, Priority), u64>,
     /// The open calls with a need no crew fills (a superset of the queue: what a freed crew
     /// looks at), kept by [`Dispatcher::replay`].
     waiting: BTreeSet<CallId>,
@@ -177,6 +181,7 @@ impl Dispatcher {
             shift_ends: BTreeSet::new(),
             calls: BTreeMap::new(),
             open: BTreeSet::new(),
+            closed: BTreeMap::new(),
             waiting: BTreeSet::new(),
             contested: BTreeSet::new(),
             responding_eta: Vec::new(),
@@ -245,7 +250,28 @@ impl Dispatcher {
         if !self.calls.get(&id)?.status.is_closed() {
             return None;
         }
+        self.count_closed(id, -1);
         self.calls.remove(&id)
+    }
+
+    /// How many calls are held in each status, by priority: the open calls counted one by
+    /// one, the closed ones from running counts (so the cost is that of the open calls,
+    /// however many closed calls are held). Pairs with no call are left out.
+    pub fn call_counts(&self) -> BTreeMap<(CallStatus, Priority), u64> {
+        let mut counts = self.closed.clone();
+        counts.retain(|_, n| *n > 0);
+        for c in self.open_calls() {
+            *counts.entry((c.status, c.priority)).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Adds `delta` to the running count of call `id`'s status and priority, if it is closed.
+    pub(crate) fn count_closed(&mut self, id: CallId, delta: i64) {
+        if let Some(c) = self.calls.get(&id).filter(|c| c.status.is_closed()) {
+            let n = self.closed.entry((c.status, c.priority)).or_default();
+            *n = n.saturating_add_signed(delta);
+        }
     }
 
     /// The calls waiting for at least one crew, in queue order: priority, then age, then id.

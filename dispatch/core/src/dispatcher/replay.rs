@@ -70,8 +70,12 @@ impl Dispatcher {
             | Event::CrewReleased { crew_id, .. } => Some(crew_id.as_str()),
             _ => None,
         };
+        if let Some(id) = touched {
+            self.count_closed(id, -1);
+        }
         let applied = self.apply_event(event, near);
         if let Some(id) = touched {
+            self.count_closed(id, 1);
             self.reindex(id);
         }
         if let Some(slot) = crew.and_then(|c| self.crew_slot.get(c)) {

@@ -51,6 +51,9 @@ fn archiving_closed_calls_changes_no_event() {
             );
             taken += 1;
         }
+        // The counts by status: the archived calls are no longer held, the kept ones are.
+        check_invariants(&kept);
+        check_invariants(&archived);
         let open_a: Vec<CallId> = kept.open_calls().map(|c| c.id).collect();
         let open_b: Vec<CallId> = archived.open_calls().map(|c| c.id).collect();
         assert_eq!(open_a, open_b);

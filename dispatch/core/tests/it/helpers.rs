@@ -156,6 +156,13 @@ pub fn active_crews(call: &Call) -> Vec<String> {
 
 /// Checks the invariants every state must satisfy.
 pub fn check_invariants(d: &Dispatcher) {
+    // The counts by status and priority (running counts for closed calls) are those of a
+    // walk over every call.
+    let mut walked = BTreeMap::new();
+    for call in d.calls() {
+        *walked.entry((call.status, call.priority)).or_insert(0u64) += 1;
+    }
+    assert_eq!(d.call_counts(), walked, "calls by status and priority");
     let mut on_call: BTreeMap<&str, CallId> = BTreeMap::new();
     for call in d.calls() {
         for a in call.active_assignments() {
