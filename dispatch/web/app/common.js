@@ -215,6 +215,25 @@ export function fmtClock(ms) {
 }
 
 /** Crew status colours (also in style.css as `.st-<status>`). */
+/** The map symbol of a hospital (an `H`) or a station (a small house), `size` px square:
+ * the same on the console and the tablet. */
+export function placeIcon(kind, size = 22) {
+  const el = h('div', {});
+  if (kind === 'hospital') el.append('H');
+  else {
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 16 16');
+    svg.setAttribute('width', '14');
+    svg.setAttribute('height', '14');
+    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    path.setAttribute('d', 'M8 1.5 1 7.5h2V14h4v-4h2v4h4V7.5h2z');
+    path.setAttribute('fill', 'currentColor');
+    svg.append(path);
+    el.append(svg);
+  }
+  return L.divIcon({ className: `place-marker ${kind}-marker`, html: el, iconSize: [size, size] });
+}
+
 export const STATUS_COLOURS = {
   available: '#15803d',
   dispatched: '#b45309',

@@ -10,6 +10,7 @@
 import {
   L, Api, takeToken, signOut, showLogin, toast, h, fill, createMap,
   fmtDuration, fmtMinutes, fmtDistance, canTransition, STATUS_COLOURS, PRIORITY_COLOURS,
+  placeIcon,
 } from './common.js';
 import {
   t, has, errorText, closeText, startPage, crewStatusName, priorityName, roleName,
@@ -752,29 +753,11 @@ function drawSide(kind, route) {
     return;
   }
   if (!marks[kind]) {
-    marks[kind] = L.marker([at.lat, at.lon], { icon: placeIcon(kind), keyboard: false, interactive: false }).addTo(S.map);
+    marks[kind] = L.marker([at.lat, at.lon], { icon: placeIcon(kind === 'hospital' ? 'hospital' : 'station', 24), keyboard: false, interactive: false }).addTo(S.map);
   }
   marks[kind].setLatLng([at.lat, at.lon]);
 }
 
-/** A hospital's `H` or a station's small house, as the console draws them. */
-function placeIcon(kind) {
-  const el = h('div', {});
-  if (kind === 'hospital') el.append('H');
-  else {
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('viewBox', '0 0 16 16');
-    svg.setAttribute('width', '14');
-    svg.setAttribute('height', '14');
-    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-    path.setAttribute('d', 'M8 1.5 1 7.5h2V14h4v-4h2v4h4V7.5h2z');
-    path.setAttribute('fill', 'currentColor');
-    svg.append(path);
-    el.append(svg);
-  }
-  const cls = kind === 'hospital' ? 'hospital-marker' : 'station-marker';
-  return L.divIcon({ className: `place-marker ${cls}`, html: el, iconSize: [24, 24] });
-}
 
 // ---------------------------------------------------------------- handover
 

@@ -4,7 +4,7 @@
 // close a road, draw a closed area, place a new crew, move the selected call); the marker
 // of the picked place.
 
-import { L, STATUS_COLOURS, h } from '../common.js';
+import { L, STATUS_COLOURS, h, placeIcon } from '../common.js';
 import { t, priorityName, crewTypeName } from '../i18n.js';
 import { $, state, layers, OPEN, select } from './state.js';
 import { callTimer } from './calls.js';
@@ -225,23 +225,6 @@ export function tickMarkers() {
 
 // ---------------------------------------------------------------- hospitals and stations
 
-/** A square map symbol with a letter (`H`) or a small house (stations). */
-function placeIcon(kind) {
-  const el = h('div', {});
-  if (kind === 'hospital') el.append('H');
-  else {
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('viewBox', '0 0 16 16');
-    svg.setAttribute('width', '14');
-    svg.setAttribute('height', '14');
-    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-    path.setAttribute('d', 'M8 1.5 1 7.5h2V14h4v-4h2v4h4V7.5h2z');
-    path.setAttribute('fill', 'currentColor');
-    svg.append(path);
-    el.append(svg);
-  }
-  return L.divIcon({ className: `place-marker ${kind}-marker`, html: el, iconSize: [22, 22] });
-}
 
 /** What a hospital treats, in words. */
 export function capabilitiesText(caps) {
