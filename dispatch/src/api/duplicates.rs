@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::calls::{call_value, CallView};
+use super::geocode::PointQuery;
 use crate::auth::{Auth, Caller};
 use crate::edge::{parse_call_id, IdempotencyKey, JsonBody, Lat, Lon, QueryParams, Text};
 use crate::error::{ApiError, ErrorBody};
@@ -28,18 +29,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(duplicates))
         .routes(routes!(link))
-}
-
-/// `?lat=&lon=`: the new call's place.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct PlaceQuery {
-    /// Latitude, degrees (−90 to 90).
-    #[param(minimum = -90, maximum = 90, example = 49.41)]
-    lat: f64,
-    /// Longitude, degrees (−180 to 180).
-    #[param(minimum = -180, maximum = 180, example = 8.69)]
-    lon: f64,
 }
 
 /// An open call a new call may repeat.
@@ -60,7 +49,7 @@ pub struct DuplicateView {
     get,
     path = "/api/calls/duplicates",
     tag = "calls",
-    params(PlaceQuery),
+    params(PointQuery),
     responses(
         (status = 200, description = "The possible duplicates, nearest first", body = Vec<DuplicateView>),
         (status = 400, description = "lat or lon missing or not a number", body = ErrorBody),
@@ -71,13 +60,10 @@ pub struct DuplicateView {
 async fn duplicates(
     State(state): State<AppState>,
     Auth(role): Auth,
-    QueryParams(q): QueryParams<PlaceQuery>,
+    QueryParams(q): QueryParams<PointQuery>,
 ) -> Result<Json<Vec<DuplicateView>>, ApiError> {
     role.require_staff()?;
-    let Lat(lat) =
-        Lat::try_from(q.lat).map_err(|e| ApiError::invalid("lat", format!("lat: {e}")))?;
-    let Lon(lon) =
-        Lon::try_from(q.lon).map_err(|e| ApiError::invalid("lon", format!("lon: {e}")))?;
+    let (lat, lon) = q.point()?;
     let core = state.core().await;
     let found = core
         .possible_duplicates(lat, lon, crate::state::now_ms())

@@ -49,16 +49,27 @@ struct GeocodeQuery {
     limit: Option<u32>,
 }
 
-/// `?lat=&lon=`.
+/// `?lat=&lon=`: a point (the reverse search's, a new call's place).
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-struct ReverseQuery {
+pub(super) struct PointQuery {
     /// Latitude, degrees (−90 to 90).
     #[param(minimum = -90, maximum = 90, example = 55.7522)]
     lat: f64,
     /// Longitude, degrees (−180 to 180).
     #[param(minimum = -180, maximum = 180, example = 37.6156)]
     lon: f64,
+}
+
+impl PointQuery {
+    /// The point, checked: 422 naming `lat` or `lon` when out of range.
+    pub(super) fn point(&self) -> Result<(f64, f64), ApiError> {
+        let Lat(lat) =
+            Lat::try_from(self.lat).map_err(|e| ApiError::invalid("lat", format!("lat: {e}")))?;
+        let Lon(lon) =
+            Lon::try_from(self.lon).map_err(|e| ApiError::invalid("lon", format!("lon: {e}")))?;
+        Ok((lat, lon))
+    }
 }
 
 /// An address in its parts, as mapped.
@@ -221,7 +232,7 @@ async fn geocode(
     get,
     path = "/api/reverse",
     tag = "map",
-    params(ReverseQuery),
+    params(PointQuery),
     responses(
         (status = 200, description = "The nearest address", body = ReverseAnswer),
         (status = 400, description = "lat or lon missing or not a number", body = ErrorBody),
@@ -232,12 +243,9 @@ async fn geocode(
 async fn reverse(
     State(state): State<AppState>,
     Auth(_role): Auth,
-    QueryParams(q): QueryParams<ReverseQuery>,
+    QueryParams(q): QueryParams<PointQuery>,
 ) -> Result<Json<ReverseAnswer>, ApiError> {
-    let Lat(lat) =
-        Lat::try_from(q.lat).map_err(|e| ApiError::invalid("lat", format!("lat: {e}")))?;
-    let Lon(lon) =
-        Lon::try_from(q.lon).map_err(|e| ApiError::invalid("lon", format!("lon: {e}")))?;
+    let (lat, lon) = q.point()?;
     let index = index(&state)?;
     let router = state.0.router.clone();
     let found = tokio::task::spawn_blocking(move || {
