@@ -614,20 +614,27 @@ impl<S: HasTokens + Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// The holder of the request's token.
-fn holder_of<'t>(parts: &Parts, tokens: &'t Tokens) -> Result<&'t Holder, ApiError> {
-    let header = parts
-        .headers
+/// The request's token: `Authorization: Bearer …`, else `?token=`.
+pub fn token_of<'r>(
+    headers: &'r axum::http::HeaderMap,
+    uri: &'r axum::http::Uri,
+) -> Option<&'r str> {
+    let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let query = parts.uri.query().and_then(|q| {
+    let query = uri.query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| *k == "token")
             .map(|(_, v)| v)
     });
-    let token = header.or(query).ok_or_else(ApiError::unauthorized)?;
+    header.or(query)
+}
+
+/// The holder of the request's token.
+fn holder_of<'t>(parts: &Parts, tokens: &'t Tokens) -> Result<&'t Holder, ApiError> {
+    let token = token_of(&parts.headers, &parts.uri).ok_or_else(ApiError::unauthorized)?;
     tokens.holder(token).ok_or_else(ApiError::unauthorized)
 }
 

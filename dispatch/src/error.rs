@@ -14,7 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Machine-readable code (`bad_request`, `unauthorized`, `forbidden`, `not_found`,
     /// `conflict`, `off_map`, `unavailable`, `internal`, and at the edge `invalid`, `too_large`,
-    /// `too_many`).
+    /// `too_many`; with several instances, `not_leader`, `no_leader` and `leader_lost`, see
+    /// [`crate::cluster`]).
     pub code: &'static str,
     /// Human-readable explanation.
     pub message: String,
@@ -76,6 +77,16 @@ impl ApiError {
     /// 404: no such thing.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 503 `not_leader`: this instance of several on one database does not make changes now
+    /// (see [`crate::cluster`]); nothing was changed.
+    pub fn not_leader() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_leader",
+            "this instance is not the leader: nothing was changed, try again",
+        )
     }
 
     /// 503: the store cannot be reached or written; nothing was changed. Logged here.

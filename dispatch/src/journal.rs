@@ -327,6 +327,57 @@ pub fn numbered(e: &StoredEvent) -> Numbered {
     }
 }
 
+/// Applies one stored log entry to `core` (and, with `closures`, the closures it adds or
+/// removes to the router), as a restart or a standby following the log does.
+pub fn replay_entry(
+    core: &mut Dispatcher,
+    router: &Router,
+    stored: &StoredEvent,
+    closures: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    let fail = |message: String| StoreError::Replay {
+        seq: stored.seq,
+        message,
+    };
+    match stored.event.get("type").and_then(Value::as_str) {
+        Some("assignment" | "reroute" | "closures_changed") => {}
+        Some("closure_added") => {
+            if closures {
+                // Without the request limits: the log holds what was accepted then.
+                let spec = router::http::read_closure_request(stored.event["request"].clone())
+                    .map_err(|e| fail(e.to_string()))?;
+                let added = router
+                    .add_closure(spec, now)
+                    .map_err(|e| fail(e.to_string()))?;
+                let logged = stored.event["closure"]["id"].as_u64();
+                if logged != Some(added.id) {
+                    return Err(fail(format!(
+                        "closure {logged:?} came back as {}",
+                        added.id
+                    )));
+                }
+            }
+        }
+        Some("closure_removed") => {
+            if closures {
+                let id = stored.event["id"]
+                    .as_u64()
+                    .ok_or_else(|| fail("closure_removed without an id".into()))?;
+                router
+                    .remove_closure(id, now)
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        _ => {
+            let event: Event = serde_json::from_value(stored.event.clone())
+                .map_err(|e| fail(format!("not a dispatch event: {e}")))?;
+            core.replay(&event).map_err(|e| fail(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
 /// How many log entries are read per query while restoring.
 const PAGE: i64 = 10_000;
 
@@ -340,12 +391,24 @@ pub async fn restore(
     keep: usize,
     closures: bool,
 ) -> Result<(Dispatcher, Vec<Numbered>, i64), StoreError> {
+    restore_until(store, router, config, keep, closures, i64::MAX).await
+}
+
+/// Like [`restore`], from the log's entries up to `until` only.
+pub async fn restore_until(
+    store: &Store,
+    router: Arc<Router>,
+    config: DispatchConfig,
+    keep: usize,
+    closures: bool,
+    until: i64,
+) -> Result<(Dispatcher, Vec<Numbered>, i64), StoreError> {
     let now = crate::state::now_ms();
     let mut core = Dispatcher::new(router.clone(), config);
     let mut tail = std::collections::VecDeque::with_capacity(keep.min(1 << 16));
     let mut after = 0;
-    loop {
-        let page = store.events_since(after, PAGE).await?;
+    while after < until {
+        let page = store.events_since(after, PAGE.min(until - after)).await?;
         if page.is_empty() {
             break;
         }
@@ -357,46 +420,7 @@ pub async fn restore(
                 });
             }
             after = stored.seq;
-            let fail = |message: String| StoreError::Replay {
-                seq: stored.seq,
-                message,
-            };
-            match stored.event.get("type").and_then(Value::as_str) {
-                Some("assignment" | "reroute" | "closures_changed") => {}
-                Some("closure_added") => {
-                    if closures {
-                        // Without the request limits: the log holds what was accepted then.
-                        let spec =
-                            router::http::read_closure_request(stored.event["request"].clone())
-                                .map_err(|e| fail(e.to_string()))?;
-                        let added = router
-                            .add_closure(spec, now)
-                            .map_err(|e| fail(e.to_string()))?;
-                        let logged = stored.event["closure"]["id"].as_u64();
-                        if logged != Some(added.id) {
-                            return Err(fail(format!(
-                                "closure {logged:?} came back as {}",
-                                added.id
-                            )));
-                        }
-                    }
-                }
-                Some("closure_removed") => {
-                    if closures {
-                        let id = stored.event["id"]
-                            .as_u64()
-                            .ok_or_else(|| fail("closure_removed without an id".into()))?;
-                        router
-                            .remove_closure(id, now)
-                            .map_err(|e| fail(e.to_string()))?;
-                    }
-                }
-                _ => {
-                    let event: Event = serde_json::from_value(stored.event.clone())
-                        .map_err(|e| fail(format!("not a dispatch event: {e}")))?;
-                    core.replay(&event).map_err(|e| fail(e.to_string()))?;
-                }
-            }
+            replay_entry(&mut core, &router, stored, closures, now)?;
             if keep > 0 {
                 if tail.len() == keep {
                     tail.pop_front();

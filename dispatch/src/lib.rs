@@ -48,6 +48,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod closures;
+pub mod cluster;
 pub mod demo;
 pub mod edge;
 pub mod error;

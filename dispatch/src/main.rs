@@ -85,6 +85,15 @@ enum Command {
         /// standard output keeps the start-up lines). `RUST_LOG` sets what is logged.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// On PostgreSQL, several instances share the database: one leads, the others are hot
+        /// standbys that forward changes to it. This is the URL the other instances reach this
+        /// one at (default `http://` and the address it listens on).
+        #[arg(long, conflicts_with = "demo")]
+        advertise: Option<String>,
+        /// How long a leader's lease lasts without renewal (ms): a standby takes over at most
+        /// this long after the leader died (PostgreSQL only).
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(200..=60_000))]
+        lease_ms: u64,
     },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
@@ -132,6 +141,8 @@ fn main() -> ExitCode {
             reassign_gain_s,
             max_table_size,
             log_format,
+            advertise,
+            lease_ms,
         } => {
             init_logs(log_format);
             let flags = dispatch_core::RuleOverrides {
@@ -158,6 +169,8 @@ fn main() -> ExitCode {
                         None => Store::Real {
                             db: db.unwrap_or_else(|| "sqlite://dispatch.db".into()),
                             tokens: tokens.unwrap_or_else(|| "dispatch-tokens.toml".into()),
+                            advertise,
+                            lease: std::time::Duration::from_millis(lease_ms),
                         },
                     };
                     serve(map, store, hospitals, listen, settings, osrm)
@@ -190,8 +203,14 @@ fn default_map() -> PathBuf {
 
 /// Where the service keeps its state and reads its tokens.
 enum Store {
-    /// A database and a token file.
-    Real { db: String, tokens: PathBuf },
+    /// A database and a token file; on PostgreSQL, this instance's URL for the others and
+    /// the lease of a leader.
+    Real {
+        db: String,
+        tokens: PathBuf,
+        advertise: Option<String>,
+        lease: std::time::Duration,
+    },
     /// The demo's own temporary database and token.
     Demo(dispatch::demo::DemoOptions),
 }
@@ -209,8 +228,13 @@ fn serve(
         mut stations,
     } = settings;
     // The demo's database lives as long as this function: dropping it removes the file.
-    let (db, tokens_read, demo) = match store {
-        Store::Real { db, tokens } => {
+    let (db, tokens_read, demo, cluster) = match store {
+        Store::Real {
+            db,
+            tokens,
+            advertise,
+            lease,
+        } => {
             let (tokens_read, created) = dispatch::auth::Tokens::load_or_create(&tokens)?;
             if let Some(admin) = created {
                 // Shown once, to the operator on the terminal: never through the logs.
@@ -224,14 +248,16 @@ fn serve(
             if let Some(loose) = dispatch::auth::loose_permissions(&tokens)? {
                 tracing::warn!("{loose}");
             }
-            (db, tokens_read, None)
+            let cluster = (db.starts_with("postgres://") || db.starts_with("postgresql://"))
+                .then_some((advertise, lease));
+            (db, tokens_read, None, cluster)
         }
         Store::Demo(opts) => {
             let file = dispatch::demo::DemoDb::create();
             let token = dispatch::demo::token()?;
             let tokens =
                 dispatch::auth::Tokens::from_named([(token.as_str(), "admin", Some("demo"))])?;
-            (file.url(), tokens, Some((file, token, opts)))
+            (file.url(), tokens, Some((file, token, opts)), None)
         }
     };
     println!(
@@ -274,6 +300,32 @@ fn serve(
     println!("stations: {}", stations.len());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let addr = listener.local_addr()?;
+        let cluster = match cluster {
+            Some((advertise, lease)) => {
+                let url = match advertise {
+                    Some(url) => url,
+                    None if addr.ip().is_unspecified() => anyhow::bail!(
+                        "listening on {addr}: give --advertise http://HOST:PORT, the address the \
+                         other instances on this database reach this one at"
+                    ),
+                    None => format!("http://{addr}"),
+                };
+                let c = dispatch::cluster::Cluster::new(dispatch::cluster::ClusterConfig {
+                    url,
+                    lease,
+                })?;
+                println!(
+                    "instance {} at {} (PostgreSQL: leads when the lease is free, else a hot standby)",
+                    c.id, c.url
+                );
+                Some(std::sync::Arc::new(c))
+            }
+            None => None,
+        };
         let started = Instant::now();
         let store = dispatch::store::Store::open(&db).await?;
         let config = dispatch::state::ServiceConfig {
@@ -282,6 +334,7 @@ fn serve(
             osrm,
             addresses,
             stations,
+            cluster: cluster.clone(),
             ..Default::default()
         };
         let state = dispatch::state::AppState::open(router.clone(), config, store).await?;
@@ -297,15 +350,25 @@ fn serve(
             );
         }
         let known = hospitals.len();
-        let st = state.clone();
-        let added = dispatch::hospitals::register(&st, hospitals)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot add the hospitals: {}", e.message))?;
-        println!("hospitals: {known} given, {added} new");
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        let addr = listener.local_addr()?;
+        match cluster {
+            None => {
+                let added = dispatch::hospitals::register(&state, hospitals)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot add the hospitals: {}", e.message))?;
+                println!("hospitals: {known} given, {added} new");
+            }
+            Some(c) => {
+                // Whoever leads adds the hospitals the log does not have yet.
+                let st = state.clone();
+                tokio::spawn(async move {
+                    c.leading().await;
+                    match dispatch::hospitals::register(&st, hospitals).await {
+                        Ok(added) => tracing::info!(given = known, added, "hospitals"),
+                        Err(e) => tracing::error!(error = %e.message, "cannot add the hospitals"),
+                    }
+                });
+            }
+        }
         println!("listening on http://{addr}  (try http://{addr}/health)");
         if let (Some((_, token, opts)), Some(world)) = (&demo, demo_world) {
             let base = format!("http://{addr}");

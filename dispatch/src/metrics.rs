@@ -144,19 +144,19 @@ impl Metrics {
             role: IntGaugeVec::new(
                 Opts::new(
                     "dispatch_role",
-                    "1 for this instance's role (leader or standby). Hot standby is not built yet: an instance is always the leader",
+                    "1 for this instance's role (leader or standby; a single SQLite instance is its own leader)",
                 ),
                 &["role"],
             )
             .expect("a valid gauge"),
             epoch: IntGauge::new(
                 "dispatch_epoch",
-                "The leadership epoch. Hot standby is not built yet: always 0 (a single instance)",
+                "The leadership epoch: one more at each takeover (0 for a single instance)",
             )
             .expect("a valid gauge"),
             standby_lag: IntGauge::new(
                 "dispatch_standby_lag_events",
-                "Events a standby has yet to apply behind the leader's log. Hot standby is not built yet: always 0",
+                "Events a standby has yet to apply behind the leader's log (0 on the leader)",
             )
             .expect("a valid gauge"),
         };
@@ -237,6 +237,19 @@ impl Metrics {
             .set(oldest.map_or(0.0, |received| (now_ms - received).max(0) as f64 / 1000.0));
     }
 
+    /// Reads the instance's role, epoch and lag into the gauges (at each scrape).
+    pub fn observe_standing(&self, standing: crate::cluster::Standing) {
+        let leader = standing.role == crate::cluster::Role::Leader;
+        self.role
+            .with_label_values(&["leader"])
+            .set(i64::from(leader));
+        self.role
+            .with_label_values(&["standby"])
+            .set(i64::from(!leader));
+        self.epoch.set(standing.epoch);
+        self.standby_lag.set(standing.lag);
+    }
+
     /// The text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = Vec::new();
@@ -274,6 +287,7 @@ pub(crate) async fn metrics(
         let core = state.core().await;
         metrics.observe_core(&core, crate::state::now_ms());
     }
+    metrics.observe_standing(state.standing());
     (
         [(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)],
         metrics.render(),

@@ -49,6 +49,14 @@ pub struct Health {
     pub arcs: usize,
     /// The map data's attribution.
     pub attribution: String,
+    /// `leader` or `standby` (see [`crate::cluster`]; a single instance is its own leader).
+    pub role: crate::cluster::Role,
+    /// The leadership epoch (0 for a single instance).
+    pub epoch: i64,
+    /// Events of the log a standby has yet to apply (0 on the leader).
+    pub lag: i64,
+    /// The log's last sequence number this instance has.
+    pub last_seq: u64,
 }
 
 /// Whether the service is up, and on which map (no token needed).
@@ -61,12 +69,17 @@ pub struct Health {
 )]
 async fn health(State(state): State<AppState>) -> Json<Health> {
     let g = state.0.router.graph();
+    let standing = state.standing();
     Json(Health {
         status: "ok".into(),
         map: g.meta.source_name.clone(),
         nodes: g.node_count(),
         arcs: g.arc_count(),
         attribution: crate::ATTRIBUTION.into(),
+        role: standing.role,
+        epoch: standing.epoch,
+        lag: standing.lag,
+        last_seq: state.0.hub.last_seq(),
     })
 }
 
@@ -106,7 +119,7 @@ pub fn app(state: AppState) -> axum::Router {
     api.layer(Extension(described))
         .merge(crate::ws::routes())
         .merge(crate::web::routes())
-        .with_state(state)
+        .with_state(state.clone())
         .merge(routing)
         .layer(
             tower::ServiceBuilder::new()
@@ -117,7 +130,11 @@ pub fn app(state: AppState) -> axum::Router {
                 )
                 .layer(CatchPanicLayer::custom(panicked))
                 .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-                .layer(middleware::from_fn(timeout)),
+                .layer(middleware::from_fn(timeout))
+                .layer(middleware::from_fn_with_state(
+                    state,
+                    crate::cluster::route_changes,
+                )),
         )
 }
 
@@ -169,14 +186,31 @@ pub async fn serve(
             let mut every = tokio::time::interval(Duration::from_secs(1));
             loop {
                 every.tick().await;
-                // A failure is logged where it happens; the next tick tries again.
-                let _ = crate::closures::tick(&state).await;
+                if state.is_leader() {
+                    // A failure is logged where it happens; the next tick tries again.
+                    let _ = crate::closures::tick(&state).await;
+                } else {
+                    // A standby's routes follow the closures' time windows too; what the
+                    // leader logs of them changes nothing when followed.
+                    state.0.router.refresh(crate::state::now_ms());
+                }
             }
         })
     };
-    let result = axum::serve(listener, app(state))
+    let cluster = tokio::spawn(crate::cluster::run(state.clone()));
+    let result = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     ticker.abort();
+    cluster.abort();
+    if let Some(c) = &state.0.cluster {
+        if c.role() == crate::cluster::Role::Leader {
+            // A standby takes over at once rather than when the lease runs out.
+            state.0.store.fence(None);
+            if let Err(e) = state.0.store.release(&c.id, c.epoch()).await {
+                tracing::warn!(error = %e, "cannot release the leadership");
+            }
+        }
+    }
     result
 }

@@ -44,6 +44,9 @@ pub struct ServiceConfig {
     pub addresses: Option<Arc<osm_data::address::AddressIndex>>,
     /// The stations (`GET /api/stations`), checked (see [`crate::stations`]).
     pub stations: Vec<crate::stations::Station>,
+    /// This instance's place among several on one PostgreSQL database (see
+    /// [`crate::cluster`]): it starts as a standby. `None`: the only instance, always leading.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl Default for ServiceConfig {
@@ -55,6 +58,7 @@ impl Default for ServiceConfig {
             osrm: router::http::OsrmOptions::default(),
             addresses: None,
             stations: Vec::new(),
+            cluster: None,
         }
     }
 }
@@ -93,6 +97,8 @@ pub struct Inner {
     pub handovers: Mutex<()>,
     /// The Prometheus metrics (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// This instance's place in a cluster, if in one.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl HasTokens for AppState {
@@ -165,6 +171,10 @@ impl AppState {
             true,
         )
         .await?;
+        if config.cluster.is_some() {
+            // A standby until the lease is ours.
+            store.fence(None);
+        }
         let hub = Hub::new(config.hub_window, last as u64);
         hub.preload(tail);
         if last > 0 {
@@ -189,6 +199,7 @@ impl AppState {
             panic_next: AtomicBool::new(false),
             handovers: Mutex::new(()),
             metrics: crate::metrics::Metrics::new(),
+            cluster: config.cluster,
         })))
     }
 
@@ -217,6 +228,9 @@ impl AppState {
     ) -> Result<Applied<T>, ApiError> {
         let inner = &self.0;
         let mut core = self.core().await;
+        if !self.is_leader() {
+            return Err(ApiError::not_leader());
+        }
         if inner.stale.load(Ordering::Acquire) {
             self.rebuild(&mut core).await?;
         }
@@ -303,6 +317,15 @@ impl AppState {
                 self.rebuild(&mut core).await?;
                 Ok(Applied::Replayed(response))
             }
+            Err(StoreError::Fenced { epoch }) => {
+                // Another instance leads now, and nothing was written: forget the change and
+                // go on from the log as this instance had it (it follows the rest).
+                tracing::warn!(epoch, "a change was fenced off: another instance leads now");
+                inner.router.rollback_closures(checkpoint, now);
+                self.rebuild_until(&mut core, inner.hub.last_seq() as i64)
+                    .await?;
+                Err(ApiError::not_leader())
+            }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed: rebuilding the state from the store");
                 inner.router.rollback_closures(checkpoint, now);
@@ -318,6 +341,26 @@ impl AppState {
     #[doc(hidden)]
     pub fn panic_next_change(&self) {
         self.0.panic_next.store(true, Ordering::Release);
+    }
+
+    /// Replaces the core by the state the store's log gives up to `seq` (what was published).
+    async fn rebuild_until(&self, core: &mut Dispatcher, seq: i64) -> Result<(), ApiError> {
+        let inner = &self.0;
+        let (fresh, _, _) = journal::restore_until(
+            &inner.store,
+            inner.router.clone(),
+            inner.dispatch,
+            0,
+            false,
+            seq,
+        )
+        .await
+        .map_err(|e| {
+            inner.stale.store(true, Ordering::Release);
+            ApiError::unavailable(e)
+        })?;
+        *core = fresh;
+        Ok(())
     }
 
     /// Replaces the core by the state the store's log gives.

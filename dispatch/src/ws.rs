@@ -67,15 +67,22 @@ async fn crew(
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
     QueryParams(q): QueryParams<Since>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    // Kept for a standby, which passes the tablet's messages on to the leader with it.
+    let token = crate::auth::token_of(&headers, &uri)
+        .unwrap_or_default()
+        .to_string();
     let id = crew_path(id)?;
     role.require_crew(&id)?;
     if state.core().await.crew(&id).is_none() {
         return Err(ApiError::not_found(format!("no crew with id {id:?}")));
     }
     let since = q.since.map_or_else(|| state.0.hub.last_seq(), |s| s.0);
-    Ok(limited(ws).on_upgrade(move |socket| stream(state, socket, since, Some((id, actor)))))
+    let tablet = Tablet { id, actor, token };
+    Ok(limited(ws).on_upgrade(move |socket| stream(state, socket, since, Some(tablet))))
 }
 
 /// A token bucket: [`MESSAGES_PER_SECOND`] on average, [`MESSAGE_BURST`] at once.
@@ -218,15 +225,10 @@ async fn catch_up(
 /// Replays the entries after `since`, then streams live ones, with no gap and no repeat.
 /// For a crew, only its own entries, its current assignment first, and its messages are read.
 /// A tablet's messages change things as its token's holder (`actor`).
-async fn stream(
-    state: AppState,
-    mut socket: WebSocket,
-    since: u64,
-    tablet: Option<(String, Actor)>,
-) {
-    let (crew, actor) = match tablet {
-        Some((id, actor)) => (Some(id), actor),
-        None => (None, Actor::system()),
+async fn stream(state: AppState, mut socket: WebSocket, since: u64, tablet: Option<Tablet>) {
+    let (crew, actor, token) = match tablet {
+        Some(t) => (Some(t.id), t.actor, t.token),
+        None => (None, Actor::system(), String::new()),
     };
     // Counted as open until this function returns (the socket is closed then).
     let _open = state.0.metrics.websocket(match crew {
@@ -301,7 +303,7 @@ async fn stream(
                 match incoming {
                     Some(Ok(Message::Text(text))) => {
                         if let Some(id) = crew {
-                            if let Some(reply) = tablet_message(&state, id, &actor, &text).await {
+                            if let Some(reply) = tablet_message(&state, id, &actor, &token, &text).await {
                                 if send_text(&mut socket, reply).await.is_err() {
                                     return;
                                 }
@@ -383,12 +385,29 @@ impl TabletMessage {
     }
 }
 
-/// Applies a tablet's message; returns an error reply when it cannot be applied.
-async fn tablet_message(state: &AppState, crew: &str, actor: &Actor, text: &str) -> Option<String> {
+/// A crew tablet's connection: its crew, its token's holder and the token.
+struct Tablet {
+    id: String,
+    actor: Actor,
+    token: String,
+}
+
+/// Applies a tablet's message (a standby passes it on to the leader); returns an error reply
+/// when it cannot be applied.
+async fn tablet_message(
+    state: &AppState,
+    crew: &str,
+    actor: &Actor,
+    token: &str,
+    text: &str,
+) -> Option<String> {
     let msg = match TabletMessage::parse(text) {
         Ok(m) => m,
         Err(e) => return Some(error_message(e)),
     };
+    if let Some(cluster) = state.0.cluster.as_deref().filter(|_| !state.is_leader()) {
+        return forward_tablet_message(state, cluster, crew, token, msg).await;
+    }
     let own_status = match msg {
         TabletMessage::Status { status } => Some((crew.to_string(), status)),
         TabletMessage::Position { .. } => None,
@@ -409,6 +428,57 @@ async fn tablet_message(state: &AppState, crew: &str, actor: &Actor, text: &str)
         Ok(_) => None,
         Err(e) => Some(error_message(e)),
     }
+}
+
+/// Sends a tablet's message to the leader as the request of the HTTP API that does the same.
+async fn forward_tablet_message(
+    state: &AppState,
+    cluster: &crate::cluster::Cluster,
+    crew: &str,
+    token: &str,
+    msg: TabletMessage,
+) -> Option<String> {
+    use axum::http::{header, HeaderValue, Method};
+    let crew_path = form_urlencoded::byte_serialize(crew.as_bytes()).collect::<String>();
+    let (method, path, body) = match msg {
+        TabletMessage::Position { lat, lon } => (
+            Method::PUT,
+            format!("/api/crews/{crew_path}/position"),
+            json!({"lat": lat.0, "lon": lon.0}),
+        ),
+        TabletMessage::Status { status } => (
+            Method::POST,
+            format!("/api/crews/{crew_path}/status"),
+            json!({"status": status}),
+        ),
+    };
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        headers.insert(header::AUTHORIZATION, v);
+    }
+    let answer = crate::cluster::forward(
+        state,
+        cluster,
+        method,
+        &path,
+        &headers,
+        body.to_string().into(),
+    )
+    .await;
+    if answer.status().is_success() {
+        return None;
+    }
+    let bytes = axum::body::to_bytes(answer.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut reply: serde_json::Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({"error": "unavailable"}));
+    reply["type"] = json!("error");
+    Some(reply.to_string())
 }
 
 /// An error as a tablet receives it: `{"type": "error", "error", "message", "field"?}`.

@@ -49,6 +49,16 @@ pub enum StoreError {
     /// rolled back.
     #[error("store: injected failure in the middle of a commit (rolled back)")]
     Injected,
+    /// This instance's leadership epoch is no longer the database's (another instance took
+    /// over, or the lease expired): nothing was written.
+    #[error("store: not the leader any more (epoch {epoch} was fenced off): nothing was written")]
+    Fenced {
+        /// The epoch the commit was made under.
+        epoch: i64,
+    },
+    /// Leadership is for several instances on PostgreSQL; a SQLite store has one writer.
+    #[error("store: leadership needs PostgreSQL (SQLite is for one instance)")]
+    NoLeadership,
     /// JSON read from the database (SQLite TEXT) does not parse.
     #[error("store: {context}: stored JSON does not parse: {source}")]
     Corrupt {

@@ -38,13 +38,15 @@
 //! ```
 
 mod error;
+mod migrations;
 mod postgres;
 mod sqlite;
 
 pub use error::{redact_url, StoreError};
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -63,6 +65,25 @@ pub struct Store {
     pool: Pool,
     /// Set by [`Store::fail_next_commit`].
     fail_next: Arc<AtomicBool>,
+    /// The leadership epoch commits are made under (see [`Store::fence`]): 0 for none (one
+    /// instance), [`FENCED_OFF`] while a standby, else the epoch.
+    fence: Arc<AtomicI64>,
+}
+
+/// The fence of a standby: every commit is refused.
+const FENCED_OFF: i64 = -1;
+
+/// The leadership lease as the database holds it (PostgreSQL; see [`Store::acquire`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The leadership epoch: 1 for the first leader, one more at each takeover.
+    pub epoch: i64,
+    /// The leader's instance id (empty before the first leader).
+    pub holder: String,
+    /// The leader's URL, where standbys forward changes.
+    pub url: String,
+    /// Whether the lease is still running by the database's clock.
+    pub live: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -134,6 +155,7 @@ impl Store {
         let store = Store {
             pool,
             fail_next: Arc::default(),
+            fence: Arc::default(),
         };
         tracing::info!(url = %redact_url(url), backend = ?store.backend(), "store opened");
         Ok(store)
@@ -151,11 +173,21 @@ impl Store {
     /// nothing and returns [`Committed::Replayed`] with the stored response; otherwise appends
     /// the events with consecutive sequence numbers, applies the upserts then the deletes,
     /// stores the response under the key and commits. On error nothing is written.
+    ///
+    /// Under a fence ([`Store::fence`]), the commit also checks, inside its transaction and
+    /// under a share lock of the lease, that the epoch is still the database's and its lease
+    /// unexpired, and otherwise writes nothing and fails with [`StoreError::Fenced`].
     pub async fn commit(&self, change: Change) -> Result<Committed, StoreError> {
+        let fence = self.fence.load(Ordering::Acquire);
+        if fence == FENCED_OFF {
+            return Err(StoreError::Fenced { epoch: fence });
+        }
         let fail = self.fail_next.swap(false, Ordering::AcqRel);
         let committed = match &self.pool {
             Pool::Sqlite(pool) => sqlite::commit(pool, &change, fail).await?,
-            Pool::Postgres(pool) => postgres::commit(pool, &change, fail).await?,
+            Pool::Postgres(pool) => {
+                postgres::commit(pool, &change, fail, (fence > 0).then_some(fence)).await?
+            }
         };
         tracing::debug!(?committed, key = ?change.idempotency_key, "store commit");
         Ok(committed)
@@ -166,6 +198,63 @@ impl Store {
     #[doc(hidden)]
     pub fn fail_next_commit(&self) {
         self.fail_next.store(true, Ordering::Release);
+    }
+
+    /// Commits are made under leadership `epoch` from now on (they fail with
+    /// [`StoreError::Fenced`] once another instance took over), or, with `None`, refused
+    /// (a standby's). Clones of the store share the fence.
+    pub fn fence(&self, epoch: Option<i64>) {
+        self.fence.store(
+            epoch.filter(|e| *e > 0).unwrap_or(FENCED_OFF),
+            Ordering::Release,
+        );
+    }
+
+    /// The leadership lease (PostgreSQL only).
+    pub async fn lease(&self) -> Result<Lease, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(_) => Err(StoreError::NoLeadership),
+            Pool::Postgres(pool) => postgres::lease(pool).await,
+        }
+    }
+
+    /// Takes the leadership for `holder` (reachable at `url`) if its lease has expired, for
+    /// `lease` from now by the database's clock; returns the new epoch, or `None` when
+    /// another instance holds a live lease (or holds the lease row locked for more than a
+    /// second, as a commit in flight does). PostgreSQL only.
+    pub async fn acquire(
+        &self,
+        holder: &str,
+        url: &str,
+        lease: Duration,
+    ) -> Result<Option<i64>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(_) => Err(StoreError::NoLeadership),
+            Pool::Postgres(pool) => postgres::acquire(pool, holder, url, lease).await,
+        }
+    }
+
+    /// Extends the lease of `holder` at `epoch` to `lease` from now; `false` when the
+    /// leadership has moved on (another epoch). PostgreSQL only.
+    pub async fn renew(
+        &self,
+        holder: &str,
+        epoch: i64,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(_) => Err(StoreError::NoLeadership),
+            Pool::Postgres(pool) => postgres::renew(pool, holder, epoch, lease).await,
+        }
+    }
+
+    /// Ends the lease of `holder` at `epoch` now (a clean shutdown), so that a standby takes
+    /// over at once. PostgreSQL only.
+    pub async fn release(&self, holder: &str, epoch: i64) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(_) => Err(StoreError::NoLeadership),
+            Pool::Postgres(pool) => postgres::release(pool, holder, epoch).await,
+        }
     }
 
     /// At most `limit` events with `seq > after_seq`, ordered by `seq`.

@@ -8,7 +8,12 @@ use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 
-use super::{redact_url, Change, Committed, StoreError, StoredEvent};
+use super::{redact_url, Change, Committed, Lease, StoreError, StoredEvent};
+
+/// How long a session may sit in a transaction without sending anything before the database
+/// ends it: a leader frozen in the middle of a commit (SIGSTOP, a lost machine) must not hold
+/// the event log's lock and the lease row for ever.
+const IDLE_IN_TRANSACTION: &str = "3s";
 
 /// Connects to and migrates the PostgreSQL database at `url` (tables go into the first schema
 /// of the connection's `search_path`).
@@ -17,6 +22,7 @@ pub(super) async fn open(url: &str) -> Result<PgPool, StoreError> {
         url: redact_url(url),
         source,
     })?;
+    let options = options.options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION)]);
     let pool = PgPoolOptions::new()
         .max_connections(5)
         .acquire_timeout(Duration::from_secs(10))
@@ -26,13 +32,16 @@ pub(super) async fn open(url: &str) -> Result<PgPool, StoreError> {
             url: redact_url(url),
             source,
         })?;
-    sqlx::migrate!("migrations/postgres")
+    let migrate = |source| StoreError::Migrate {
+        url: redact_url(url),
+        source,
+    };
+    super::migrations::migrator(super::migrations::POSTGRES)
+        .await
+        .map_err(migrate)?
         .run(&pool)
         .await
-        .map_err(|source| StoreError::Migrate {
-            url: redact_url(url),
-            source,
-        })?;
+        .map_err(migrate)?;
     Ok(pool)
 }
 
@@ -41,6 +50,7 @@ pub(super) async fn commit(
     pool: &PgPool,
     change: &Change,
     fail: bool,
+    fence: Option<i64>,
 ) -> Result<Committed, StoreError> {
     let mut tx = pool
         .begin()
@@ -52,6 +62,22 @@ pub(super) async fn commit(
         .execute(&mut *tx)
         .await
         .map_err(StoreError::query("lock the event log"))?;
+    if let Some(epoch) = fence {
+        // The share lock keeps a takeover (an UPDATE of the row) waiting until this commit
+        // ends, so the new leader reads the log after it; clock_timestamp(), not now(): the
+        // transaction may have waited for the log's lock.
+        let current: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM leadership WHERE id = 1 AND epoch = $1 \
+             AND expires_at > clock_timestamp() FOR SHARE",
+        )
+        .bind(epoch)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::query("check the leadership epoch"))?;
+        if current.is_none() {
+            return Err(StoreError::Fenced { epoch });
+        }
+    }
 
     if let Some(key) = &change.idempotency_key {
         let stored: Option<Json<Value>> =
@@ -197,4 +223,97 @@ pub(super) async fn response_for(pool: &PgPool, key: &str) -> Result<Option<Valu
             .await
             .map_err(StoreError::query("look up the idempotency key"))?;
     Ok(stored.map(|Json(v)| v))
+}
+
+/// `lease` as PostgreSQL's `make_interval` seconds.
+fn seconds(lease: Duration) -> f64 {
+    lease.as_secs_f64()
+}
+
+/// See [`Store::lease`](super::Store::lease).
+pub(super) async fn lease(pool: &PgPool) -> Result<Lease, StoreError> {
+    let (epoch, holder, url, live): (i64, String, String, bool) = sqlx::query_as(
+        "SELECT epoch, holder, url, expires_at > clock_timestamp() FROM leadership WHERE id = 1",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::query("read the leadership lease"))?;
+    Ok(Lease {
+        epoch,
+        holder,
+        url,
+        live,
+    })
+}
+
+/// See [`Store::acquire`](super::Store::acquire).
+pub(super) async fn acquire(
+    pool: &PgPool,
+    holder: &str,
+    url: &str,
+    lease: Duration,
+) -> Result<Option<i64>, StoreError> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(StoreError::query("begin a transaction"))?;
+    // A commit in flight holds the row: wait a little, then try again later.
+    sqlx::query("SET LOCAL lock_timeout = '1s'")
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query("set the lock timeout"))?;
+    let taken: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
+        "UPDATE leadership SET epoch = epoch + 1, holder = $1, url = $2, \
+         expires_at = clock_timestamp() + make_interval(secs => $3) \
+         WHERE id = 1 AND expires_at <= clock_timestamp() RETURNING epoch",
+    )
+    .bind(holder)
+    .bind(url)
+    .bind(seconds(lease))
+    .fetch_optional(&mut *tx)
+    .await;
+    match taken {
+        Ok(epoch) => {
+            tx.commit()
+                .await
+                .map_err(StoreError::query("commit the leadership"))?;
+            Ok(epoch)
+        }
+        // 55P03: lock_not_available (the lock timeout).
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Ok(None),
+        Err(e) => Err(StoreError::query("take the leadership")(e)),
+    }
+}
+
+/// See [`Store::renew`](super::Store::renew).
+pub(super) async fn renew(
+    pool: &PgPool,
+    holder: &str,
+    epoch: i64,
+    lease: Duration,
+) -> Result<bool, StoreError> {
+    let renewed = sqlx::query(
+        "UPDATE leadership SET expires_at = clock_timestamp() + make_interval(secs => $3) \
+         WHERE id = 1 AND holder = $1 AND epoch = $2",
+    )
+    .bind(holder)
+    .bind(epoch)
+    .bind(seconds(lease))
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("renew the leadership"))?;
+    Ok(renewed.rows_affected() == 1)
+}
+
+/// See [`Store::release`](super::Store::release).
+pub(super) async fn release(pool: &PgPool, holder: &str, epoch: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE leadership SET expires_at = '-infinity' WHERE id = 1 AND holder = $1 AND epoch = $2",
+    )
+    .bind(holder)
+    .bind(epoch)
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("release the leadership"))?;
+    Ok(())
 }

@@ -30,13 +30,16 @@ pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
             url: redact_url(url),
             source,
         })?;
-    sqlx::migrate!("migrations/sqlite")
+    let migrate = |source| StoreError::Migrate {
+        url: redact_url(url),
+        source,
+    };
+    super::migrations::migrator(super::migrations::SQLITE)
+        .await
+        .map_err(migrate)?
         .run(&pool)
         .await
-        .map_err(|source| StoreError::Migrate {
-            url: redact_url(url),
-            source,
-        })?;
+        .map_err(migrate)?;
     Ok(pool)
 }
 

@@ -3,6 +3,7 @@
 mod atomic;
 mod browser;
 mod closures;
+mod cluster;
 mod demo;
 mod dispatch_api;
 mod duplicates;
@@ -16,6 +17,7 @@ mod metrics;
 mod openapi;
 mod osrm_api;
 mod paging;
+mod process;
 mod recovery;
 mod rules;
 mod stations;

@@ -3,100 +3,12 @@
 //! commit that fails changes nothing; consoles resume from the store beyond the in-memory
 //! window.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    client, data, get, next_json, post, shared_router, start_with, ws, TestDb, ADMIN, CREW_A1,
-    DISPATCHER,
-};
-
-/// `dispatch serve` running as a child process.
-struct Service {
-    child: Child,
-    base: String,
-}
-
-impl Service {
-    /// Starts the binary on the bundled Heidelberg map with its state in `db_url`, and waits
-    /// until it listens.
-    fn start(db_url: &str, dir: &std::path::Path) -> Service {
-        let tokens = dir.join("tokens.toml");
-        std::fs::write(
-            &tokens,
-            format!(
-                "[tokens]\n\"{DISPATCHER}\" = \"dispatcher\"\n\"{ADMIN}\" = \"admin\"\n\"{CREW_A1}\" = \"crew:A1\"\n"
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dispatch"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", db_url])
-            .arg("--map")
-            .arg(data("heidelberg.osm.pbf"))
-            .arg("--tokens")
-            .arg(&tokens)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("the service printed its address before exiting")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("listening on ") {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-        };
-        // Keep reading its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Service { child, base }
-    }
-
-    /// `kill -9`.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Every console entry from `since` on, until none comes for a while.
-async fn console_log(base: &str, since: u64) -> Vec<Value> {
-    let mut console = ws(
-        base,
-        &format!("/ws/console?token={DISPATCHER}&since={since}"),
-    )
-    .await;
-    let mut out = Vec::new();
-    while let Ok(e) =
-        tokio::time::timeout(Duration::from_millis(700), next_json(&mut console)).await
-    {
-        out.push(e);
-    }
-    out
-}
-
-fn assert_gapless(log: &[Value], from: u64) {
-    for (i, e) in log.iter().enumerate() {
-        assert_eq!(
-            e["seq"].as_u64(),
-            Some(from + i as u64),
-            "no gap, no repeat: {e}"
-        );
-    }
-}
+use crate::helpers::{client, get, post, shared_router, start_with, TestDb, CREW_A1, DISPATCHER};
+use crate::process::{assert_gapless, console_log, Service};
 
 /// An entry without what differs between a live push and a read from the log (the route
 /// geometry is computed when an assignment is sent, not stored).

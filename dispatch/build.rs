@@ -1,5 +1,0 @@
-//! Rebuilds when a migration is added or changed (`sqlx::migrate!` embeds them).
-
-fn main() {
-    println!("cargo:rerun-if-changed=migrations");
-}
