@@ -202,7 +202,7 @@ pub async fn run(state: AppState) {
     };
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut checked = Instant::now() - CHECK_LEASE_EVERY;
+    let mut checked: Option<Instant> = None;
     let mut renewed = Instant::now();
     loop {
         tick.tick().await;
@@ -211,8 +211,8 @@ pub async fn run(state: AppState) {
                 if let Err(e) = follow(&state).await {
                     tracing::error!(error = %e, "cannot follow the event log");
                 }
-                if checked.elapsed() >= CHECK_LEASE_EVERY {
-                    checked = Instant::now();
+                if checked.is_none_or(|at| at.elapsed() >= CHECK_LEASE_EVERY) {
+                    checked = Some(Instant::now());
                     if take_over(&state, &cluster).await {
                         renewed = Instant::now();
                     }
@@ -338,13 +338,15 @@ pub async fn follow(state: &AppState) -> Result<usize, StoreError> {
             applied += 1;
         }
         if applied > 0 {
-            inner.hub.publish(
-                page[0].seq as u64,
-                page[..applied]
-                    .iter()
-                    .map(|e| (e.event.clone(), journal::stored_crew(&e.event)))
-                    .collect(),
-            );
+            let entries = page[..applied]
+                .iter()
+                .map(|e| {
+                    let mut published = e.event.clone();
+                    journal::with_geometry(&inner.router, &core, &mut published);
+                    (published, journal::stored_crew(&e.event))
+                })
+                .collect();
+            inner.hub.publish(page[0].seq as u64, entries);
             inner.metrics.events_found(applied);
         }
         drop(core);

@@ -189,6 +189,29 @@ pub fn driving_etas(router: &Router, core: &Dispatcher) -> Vec<(String, CallId, 
         .collect()
 }
 
+/// A stored `assignment` or `reroute` entry as it is published: its route's geometry, which
+/// the log does not keep, computed again from where the crew is now (a standby following the
+/// log sends its tablets what the leader sent its own). Other entries are left as they are.
+pub fn with_geometry(router: &Router, core: &Dispatcher, entry: &mut Value) {
+    if !matches!(
+        entry.get("type").and_then(Value::as_str),
+        Some("assignment" | "reroute")
+    ) || entry["route"].is_null()
+        || entry["route"].get("geometry").is_some()
+    {
+        return;
+    }
+    let crew = entry["crew_id"].as_str().unwrap_or_default().to_string();
+    let Some(call) = entry["call"]["id"].as_u64().map(CallId) else {
+        return;
+    };
+    if let Some(geometry) = assignment_message(router, core, &crew, call)
+        .and_then(|mut full| full.get_mut("route")?.get_mut("geometry").map(Value::take))
+    {
+        entry["route"]["geometry"] = geometry;
+    }
+}
+
 /// An entry stored without the route geometry and published with it.
 fn without_geometry(full: Value, crew: Option<String>) -> Entry {
     let mut stored = full.clone();

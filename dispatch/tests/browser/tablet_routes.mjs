@@ -124,13 +124,17 @@ await scenario('tablet routes', async (browser) => {
   await until(async () => (await tablet.getAttribute('#hospital-suggested', 'data-hospital-id')) === pci.hospital.id, 'the PCI suggestion');
   check(pci.hospital.capabilities.includes('pci'), 'capable');
   await routeTo(tablet, 'hospital', pci.hospital.position, `the route to ${pci.hospital.name}`);
-  // The list as it settles once the suggestion is in.
+  // The list as it settles once the suggestion is in and the list is grouped for the new
+  // need (the general suggestion may be the same hospital, so the first option alone does not
+  // say the list was drawn again): the suggestion, then one group per kind.
+  const capableIds = hospitals.filter((x) => x.capabilities.includes('pci')).map((x) => x.id);
+  const groups = (l) => [...new Set(l.slice(1).map(([, g]) => g))].length;
+  const wantGroups = [capableIds.length > 1, hospitals.length > capableIds.length].filter(Boolean).length;
   const listed = await until(async () => {
     const l = await tablet.$$eval('#hospital-pick option', (os) => os.map((o) => [o.value, o.parentElement?.tagName === 'OPTGROUP' ? o.parentElement.label : '']));
-    return l.length === hospitals.length && l[0][0] === pci.hospital.id && l;
-  }, 'the suggestion first, then every other hospital');
+    return l.length === hospitals.length && l[0][0] === pci.hospital.id && groups(l) === wantGroups && l;
+  }, 'the suggestion first, then every other hospital, grouped for the need');
   const ids = listed.map(([id]) => id);
-  const capableIds = hospitals.filter((x) => x.capabilities.includes('pci')).map((x) => x.id);
   const firstOther = ids.findIndex((id) => !capableIds.includes(id));
   check(firstOther > 0 && ids.slice(firstOther).every((id) => !capableIds.includes(id)), `capable ones first: ${JSON.stringify(listed)}`);
 

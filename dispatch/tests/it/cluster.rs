@@ -338,6 +338,19 @@ async fn kill_9_of_the_leader_fails_over_with_nothing_lost() {
     }
     assert_eq!(ids.len(), CALLS);
 
+    // The tablet on the standby got its assignment with the route to draw, as from the
+    // leader (the log does not keep the geometry: the standby computes it again).
+    let assignment = loop {
+        let m = next_json(&mut tablet).await;
+        if m["type"] == "assignment" {
+            break m;
+        }
+    };
+    let points = assignment["route"]["geometry"]["coordinates"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(points >= 2, "a route to draw: {assignment}");
+
     // Every acknowledged call exactly once, on every survivor.
     let mut distinct: Vec<u64> = ids.iter().map(|(_, id)| *id).collect();
     distinct.sort_unstable();
