@@ -9,7 +9,7 @@
 //!   fails it steps down.
 //! * **Standbys follow the log**: every [`FOLLOW_EVERY`] they read the events after the last
 //!   they have, apply them to their dispatch core exactly as a restart does
-//!   ([`journal::replay_entry`]) and publish them, with the log's sequence numbers, to their
+//!   ([`journal::replay_page`]) and publish them, with the log's sequence numbers, to their
 //!   own consoles and tablets. A standby serves every read itself.
 //! * **Changes go to the leader**: a standby forwards every request that is not a read
 //!   (and a tablet's websocket messages) to the leader's URL, waits until it has followed the
@@ -189,7 +189,10 @@ impl AppState {
 
     /// Whether this instance may make changes: a single instance, or the leader.
     pub fn is_leader(&self) -> bool {
-        self.standing().role == Role::Leader
+        self.0
+            .cluster
+            .as_ref()
+            .is_none_or(|c| c.role() == Role::Leader)
     }
 }
 
@@ -321,22 +324,8 @@ pub async fn follow(state: &AppState) -> Result<usize, StoreError> {
             // Another caller (a forward waiting for its change) applied them meanwhile.
             continue;
         }
-        let mut applied = 0;
-        let mut failed = None;
-        for (i, stored) in page.iter().enumerate() {
-            if stored.seq != after + 1 + i as i64 {
-                failed = Some(StoreError::Replay {
-                    seq: after + 1 + i as i64,
-                    message: format!("the log jumps to seq {}", stored.seq),
-                });
-                break;
-            }
-            if let Err(e) = journal::replay_entry(&mut core, &inner.router, stored, true, now) {
-                failed = Some(e);
-                break;
-            }
-            applied += 1;
-        }
+        let (applied, failed) =
+            journal::replay_page(&mut core, &inner.router, &page, after, true, now);
         if applied > 0 {
             let entries = page[..applied]
                 .iter()

@@ -352,7 +352,7 @@ pub fn numbered(e: &StoredEvent) -> Numbered {
 
 /// Applies one stored log entry to `core` (and, with `closures`, the closures it adds or
 /// removes to the router), as a restart or a standby following the log does.
-pub fn replay_entry(
+fn replay_entry(
     core: &mut Dispatcher,
     router: &Router,
     stored: &StoredEvent,
@@ -401,6 +401,36 @@ pub fn replay_entry(
     Ok(())
 }
 
+/// Applies a page of the log that follows entry `after`, in order, as a restart does,
+/// stopping at a gap in the numbers or at an entry that does not apply. Returns how many
+/// were applied (the first ones of the page) and what stopped it, if anything.
+pub fn replay_page(
+    core: &mut Dispatcher,
+    router: &Router,
+    page: &[StoredEvent],
+    after: i64,
+    closures: bool,
+    now: i64,
+) -> (usize, Option<StoreError>) {
+    for (i, stored) in page.iter().enumerate() {
+        let expected = after + 1 + i as i64;
+        if stored.seq != expected {
+            let message = format!("the log jumps from seq {} to {}", expected - 1, stored.seq);
+            return (
+                i,
+                Some(StoreError::Replay {
+                    seq: expected,
+                    message,
+                }),
+            );
+        }
+        if let Err(e) = replay_entry(core, router, stored, closures, now) {
+            return (i, Some(e));
+        }
+    }
+    (page.len(), None)
+}
+
 /// How many log entries are read per query while restoring.
 const PAGE: i64 = 10_000;
 
@@ -435,16 +465,12 @@ pub async fn restore_until(
         if page.is_empty() {
             break;
         }
-        for stored in &page {
-            if stored.seq != after + 1 {
-                return Err(StoreError::Replay {
-                    seq: after + 1,
-                    message: format!("the log jumps from seq {after} to {}", stored.seq),
-                });
-            }
-            after = stored.seq;
-            replay_entry(&mut core, &router, stored, closures, now)?;
-            if keep > 0 {
+        if let (_, Some(e)) = replay_page(&mut core, &router, &page, after, closures, now) {
+            return Err(e);
+        }
+        after += page.len() as i64;
+        if keep > 0 {
+            for stored in &page {
                 if tail.len() == keep {
                     tail.pop_front();
                 }
