@@ -4,6 +4,7 @@
 // dispatch/tests/it/browser.rs against a fresh service, and exits non-zero on failure.
 
 import { mkdirSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -134,8 +135,8 @@ export async function shot(page, name) {
 }
 
 /** Opens a page at `path` and waits until it has loaded its data. */
-export async function open(page, path) {
-  await page.goto(BASE + path);
+export async function open(page, path, base = BASE) {
+  await page.goto(base + path);
   await page.waitForSelector('body[data-ready="true"]');
 }
 
@@ -157,4 +158,51 @@ export async function scenario(name, f) {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * A network link between the browser and the service that the test can cut: a TCP relay on
+ * a port of its own (so pages opened through it are an origin of their own). Chromium's
+ * offline emulation alone lets a request through now and then once a service worker
+ * controls the page (playwright#2311), so `offline` also cuts the link, a real outage:
+ * open connections are dropped and new ones refused until `online`.
+ */
+export async function link() {
+  const target = new URL(BASE);
+  const sockets = new Set();
+  let cut = false;
+  const server = createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port), target.hostname);
+    const pair = [client, upstream];
+    for (const s of pair) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        for (const other of pair) other.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  server.unref();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    /** Cuts the link and tells the browser it is offline. */
+    async offline(context) {
+      cut = true;
+      for (const s of sockets) s.destroy();
+      await context.setOffline(true);
+    },
+    /** The link is back. */
+    async online(context) {
+      cut = false;
+      await context.setOffline(false);
+    },
+  };
 }

@@ -6,7 +6,7 @@
 
 import { mkdirSync } from 'node:fs';
 import {
-  scenario, step, check, until, sleep, must, api, newPage, open, noErrors, BASE, DISPATCHER, CREW_A1,
+  scenario, step, check, until, sleep, must, api, newPage, open, noErrors, link, BASE, DISPATCHER, CREW_A1,
 } from './lib.mjs';
 
 mkdirSync('/tmp/shots', { recursive: true });
@@ -27,9 +27,10 @@ await scenario('offline', async (browser) => {
   await must(201, DISPATCHER, 'POST', '/api/crews', { id: 'A1', lat: 49.4106, lon: 8.6946, station: 'S1' });
   const tablet = await newPage(browser, { width: 1024, height: 768 });
   const context = tablet.context();
+  const net = await link();
 
   step('the tablet loads and keeps itself for offline use');
-  await open(tablet, `/tablet?token=${CREW_A1}`);
+  await open(tablet, `/tablet?token=${CREW_A1}`, net.base);
   await until(() => tablet.evaluate(() => window.__tablet.connected), 'the tablet stream');
   await until(() => tablet.evaluate(() => window.__tablet.offlineReady), 'the service worker', 20000);
   check(await tablet.evaluate(() => !!navigator.serviceWorker.controller), 'the worker controls the page');
@@ -59,7 +60,7 @@ await scenario('offline', async (browser) => {
   await sleep(1000);
 
   step('the network goes; a reload still shows the assignment, its address, route and turns');
-  await context.setOffline(true);
+  await net.offline(context);
   const probe = await tablet.evaluate(async (token) => {
     try {
       await fetch('/api/crews/A1/hospital?capability=stroke', { headers: { Authorization: `Bearer ${token}` } });
@@ -106,10 +107,11 @@ await scenario('offline', async (browser) => {
     'kept in order',
   );
   await sleep(2500);
-  check((await crewStatus()) === 'en_route', 'nothing reached the service');
+  const held = await crewStatus();
+  check(held === 'en_route', `nothing reached the service: ${held}`);
 
   step('the network is back: the steps reach the service in order');
-  await context.setOffline(false);
+  await net.online(context);
   await until(async () => (await crewStatus()) === 'transporting', 'transporting at the service', 20000);
   await tablet.waitForSelector('#outbox[hidden]', { state: 'attached' });
   const times = (await must(200, DISPATCHER, 'GET', `/api/calls/${call.id}`)).times;
@@ -121,12 +123,12 @@ await scenario('offline', async (browser) => {
 
   step('each token has its own kept answers: offline, none is given to another token');
   const staff = await context.newPage();
-  await staff.goto(`${BASE}/tablet?token=${DISPATCHER}&crew=A1`);
+  await staff.goto(`${net.base}/tablet?token=${DISPATCHER}&crew=A1`);
   await staff.waitForSelector('body[data-ready="true"]');
   await until(() => staff.evaluate(() => window.__tablet.offlineReady), 'the worker for the staff page');
   const dataCaches = await staff.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('tablet-data-')).length);
   check(dataCaches === 2, `one cache per token: ${dataCaches}`);
-  await context.setOffline(true);
+  await net.offline(context);
   const roles = await staff.evaluate(async (tokens) => {
     const out = [];
     for (const token of tokens) {
@@ -140,8 +142,8 @@ await scenario('offline', async (browser) => {
     return out;
   }, [DISPATCHER, CREW_A1, 'an-unknown-token-0001']);
   check(JSON.stringify(roles) === '["dispatcher","crew","none"]', `offline /api/me by token: ${roles}`);
-  await context.setOffline(false);
+  await net.online(context);
   await staff.close();
   noErrors(tablet);
-  console.log(`  base ${BASE}`);
+  console.log(`  base ${BASE}, through ${net.base}`);
 });

@@ -4,7 +4,7 @@
 // crew's token never shows medical data on the console. Screenshots at tablet and phone size.
 
 import {
-  scenario, step, check, until, sleep, must, api, newPage, open, shot, noErrors,
+  scenario, step, check, until, sleep, must, api, newPage, open, shot, noErrors, link,
   DISPATCHER, CREW_A1,
 } from './lib.mjs';
 
@@ -16,9 +16,10 @@ const NOTES = 'STEMI, aspirin 500 mg given';
 await scenario('tablet', async (browser) => {
   await must(201, DISPATCHER, 'POST', '/api/crews', { id: 'A1', lat: 49.4106, lon: 8.6946, station: 'S1' });
   const tablet = await newPage(browser, { width: 1280, height: 800 });
+  const net = await link();
 
   step('the crew signs in by ?token= and stands by');
-  await open(tablet, `/tablet?token=${CREW_A1}`);
+  await open(tablet, `/tablet?token=${CREW_A1}`, net.base);
   check((await tablet.textContent('#title')) === 'Crew A1', 'the crew is named');
   check((await tablet.textContent('#status-now')) === 'available', 'available');
   check(await tablet.isVisible('#no-assignment'), 'no assignment yet');
@@ -75,21 +76,22 @@ await scenario('tablet', async (browser) => {
   await tablet.waitForSelector('#outbox[hidden]', { state: 'attached' });
 
   step('offline: on scene and transporting wait on the tablet');
-  await tablet.context().setOffline(true);
+  await net.offline(tablet.context());
   await tablet.click('#status-on_scene');
   await tablet.click('#status-transporting');
   check((await tablet.textContent('#status-now')) === 'transporting', 'the tablet shows the step taken');
   await tablet.waitForSelector('#outbox[data-count="2"]');
   check((await tablet.textContent('#outbox')).includes('2 changes waiting'), 'and says two changes wait');
   await sleep(2500);
-  check((await crewStatus()) === 'en_route', 'nothing reached the service');
+  const held = await crewStatus();
+  check(held === 'en_route', `nothing reached the service: ${held}`);
   check(
     JSON.stringify(await tablet.evaluate(() => window.__tablet.outbox.map((i) => i.status))) === '["on_scene","transporting"]',
     'kept in order',
   );
 
   step('back online: sent in order');
-  await tablet.context().setOffline(false);
+  await net.online(tablet.context());
   await until(async () => (await crewStatus()) === 'transporting', 'transporting at the service', 20000);
   await tablet.waitForSelector('#outbox[hidden]', { state: 'attached' });
   const times = (await must(200, DISPATCHER, 'GET', `/api/calls/${call.id}`)).times;
