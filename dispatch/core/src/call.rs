@@ -384,7 +384,7 @@ pub fn map_needs(assignments: &[Assignment], new: &[CrewType]) -> Vec<Option<(us
 }
 
 /// A call as the dispatcher knows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Call {
     /// Its id.
@@ -392,7 +392,7 @@ pub struct Call {
     /// Where, as given.
     pub position: Position,
     /// That position snapped to the road network (what ETAs go to).
-    #[serde(skip)]
+    #[serde(skip, default = "crate::serde_util::not_on_road")]
     pub snapped: Snapped,
     /// How urgent.
     pub priority: Priority,

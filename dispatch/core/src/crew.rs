@@ -264,7 +264,7 @@ impl CrewEdit {
 }
 
 /// A crew as the dispatcher knows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Crew {
     /// Unique id. Ties between equal ETAs go to the lowest id (string order).
@@ -280,7 +280,7 @@ pub struct Crew {
     /// Its last reported position.
     pub position: Position,
     /// That position snapped to the road network (what ETAs start from).
-    #[serde(skip)]
+    #[serde(skip, default = "crate::serde_util::not_on_road")]
     pub snapped: Snapped,
     /// Its status.
     pub status: CrewStatus,

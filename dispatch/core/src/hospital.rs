@@ -60,7 +60,7 @@ pub struct NewHospital {
 }
 
 /// A hospital as the dispatcher knows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hospital {
     /// Unique id. Equal ETAs go to the lowest id.
@@ -70,7 +70,7 @@ pub struct Hospital {
     /// Its emergency entrance.
     pub position: Position,
     /// That position snapped to the road network.
-    #[serde(skip)]
+    #[serde(skip, default = "crate::serde_util::not_on_road")]
     pub snapped: Snapped,
     /// What it can treat.
     pub capabilities: Vec<Capability>,

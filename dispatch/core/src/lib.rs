@@ -42,7 +42,9 @@ pub use call::{
     Place, Priority,
 };
 pub use crew::{can_transition, Crew, CrewEdit, CrewStatus, CrewType, NewCrew, Position};
-pub use dispatcher::{Dispatcher, Outcome, PossibleDuplicate};
+pub use dispatcher::{
+    Dispatcher, GraphStamp, Outcome, PossibleDuplicate, Snapshot, SNAPSHOT_FORMAT,
+};
 pub use error::DispatchError;
 pub use event::{DropReason, Event, HandBackReason};
 pub use hospital::{Capability, Hospital, NewHospital};

@@ -11,3 +11,16 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// What a deserialized crew, call or hospital holds as its point on the road until it is
+/// set from the snapshot that carries it beside (see `dispatcher::snapshot`): no segment
+/// (`u32::MAX`), never used as such.
+pub(crate) fn not_on_road() -> router::Snapped {
+    router::Snapped {
+        segment: u32::MAX,
+        fraction: f64::NAN,
+        point: osm_data::Coord::default(),
+        distance_m: f64::NAN,
+        input: osm_data::Coord::default(),
+    }
+}

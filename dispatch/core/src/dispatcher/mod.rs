@@ -81,6 +81,8 @@ mod queue;
 mod reassign;
 mod replay;
 mod shifts;
+mod snapshot;
+pub use snapshot::{GraphStamp, Snapshot, SNAPSHOT_FORMAT};
 
 /// Result of an operation: the events it caused.
 pub type Outcome = Result<Vec<Event>, DispatchError>;

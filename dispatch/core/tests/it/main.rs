@@ -12,3 +12,4 @@ mod queue;
 mod replay;
 mod scenarios;
 mod search;
+mod snapshot;

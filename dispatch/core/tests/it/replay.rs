@@ -9,7 +9,7 @@ use crate::helpers::*;
 use crate::props::{apply, random_ops, Op};
 
 /// Everything visible: every crew, every call (by id), the queue order and the hospitals.
-fn state(d: &Dispatcher) -> serde_json::Value {
+pub(crate) fn state(d: &Dispatcher) -> serde_json::Value {
     let crews: Vec<_> = d.crews().collect();
     let mut calls: Vec<_> = d.calls().collect();
     calls.sort_by_key(|c| c.id);
@@ -23,7 +23,7 @@ fn state(d: &Dispatcher) -> serde_json::Value {
     })
 }
 
-fn hospitals(d: &mut Dispatcher, now: i64) -> Vec<Event> {
+pub(crate) fn hospitals(d: &mut Dispatcher, now: i64) -> Vec<Event> {
     let pts = points();
     let mut events = Vec::new();
     for (i, caps) in [
@@ -47,7 +47,7 @@ fn hospitals(d: &mut Dispatcher, now: i64) -> Vec<Event> {
 }
 
 /// Random operations with some handovers mixed in.
-fn ops(rng: &mut StdRng, n: usize) -> Vec<Op> {
+pub(crate) fn ops(rng: &mut StdRng, n: usize) -> Vec<Op> {
     let mut ops = random_ops(rng, n);
     for op in ops.iter_mut() {
         if rng.gen_ratio(1, 25) {
