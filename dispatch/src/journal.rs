@@ -13,7 +13,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use dispatch_core::{CallId, CrewStatus, DecisionReason, DispatchConfig, Dispatcher, Event};
+use dispatch_core::{
+    CallId, CrewStatus, DecisionReason, DispatchConfig, Dispatcher, Event, Snapshot,
+};
 use router::Router;
 use serde_json::{json, Value};
 
@@ -434,20 +436,36 @@ pub fn replay_page(
 /// How many log entries are read per query while restoring.
 const PAGE: i64 = 10_000;
 
-/// Rebuilds the dispatcher from the whole log, and returns it with the last `keep` entries
-/// (for the hub) and the log's last sequence number. With `closures`, the closures of the
-/// log are also added to the router (when the service starts: the router must have none).
+/// The state rebuilt from the store by [`restore`].
+pub struct Restored {
+    /// The dispatcher.
+    pub core: Dispatcher,
+    /// The log's newest entries (for the hub).
+    pub tail: Vec<Numbered>,
+    /// The number of the last entry applied.
+    pub last: i64,
+    /// The number of the entry the snapshot it started from was of; 0 for none.
+    pub snapshot: i64,
+}
+
+/// Rebuilds the dispatcher from the store (its latest snapshot and the log after it, or the
+/// whole log), and returns it with the last `keep` entries (for the hub) and the log's last
+/// sequence number. With `closures`, the closures of the log are also added to the router
+/// (when the service starts: the router must have none).
 pub async fn restore(
     store: &Store,
     router: Arc<Router>,
     config: DispatchConfig,
     keep: usize,
     closures: bool,
-) -> Result<(Dispatcher, Vec<Numbered>, i64), StoreError> {
+) -> Result<Restored, StoreError> {
     restore_until(store, router, config, keep, closures, i64::MAX).await
 }
 
 /// Like [`restore`], from the log's entries up to `until` only.
+///
+/// Starts from the latest stored snapshot at or before `until` that fits (see
+/// [`from_snapshot`]) and replays the log after it; with none, replays the whole log.
 pub async fn restore_until(
     store: &Store,
     router: Arc<Router>,
@@ -455,11 +473,15 @@ pub async fn restore_until(
     keep: usize,
     closures: bool,
     until: i64,
-) -> Result<(Dispatcher, Vec<Numbered>, i64), StoreError> {
+) -> Result<Restored, StoreError> {
     let now = crate::state::now_ms();
-    let mut core = Dispatcher::new(router.clone(), config);
+    let (mut core, start) =
+        match from_snapshot(store, &router, config, until, closures, now).await? {
+            Some(found) => found,
+            None => (Dispatcher::new(router.clone(), config), 0),
+        };
     let mut tail = std::collections::VecDeque::with_capacity(keep.min(1 << 16));
-    let mut after = 0;
+    let mut after = start;
     while after < until {
         let page = store.events_since(after, PAGE.min(until - after)).await?;
         if page.is_empty() {
@@ -478,5 +500,86 @@ pub async fn restore_until(
             }
         }
     }
-    Ok((core, tail.into(), after))
+    // The newest entries from before the snapshot too, for clients that resume.
+    let missing = keep.saturating_sub(tail.len()) as i64;
+    if missing > 0 && start > 0 {
+        let from = (start - missing).max(0);
+        let earlier = store.events_since(from, start - from).await?;
+        for stored in earlier.iter().rev() {
+            tail.push_front(numbered(stored));
+        }
+    }
+    if start > 0 {
+        tracing::info!(
+            snapshot = start,
+            replayed = after - start,
+            "state restored from a snapshot and the log after it"
+        );
+    }
+    Ok(Restored {
+        core,
+        tail: tail.into(),
+        last: after,
+        snapshot: start,
+    })
+}
+
+/// The dispatcher of the latest stored snapshot at or before event `until`, with that
+/// event's number; `None` when there is none, or when it cannot be used (unreadable, of
+/// another format or road graph, not holding together: said in the log), so that the
+/// whole log is replayed instead. With `closures`, the log's closure events up to the
+/// snapshot are then replayed to the router (a snapshot holds the dispatcher only).
+pub async fn from_snapshot(
+    store: &Store,
+    router: &Arc<Router>,
+    config: DispatchConfig,
+    until: i64,
+    closures: bool,
+    now: i64,
+) -> Result<Option<(Dispatcher, i64)>, StoreError> {
+    let Some((seq, body)) = store.latest_snapshot(until).await? else {
+        return Ok(None);
+    };
+    let restored = serde_json::from_str::<Snapshot>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|s| {
+            Dispatcher::from_snapshot(router.clone(), config, s).map_err(|e| e.to_string())
+        });
+    let core = match restored {
+        Ok(core) => core,
+        Err(error) => {
+            tracing::warn!(
+                snapshot = seq,
+                %error,
+                "the snapshot cannot be used: replaying the whole log"
+            );
+            return Ok(None);
+        }
+    };
+    if closures {
+        let mut scratch = Dispatcher::new(router.clone(), config);
+        for stored in store.closure_events(seq).await? {
+            replay_entry(&mut scratch, router, &stored, true, now)?;
+        }
+    }
+    Ok(Some((core, seq)))
+}
+
+/// Takes a snapshot of `core`, the state after event `seq`, and stores it (the caller holds
+/// the core, which must match the log up to `seq`; the snapshot is serialized and written
+/// after the core is let go). Returns its size in bytes.
+pub async fn save_snapshot(
+    store: &Store,
+    snapshot: Snapshot,
+    seq: i64,
+) -> Result<usize, StoreError> {
+    let failed = |message: String| StoreError::Snapshot { seq, message };
+    let body = tokio::task::spawn_blocking(move || serde_json::to_string(&snapshot))
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|e| failed(e.to_string()))?;
+    store
+        .save_snapshot(seq, crate::state::now_ms(), &body)
+        .await?;
+    Ok(body.len())
 }

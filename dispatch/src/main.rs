@@ -94,6 +94,16 @@ enum Command {
         /// this long after the leader died (PostgreSQL only).
         #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(200..=60_000))]
         lease_ms: u64,
+        /// A snapshot of the state is stored in the database once this many log entries were
+        /// written since the last (and at a clean shutdown), so a start replays at most
+        /// about this many; 0 stores one at shutdown only.
+        #[arg(long, default_value_t = 10_000)]
+        snapshot_every: u64,
+        /// How long a completed or cancelled call stays in memory after it closed, in
+        /// seconds; then it is read from the database (`GET /api/calls/{id}`), no longer
+        /// listed by `GET /api/calls`, and no longer changed.
+        #[arg(long, default_value_t = 86_400)]
+        retain_closed_s: u64,
     },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
@@ -143,6 +153,8 @@ fn main() -> ExitCode {
             log_format,
             advertise,
             lease_ms,
+            snapshot_every,
+            retain_closed_s,
         } => {
             init_logs(log_format);
             let flags = dispatch_core::RuleOverrides {
@@ -173,7 +185,19 @@ fn main() -> ExitCode {
                             lease: std::time::Duration::from_millis(lease_ms),
                         },
                     };
-                    serve(map, store, hospitals, listen, settings, osrm)
+                    serve(
+                        map,
+                        store,
+                        hospitals,
+                        listen,
+                        settings,
+                        osrm,
+                        Kept {
+                            snapshot_every,
+                            retain_closed_ms: i64::try_from(retain_closed_s.saturating_mul(1000))
+                                .unwrap_or(i64::MAX),
+                        },
+                    )
                 })
         }
         Command::Import {
@@ -215,6 +239,12 @@ enum Store {
     Demo(dispatch::demo::DemoOptions),
 }
 
+/// How often the state is snapshotted and how long closed calls stay in memory.
+struct Kept {
+    snapshot_every: u64,
+    retain_closed_ms: i64,
+}
+
 fn serve(
     map: Option<PathBuf>,
     store: Store,
@@ -222,6 +252,7 @@ fn serve(
     listen: String,
     settings: dispatch::settings::Settings,
     osrm: router::http::OsrmOptions,
+    kept: Kept,
 ) -> anyhow::Result<()> {
     let dispatch::settings::Settings {
         rules,
@@ -335,13 +366,19 @@ fn serve(
             addresses,
             stations,
             cluster: cluster.clone(),
+            snapshot_every: kept.snapshot_every,
+            retain_closed_ms: kept.retain_closed_ms,
             ..Default::default()
         };
         let state = dispatch::state::AppState::open(router.clone(), config, store).await?;
         {
             let core = state.core().await;
+            let from = match state.0.restored_from {
+                0 => "the log".to_string(),
+                seq => format!("the snapshot at event {seq} and the log after it"),
+            };
             println!(
-                "store {} ready: {} events, {} crews, {} calls restored in {:.2?}",
+                "store {} ready: {} events, {} crews, {} calls restored from {from} in {:.2?}",
                 dispatch::store::redact_url(&db),
                 state.0.hub.last_seq(),
                 core.crews().count(),

@@ -174,7 +174,8 @@ fn span_without_query(request: &axum::http::Request<axum::body::Body>) -> tracin
 }
 
 /// Serves the service on `listener` until `shutdown` completes, then drains open requests.
-/// Closure time windows are re-evaluated every second meanwhile.
+/// Closure time windows are re-evaluated every second meanwhile, a snapshot is stored when
+/// due, and closed calls past their retention leave memory.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -184,11 +185,21 @@ pub async fn serve(
         let state = state.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(1));
-            loop {
+            let mut led = false;
+            for tick in 0u64.. {
                 every.tick().await;
+                // Every 10 s, and at once on taking the lead (a standby keeps them longer).
+                let leads = state.is_leader();
+                if tick % 10 == 0 || (leads && !led) {
+                    state.drop_closed().await;
+                }
+                led = leads;
                 if state.is_leader() {
                     // A failure is logged where it happens; the next tick tries again.
                     let _ = crate::closures::tick(&state).await;
+                    if let Err(e) = state.snapshot(false).await {
+                        tracing::warn!(error = %e, "cannot store a snapshot; the next tick tries again");
+                    }
                 } else {
                     // A standby's routes follow the closures' time windows too; what the
                     // leader logs of them changes nothing when followed.
@@ -203,6 +214,10 @@ pub async fn serve(
         .await;
     ticker.abort();
     cluster.abort();
+    // The next start replays nothing (still the leader: the lease is released below).
+    if let Err(e) = state.snapshot(true).await {
+        tracing::warn!(error = %e, "cannot store a snapshot at shutdown");
+    }
     if let Some(c) = &state.0.cluster {
         if c.role() == crate::cluster::Role::Leader {
             // A standby takes over at once rather than when the lease runs out.

@@ -10,7 +10,7 @@
 //! is caught and handled the same way (500).
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -47,6 +47,13 @@ pub struct ServiceConfig {
     /// This instance's place among several on one PostgreSQL database (see
     /// [`crate::cluster`]): it starts as a standby. `None`: the only instance, always leading.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// A snapshot of the state is stored once this many entries were logged since the last
+    /// one (and at a clean shutdown), so a start replays at most about this many (0: only
+    /// at shutdown).
+    pub snapshot_every: u64,
+    /// How long a closed (completed or cancelled) call stays in memory after it closed (ms);
+    /// then it is read from the store.
+    pub retain_closed_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -59,9 +66,15 @@ impl Default for ServiceConfig {
             addresses: None,
             stations: Vec::new(),
             cluster: None,
+            snapshot_every: 10_000,
+            retain_closed_ms: 24 * 3_600_000,
         }
     }
 }
+
+/// How much longer than the leader a standby keeps closed calls (see
+/// [`AppState::drop_closed`]).
+const STANDBY_RETENTION_MARGIN_MS: i64 = 10 * 60_000;
 
 /// Shared state, cheap to clone.
 #[derive(Clone)]
@@ -99,6 +112,16 @@ pub struct Inner {
     pub metrics: crate::metrics::Metrics,
     /// This instance's place in a cluster, if in one.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// See [`ServiceConfig::snapshot_every`].
+    snapshot_every: u64,
+    /// See [`ServiceConfig::retain_closed_ms`].
+    retain_closed_ms: i64,
+    /// The entry the latest snapshot stored or started from is of (0: none).
+    snapshot_seq: AtomicI64,
+    /// Set when closed calls left memory after the latest snapshot.
+    dropped_calls: AtomicBool,
+    /// The entry the snapshot this instance started from is of (0: the whole log).
+    pub restored_from: i64,
 }
 
 impl HasTokens for AppState {
@@ -163,7 +186,12 @@ impl AppState {
         config: ServiceConfig,
         store: Store,
     ) -> Result<AppState, StoreError> {
-        let (core, tail, last) = journal::restore(
+        let journal::Restored {
+            core,
+            tail,
+            last,
+            snapshot,
+        } = journal::restore(
             &store,
             router.clone(),
             config.dispatch,
@@ -180,9 +208,10 @@ impl AppState {
         if last > 0 {
             tracing::info!(
                 events = last,
+                snapshot,
                 crews = core.crews().count(),
                 calls = core.calls().count(),
-                "state restored from the event log"
+                "state restored from the store"
             );
         }
         Ok(AppState(Arc::new(Inner {
@@ -200,6 +229,11 @@ impl AppState {
             handovers: Mutex::new(()),
             metrics: crate::metrics::Metrics::new(),
             cluster: config.cluster,
+            snapshot_every: config.snapshot_every,
+            retain_closed_ms: config.retain_closed_ms,
+            snapshot_seq: AtomicI64::new(snapshot),
+            dropped_calls: AtomicBool::new(false),
+            restored_from: snapshot,
         })))
     }
 
@@ -343,10 +377,86 @@ impl AppState {
         self.0.panic_next.store(true, Ordering::Release);
     }
 
+    /// Lets go of the calls closed longer ago than [`ServiceConfig::retain_closed_ms`]: they
+    /// leave memory (and the snapshots after) and stay readable from the store. A standby
+    /// keeps them a while longer, so that it still has a call the leader changes just before
+    /// letting it go (by its own clock). Nothing decided depends on a closed call. Returns
+    /// how many left.
+    pub async fn drop_closed(&self) -> usize {
+        let inner = &self.0;
+        let margin = if self.is_leader() {
+            0
+        } else {
+            STANDBY_RETENTION_MARGIN_MS
+        };
+        let before = now_ms()
+            .saturating_sub(inner.retain_closed_ms)
+            .saturating_sub(margin);
+        let mut core = self.core().await;
+        if inner.stale.load(Ordering::Acquire) {
+            return 0;
+        }
+        let closed = core.closed_before(before);
+        for id in &closed {
+            core.take_closed_call(*id);
+        }
+        if !closed.is_empty() {
+            inner.dropped_calls.store(true, Ordering::Release);
+            tracing::debug!(calls = closed.len(), "closed calls left memory");
+        }
+        closed.len()
+    }
+
+    /// Stores a snapshot of the state when [`ServiceConfig::snapshot_every`] entries or
+    /// more were logged since the last one, or, with `always`, when any were (a clean
+    /// shutdown). The leader's work: a standby, or a core waiting to be rebuilt, takes none.
+    /// The core is held while the snapshot is taken (a copy), not while it is written.
+    /// Returns the entry it is of and its size in bytes, if one was stored.
+    pub async fn snapshot(&self, always: bool) -> Result<Option<(i64, usize)>, StoreError> {
+        let inner = &self.0;
+        // Due: enough new entries, or at shutdown any, or closed calls that left memory.
+        let due = |seq: i64| {
+            let since = seq - inner.snapshot_seq.load(Ordering::Acquire);
+            seq > 0
+                && match always {
+                    true => since > 0 || inner.dropped_calls.load(Ordering::Acquire),
+                    false => inner.snapshot_every > 0 && since >= inner.snapshot_every as i64,
+                }
+        };
+        if !due(inner.hub.last_seq() as i64) {
+            return Ok(None);
+        }
+        let (snapshot, seq) = {
+            let core = self.core().await;
+            let seq = inner.hub.last_seq() as i64;
+            if !self.is_leader() || inner.stale.load(Ordering::Acquire) || !due(seq) {
+                return Ok(None);
+            }
+            inner.dropped_calls.store(false, Ordering::Release);
+            (core.snapshot(), seq)
+        };
+        let started = Instant::now();
+        let bytes = match journal::save_snapshot(&inner.store, snapshot, seq).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                inner.dropped_calls.store(true, Ordering::Release);
+                return Err(e);
+            }
+        };
+        inner.snapshot_seq.fetch_max(seq, Ordering::AcqRel);
+        tracing::info!(
+            seq,
+            bytes,
+            ms = started.elapsed().as_millis() as u64,
+            "snapshot stored"
+        );
+        Ok(Some((seq, bytes)))
+    }
+
     /// Replaces the core by the state the store's log gives up to `seq` (what was published).
     async fn rebuild_until(&self, core: &mut Dispatcher, seq: i64) -> Result<(), ApiError> {
         let inner = &self.0;
-        let (fresh, _, _) = journal::restore_until(
+        let fresh = journal::restore_until(
             &inner.store,
             inner.router.clone(),
             inner.dispatch,
@@ -359,7 +469,7 @@ impl AppState {
             inner.stale.store(true, Ordering::Release);
             ApiError::unavailable(e)
         })?;
-        *core = fresh;
+        *core = fresh.core;
         Ok(())
     }
 
@@ -369,8 +479,8 @@ impl AppState {
         let restored =
             journal::restore(&inner.store, inner.router.clone(), inner.dispatch, 0, false).await;
         match restored {
-            Ok((fresh, _, _)) => {
-                *core = fresh;
+            Ok(fresh) => {
+                *core = fresh.core;
                 inner.stale.store(false, Ordering::Release);
                 tracing::info!("state rebuilt from the store");
                 // A commit reported as failed may still have been written (the connection

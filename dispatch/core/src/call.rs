@@ -136,6 +136,10 @@ pub struct CallTimes {
     pub handover: Option<i64>,
     /// The last crew was available again (eTimes.13).
     pub crew_available: Option<i64>,
+    /// The call was closed: completed or cancelled. Logs written before this time was
+    /// kept leave it empty.
+    #[serde(default)]
+    pub closed: Option<i64>,
 }
 
 impl CallTimes {

@@ -170,17 +170,42 @@ pub enum CallResponse {
 
 /// A call as the API shows it to dispatchers.
 pub(crate) fn call_value(core: &Dispatcher, id: CallId) -> Option<CallView> {
-    let call = core.call(id)?;
+    core.call(id).map(|c| view_of(c.clone(), &core.config()))
+}
+
+/// `call` as the API shows it to dispatchers.
+fn view_of(call: dispatch_core::Call, config: &dispatch_core::DispatchConfig) -> CallView {
     let first = call.assignments.first();
-    Some(CallView {
+    CallView {
         crew_id: first.map(|a| a.crew_id.clone()),
         eta_s: first.map(|a| f64::from(a.eta_ms) / 1000.0),
         late_at: call
             .times
             .received
-            .map(|r| r + i64::from(core.config().norms.of(call.priority))),
-        call: call.clone(),
-    })
+            .map(|r| r + i64::from(config.norms.of(call.priority))),
+        call,
+    }
+}
+
+/// A call: from memory, or, a closed call past its retention, from the store (where every
+/// call's latest state is kept).
+pub(crate) async fn find_call(
+    state: &AppState,
+    id: CallId,
+) -> Result<dispatch_core::Call, ApiError> {
+    if let Some(c) = state.core().await.call(id) {
+        return Ok(c.clone());
+    }
+    let stored = state
+        .0
+        .store
+        .entity("call", &id.0.to_string())
+        .await
+        .map_err(ApiError::unavailable)?;
+    stored
+        .and_then(|v| serde_json::from_value::<dispatch_core::Call>(v).ok())
+        .filter(|c| c.id == id && c.status.is_closed())
+        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
 }
 
 /// The call crew `crew` is on now, if any.
@@ -222,8 +247,8 @@ pub(crate) fn crew_view(core: &Dispatcher, id: CallId, crew: &str) -> Option<Cre
 
 /// A call as the API shows it to dispatchers, or 404.
 async fn call_json(state: &AppState, id: CallId) -> Result<CallView, ApiError> {
-    call_value(&*state.core().await, id)
-        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))
+    let call = find_call(state, id).await?;
+    Ok(view_of(call, &state.0.dispatch))
 }
 
 /// A new 112 call: decided at once (the crew that arrives first), or queued.

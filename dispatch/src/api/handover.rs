@@ -58,10 +58,7 @@ pub struct FhirBundle(serde_json::Value);
 /// The crews of a call, when it was received, and whether it is over (completed or
 /// cancelled).
 async fn crew_of_call(state: &AppState, id: CallId) -> Result<(Vec<String>, i64, bool), ApiError> {
-    let core = state.core().await;
-    let call = core
-        .call(id)
-        .ok_or_else(|| ApiError::not_found(format!("no call with id {id}")))?;
+    let call = super::calls::find_call(state, id).await?;
     Ok((
         call.assignments.iter().map(|a| a.crew_id.clone()).collect(),
         call.times.received.unwrap_or_default(),

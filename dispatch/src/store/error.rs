@@ -76,6 +76,14 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
+    /// A snapshot of the state could not be made (nothing was written).
+    #[error("the snapshot after event {seq} could not be made: {message}")]
+    Snapshot {
+        /// The event it was of.
+        seq: i64,
+        /// Why.
+        message: String,
+    },
 }
 
 impl StoreError {

@@ -30,6 +30,11 @@ pub(super) const SQLITE: List = &[
         "append only",
         include_str!("../../migrations/sqlite/0002_append_only.sql"),
     ),
+    (
+        3,
+        "snapshots",
+        include_str!("../../migrations/sqlite/0003_snapshots.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations.
@@ -48,6 +53,11 @@ pub(super) const POSTGRES: List = &[
         3,
         "leadership",
         include_str!("../../migrations/postgres/0003_leadership.sql"),
+    ),
+    (
+        4,
+        "snapshots",
+        include_str!("../../migrations/postgres/0004_snapshots.sql"),
     ),
 ];
 

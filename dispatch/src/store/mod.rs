@@ -8,7 +8,9 @@
 //! Tables (the same meaning on both backends; migrations in `dispatch/migrations/{sqlite,postgres}`):
 //! * `events(seq, at_ms, body)`: the event log, `seq` = 1, 2, 3, … with no gaps;
 //! * `entities(kind, id, body, updated_seq)`: the latest JSON snapshot of each entity;
-//! * `idempotency(key, response, seq)`: the response given to each idempotency key.
+//! * `idempotency(key, response, seq)`: the response given to each idempotency key;
+//! * `snapshots(seq, at_ms, body)`: the dispatcher's state after event `seq` (the last two
+//!   are kept), so a start replays only the log after the latest.
 //!
 //! JSON is stored as `TEXT` (checked with `json_valid`) in SQLite and as `JSONB` in PostgreSQL.
 //! Empty kinds, ids and keys are rejected by the database.
@@ -266,6 +268,39 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(pool) => sqlite::events_since(pool, after_seq, limit).await,
             Pool::Postgres(pool) => postgres::events_since(pool, after_seq, limit).await,
+        }
+    }
+
+    /// The log's closure events (added, removed) with `seq <= until`, ordered by `seq`: what
+    /// a start from a snapshot replays to put the router's closures back (an index keeps
+    /// this quick however long the log).
+    pub async fn closure_events(&self, until: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::closure_events(pool, until).await,
+            Pool::Postgres(pool) => postgres::closure_events(pool, until).await,
+        }
+    }
+
+    /// Stores `body`, the state after event `seq` (replacing one stored at `seq`: closed
+    /// calls may have left the state since), and drops the snapshots before the one before
+    /// it. Refused on a
+    /// standby ([`Store::fence`]): the leader writes them.
+    pub async fn save_snapshot(&self, seq: i64, at_ms: i64, body: &str) -> Result<(), StoreError> {
+        let fence = self.fence.load(Ordering::Acquire);
+        if fence == FENCED_OFF {
+            return Err(StoreError::Fenced { epoch: fence });
+        }
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::save_snapshot(pool, seq, at_ms, body).await,
+            Pool::Postgres(pool) => postgres::save_snapshot(pool, seq, at_ms, body).await,
+        }
+    }
+
+    /// The latest snapshot at or before event `until`, as `(seq, body)`.
+    pub async fn latest_snapshot(&self, until: i64) -> Result<Option<(i64, String)>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::latest_snapshot(pool, until).await,
+            Pool::Postgres(pool) => postgres::latest_snapshot(pool, until).await,
         }
     }
 

@@ -163,6 +163,71 @@ pub(super) async fn events_since(
         .collect()
 }
 
+/// See [`Store::closure_events`](super::Store::closure_events). The condition is the
+/// partial index's (`events_closures`), so the index serves it.
+pub(super) async fn closure_events(
+    pool: &SqlitePool,
+    until: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT seq, at_ms, body FROM events \
+         WHERE json_extract(body, '$.type') IN ('closure_added', 'closure_removed') AND seq <= ? \
+         ORDER BY seq",
+    )
+    .bind(until)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("read closure events"))?;
+    rows.into_iter()
+        .map(|(seq, at_ms, body)| {
+            Ok(StoredEvent {
+                seq,
+                at_ms,
+                event: parse("read closure events", &body)?,
+            })
+        })
+        .collect()
+}
+
+/// See [`Store::save_snapshot`](super::Store::save_snapshot).
+pub(super) async fn save_snapshot(
+    pool: &SqlitePool,
+    seq: i64,
+    at_ms: i64,
+    body: &str,
+) -> Result<(), StoreError> {
+    let context = "write a snapshot";
+    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+    sqlx::query(
+        "INSERT INTO snapshots (seq, at_ms, body) VALUES (?, ?, ?) ON CONFLICT (seq) DO UPDATE SET at_ms = excluded.at_ms, body = excluded.body",
+    )
+    .bind(seq)
+    .bind(at_ms)
+    .bind(body)
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    sqlx::query(
+        "DELETE FROM snapshots WHERE seq < (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 1 OFFSET 1)",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    tx.commit().await.map_err(StoreError::query(context))
+}
+
+/// See [`Store::latest_snapshot`](super::Store::latest_snapshot).
+pub(super) async fn latest_snapshot(
+    pool: &SqlitePool,
+    until: i64,
+) -> Result<Option<(i64, String)>, StoreError> {
+    sqlx::query_as("SELECT seq, body FROM snapshots WHERE seq <= ? ORDER BY seq DESC LIMIT 1")
+        .bind(until)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::query("read the latest snapshot"))
+}
+
 /// See [`Store::last_seq`](super::Store::last_seq).
 pub(super) async fn last_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
     sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")

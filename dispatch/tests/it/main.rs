@@ -20,6 +20,7 @@ mod paging;
 mod process;
 mod recovery;
 mod rules;
+mod snapshots;
 mod stations;
 mod store;
 mod tokens;

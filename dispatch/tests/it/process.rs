@@ -14,6 +14,8 @@ use crate::helpers::{data, next_json, ws, ADMIN, CREW_A1, DISPATCHER};
 pub struct Service {
     pub child: Child,
     pub base: String,
+    /// What it printed before it listened (the map, the store, what was restored).
+    pub started: Vec<String>,
 }
 
 impl Service {
@@ -46,6 +48,7 @@ impl Service {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut started = Vec::new();
         let base = loop {
             let line = lines
                 .next()
@@ -54,10 +57,15 @@ impl Service {
             if let Some(rest) = line.strip_prefix("listening on ") {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
+            started.push(line);
         };
         // Keep reading its output so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Service { child, base }
+        Service {
+            child,
+            base,
+            started,
+        }
     }
 
     /// Sends a signal (`STOP`, `CONT`) to the process.
@@ -69,6 +77,23 @@ impl Service {
             .unwrap()
             .success();
         assert!(ok, "kill -{name}");
+    }
+
+    /// A clean stop: SIGTERM, then waits for the process to end, which it must do by itself
+    /// with success.
+    pub fn stop(mut self) {
+        self.signal("TERM");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "a clean stop: {status}");
+    }
+
+    /// The start-up line that says what the state was restored from.
+    pub fn restored(&self) -> &str {
+        self.started
+            .iter()
+            .find(|l| l.contains(" restored from "))
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no restore line in {:?}", self.started))
     }
 
     /// `kill -9`.

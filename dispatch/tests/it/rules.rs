@@ -65,9 +65,10 @@ fn eta(r: &Router, from: (f64, f64), to: (f64, f64)) -> u32 {
 pub(crate) async fn a_restart_rebuilds_the_same_state(s: &TestServer, router: Arc<Router>) {
     let c = client(DISPATCHER);
     let store = dispatch::store::Store::open(&s.db().url()).await.unwrap();
-    let (core, _, _) = dispatch::journal::restore(&store, router, Default::default(), 0, false)
+    let core = dispatch::journal::restore(&store, router, Default::default(), 0, false)
         .await
-        .unwrap();
+        .unwrap()
+        .core;
     let mut live_calls = get(&c, format!("{}/api/calls", s.base)).await;
     for v in live_calls.as_array_mut().unwrap() {
         let m = v.as_object_mut().unwrap();

@@ -256,6 +256,18 @@ impl Dispatcher {
         self.calls.remove(&id)
     }
 
+    /// The closed calls closed before `t` (Unix ms), by id: what a service that keeps closed
+    /// calls for a while drops with [`Dispatcher::take_closed_call`]. A call closed before
+    /// its closing time was kept counts as closed when it was received.
+    pub fn closed_before(&self, t: i64) -> Vec<CallId> {
+        self.calls
+            .values()
+            .filter(|c| c.status.is_closed())
+            .filter(|c| c.times.closed.or(c.times.received).unwrap_or(i64::MIN) < t)
+            .map(|c| c.id)
+            .collect()
+    }
+
     /// How many calls are held in each status, by priority: the open calls counted one by
     /// one, the closed ones from running counts (so the cost is that of the open calls,
     /// however many closed calls are held). Pairs with no call are left out.

@@ -249,6 +249,7 @@ impl Dispatcher {
                 if *status == CallStatus::Completed {
                     call.times.crew_available = Some(*at);
                 }
+                call.times.closed = (status.is_closed() && *at > 0).then_some(*at);
                 if status.is_closed() {
                     self.open.remove(call_id);
                 } else {

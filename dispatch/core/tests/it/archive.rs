@@ -99,3 +99,42 @@ fn an_open_call_is_not_archived() {
         .unwrap();
     assert_eq!(created(&events), CallId(id.0 + 1));
 }
+
+#[test]
+fn closed_before_names_the_calls_closed_before_a_time() {
+    let pts = points();
+    let mut d = dispatcher(DispatchConfig::default());
+    d.add_crew(crew("A1", CrewType::General, pts[0]), T0)
+        .unwrap();
+    // Call 1 takes A1 and is completed at T0 + 3 min; call 2 queues and is cancelled at
+    // T0 + 2 min; call 3 stays open (queued: A1 takes it when free, so it is sent).
+    let one = created(
+        &d.new_call(NewCall::at(pts[40].0, pts[40].1, Priority::Urgent), T0)
+            .unwrap(),
+    );
+    let two = created(
+        &d.new_call(NewCall::at(pts[41].0, pts[41].1, Priority::Urgent), T0 + 1)
+            .unwrap(),
+    );
+    let three = created(
+        &d.new_call(NewCall::at(pts[42].0, pts[42].1, Priority::Urgent), T0 + 2)
+            .unwrap(),
+    );
+    d.set_crew_status("A1", CrewStatus::EnRoute, T0 + MIN)
+        .unwrap();
+    d.cancel_call(two, "a duplicate", T0 + 2 * MIN).unwrap();
+    for (s, at) in [
+        (CrewStatus::OnScene, T0 + 2 * MIN),
+        (CrewStatus::Available, T0 + 3 * MIN),
+    ] {
+        d.set_crew_status("A1", s, at).unwrap();
+    }
+    assert_eq!(d.call(one).unwrap().status, CallStatus::Completed);
+    assert_eq!(d.call(one).unwrap().times.closed, Some(T0 + 3 * MIN));
+    assert_eq!(d.call(two).unwrap().times.closed, Some(T0 + 2 * MIN));
+    assert_eq!(d.call(three).unwrap().times.closed, None);
+    assert_eq!(d.closed_before(T0 + 2 * MIN), vec![]);
+    assert_eq!(d.closed_before(T0 + 2 * MIN + 1), vec![two]);
+    assert_eq!(d.closed_before(T0 + 3 * MIN + 1), vec![one, two]);
+    assert_eq!(d.closed_before(i64::MAX), vec![one, two]);
+}

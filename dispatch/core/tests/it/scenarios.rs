@@ -116,6 +116,7 @@ fn one_crew_two_calls_second_waits_for_the_first() {
             at_hospital: Some(T0 + 1_500_000),
             handover: Some(T0 + 1_800_000),
             crew_available: Some(T0 + 2_000_000),
+            closed: Some(T0 + 2_000_000),
         }
     );
     assert_eq!(t.response_ms(), Some(299_000));
