@@ -248,6 +248,22 @@ impl Dispatcher {
             }
             d.crews.push(Some(crew));
         }
+        // Every crew an open call counts on works on it (the rules look crews up by them).
+        for id in &d.open {
+            for a in d.calls[id].active_assignments() {
+                let on_it = d
+                    .crew_slot
+                    .get(&a.crew_id)
+                    .and_then(|&s| d.crews[s as usize].as_ref())
+                    .is_some_and(|c| c.call == Some(*id));
+                if !on_it {
+                    return bad(format!(
+                        "call {id} counts on crew {:?}, which does not work on it",
+                        a.crew_id
+                    ));
+                }
+            }
+        }
         for (slot, kept) in snapshot.hospitals.into_iter().enumerate() {
             let mut hospital = kept.item;
             hospital.snapped = kept.on_road.snapped(segments)?;

@@ -164,6 +164,15 @@ fn a_snapshot_that_does_not_fit_is_refused() {
         crew["call"] = 999_999.into();
     });
     assert!(e.contains("does not list it"), "{e}");
+    let e = refused(&|v| {
+        let crews = v["crews"].as_array_mut().unwrap();
+        let crew = crews
+            .iter_mut()
+            .find(|c| c["call"].is_u64())
+            .expect("a crew on a call");
+        crew["call"] = serde_json::Value::Null;
+    });
+    assert!(e.contains("which does not work on it"), "{e}");
 
     // Untouched, it restores.
     let s: Snapshot = serde_json::from_value(good).unwrap();
