@@ -116,7 +116,7 @@ async fn generate(
     calls_per_day: i64,
     crews: usize,
 ) -> (i64, Snapshot, i64) {
-    let mut rng = StdRng::seed_from_u64(2026_12_04);
+    let mut rng = StdRng::seed_from_u64(20_261_204);
     let bb = router.graph().bounding_box().expect("bbox");
     let (lat0, lat1, lon0, lon1) = (
         bb.min_lat.max(49.36),
