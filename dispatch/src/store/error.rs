@@ -76,6 +76,16 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
+    /// In a group commit ([`Store::commit_all`](super::Store::commit_all)), change `index`
+    /// has an idempotency key already stored (or repeats an earlier one's): nothing of the
+    /// group was written.
+    #[error("change {index} of a group repeats a stored idempotency key: nothing was written")]
+    Duplicate {
+        /// Which change of the group.
+        index: usize,
+        /// The response stored with the key.
+        response: serde_json::Value,
+    },
     /// A snapshot of the state could not be made (nothing was written).
     #[error("the snapshot after event {seq} could not be made: {message}")]
     Snapshot {

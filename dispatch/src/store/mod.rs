@@ -180,19 +180,38 @@ impl Store {
     /// under a share lock of the lease, that the epoch is still the database's and its lease
     /// unexpired, and otherwise writes nothing and fails with [`StoreError::Fenced`].
     pub async fn commit(&self, change: Change) -> Result<Committed, StoreError> {
+        let committed = self
+            .commit_all(std::slice::from_ref(&change))
+            .await?
+            .pop()
+            .ok_or(StoreError::Snapshot {
+                seq: 0,
+                message: "no outcome for a change".into(),
+            })?;
+        tracing::debug!(?committed, key = ?change.idempotency_key, "store commit");
+        Ok(committed)
+    }
+
+    /// Group commit: writes `changes` in order in **one** transaction (one fsync), each as
+    /// [`Store::commit`] would, one after another; returns each one's outcome, in order.
+    /// Either all are written or none. A change whose idempotency key is already stored
+    /// (or repeats the key of an earlier one) writes nothing for any of them when it is
+    /// not alone, since the changes after it may rest on it: [`StoreError::Duplicate`].
+    pub async fn commit_all(&self, changes: &[Change]) -> Result<Vec<Committed>, StoreError> {
         let fence = self.fence.load(Ordering::Acquire);
         if fence == FENCED_OFF {
             return Err(StoreError::Fenced { epoch: fence });
         }
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
         let fail = self.fail_next.swap(false, Ordering::AcqRel);
-        let committed = match &self.pool {
-            Pool::Sqlite(pool) => sqlite::commit(pool, &change, fail).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::commit(pool, changes, fail).await,
             Pool::Postgres(pool) => {
-                postgres::commit(pool, &change, fail, (fence > 0).then_some(fence)).await?
+                postgres::commit(pool, changes, fail, (fence > 0).then_some(fence)).await
             }
-        };
-        tracing::debug!(?committed, key = ?change.idempotency_key, "store commit");
-        Ok(committed)
+        }
     }
 
     /// For tests of atomicity: the next commit fails with [`StoreError::Injected`] after

@@ -48,10 +48,10 @@ pub(super) async fn open(url: &str) -> Result<PgPool, StoreError> {
 /// See [`Store::commit`](super::Store::commit).
 pub(super) async fn commit(
     pool: &PgPool,
-    change: &Change,
+    changes: &[Change],
     fail: bool,
     fence: Option<i64>,
-) -> Result<Committed, StoreError> {
+) -> Result<Vec<Committed>, StoreError> {
     let mut tx = pool
         .begin()
         .await
@@ -78,79 +78,85 @@ pub(super) async fn commit(
             return Err(StoreError::Fenced { epoch });
         }
     }
-
-    if let Some(key) = &change.idempotency_key {
-        let stored: Option<Json<Value>> =
-            sqlx::query_scalar("SELECT response FROM idempotency WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::query("look up the idempotency key"))?;
-        if let Some(Json(response)) = stored {
-            tx.rollback()
-                .await
-                .map_err(StoreError::query("end a replayed transaction"))?;
-            return Ok(Committed::Replayed { response });
-        }
-    }
-
     let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::query("read the last sequence number"))?;
-    let first_seq = max + 1;
     let mut last_seq = max;
-    for event in &change.events {
-        last_seq += 1;
-        sqlx::query("INSERT INTO events (seq, at_ms, body) VALUES ($1, $2, $3)")
-            .bind(last_seq)
-            .bind(change.at_ms)
-            .bind(Json(event))
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::query("append an event"))?;
-    }
-    if fail {
-        // Dropping the transaction rolls it back.
-        return Err(StoreError::Injected);
-    }
-    for (kind, id, body) in &change.upserts {
-        sqlx::query(
-            "INSERT INTO entities (kind, id, body, updated_seq) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
-        )
-        .bind(kind)
-        .bind(id)
-        .bind(Json(body))
-        .bind(last_seq)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::query("upsert an entity"))?;
-    }
-    for (kind, id) in &change.deletes {
-        sqlx::query("DELETE FROM entities WHERE kind = $1 AND id = $2")
+    let mut out = Vec::with_capacity(changes.len());
+    for (i, change) in changes.iter().enumerate() {
+        if let Some(key) = &change.idempotency_key {
+            let stored: Option<Json<Value>> =
+                sqlx::query_scalar("SELECT response FROM idempotency WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(StoreError::query("look up the idempotency key"))?;
+            if let Some(Json(response)) = stored {
+                if changes.len() > 1 {
+                    // Later changes may rest on this one: none is written.
+                    return Err(StoreError::Duplicate { index: i, response });
+                }
+                tx.rollback()
+                    .await
+                    .map_err(StoreError::query("end a replayed transaction"))?;
+                return Ok(vec![Committed::Replayed { response }]);
+            }
+        }
+        let first_seq = last_seq + 1;
+        for event in &change.events {
+            last_seq += 1;
+            sqlx::query("INSERT INTO events (seq, at_ms, body) VALUES ($1, $2, $3)")
+                .bind(last_seq)
+                .bind(change.at_ms)
+                .bind(Json(event))
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query("append an event"))?;
+        }
+        if fail {
+            // Dropping the transaction rolls it back.
+            return Err(StoreError::Injected);
+        }
+        for (kind, id, body) in &change.upserts {
+            sqlx::query(
+                "INSERT INTO entities (kind, id, body, updated_seq) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
+            )
             .bind(kind)
             .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::query("delete an entity"))?;
-    }
-    if let Some(key) = &change.idempotency_key {
-        sqlx::query("INSERT INTO idempotency (key, response, seq) VALUES ($1, $2, $3)")
-            .bind(key)
-            .bind(Json(change.response.as_ref().unwrap_or(&Value::Null)))
+            .bind(Json(body))
             .bind(last_seq)
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::query("store the idempotency key"))?;
+            .map_err(StoreError::query("upsert an entity"))?;
+        }
+        for (kind, id) in &change.deletes {
+            sqlx::query("DELETE FROM entities WHERE kind = $1 AND id = $2")
+                .bind(kind)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query("delete an entity"))?;
+        }
+        if let Some(key) = &change.idempotency_key {
+            sqlx::query("INSERT INTO idempotency (key, response, seq) VALUES ($1, $2, $3)")
+                .bind(key)
+                .bind(Json(change.response.as_ref().unwrap_or(&Value::Null)))
+                .bind(last_seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query("store the idempotency key"))?;
+        }
+        out.push(Committed::New {
+            first_seq,
+            last_seq,
+        });
     }
     tx.commit()
         .await
         .map_err(StoreError::query("commit the change"))?;
-    Ok(Committed::New {
-        first_seq,
-        last_seq,
-    })
+    Ok(out)
 }
 
 /// See [`Store::events_since`](super::Store::events_since).

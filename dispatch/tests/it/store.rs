@@ -355,3 +355,118 @@ async fn postgres_rejected_json_writes_nothing() {
     assert!(store.entities("call").await.unwrap().is_empty());
     store.close().await;
 }
+
+/// Group commit on one backend (an empty database): several changes in one transaction,
+/// each as a commit of its own would write it, or none.
+async fn group_story(store: Store) {
+    let change = |n: i64, key: Option<&str>| Change {
+        idempotency_key: key.map(Into::into),
+        at_ms: n,
+        events: (0..n).map(|i| json!({"change": n, "i": i})).collect(),
+        upserts: vec![upsert("call", &n.to_string(), json!({"n": n}))],
+        response: Some(json!({"n": n})),
+        ..Change::default()
+    };
+    assert_eq!(store.commit_all(&[]).await.unwrap(), vec![]);
+    // Three changes of 1, 2 and 3 events: consecutive numbers, in order, each its own range.
+    let done = store
+        .commit_all(&[
+            change(1, Some("g1")),
+            change(2, None),
+            change(3, Some("g3")),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        vec![
+            Committed::New {
+                first_seq: 1,
+                last_seq: 1
+            },
+            Committed::New {
+                first_seq: 2,
+                last_seq: 3
+            },
+            Committed::New {
+                first_seq: 4,
+                last_seq: 6
+            },
+        ]
+    );
+    let log = store.events_since(0, 100).await.unwrap();
+    assert_eq!(seqs(&log), (1..=6).collect::<Vec<_>>());
+    let by_change: Vec<(i64, i64)> = log
+        .iter()
+        .map(|e| (e.event["change"].as_i64().unwrap(), e.at_ms))
+        .collect();
+    assert_eq!(
+        by_change,
+        vec![(1, 1), (2, 2), (2, 2), (3, 3), (3, 3), (3, 3)]
+    );
+    assert_eq!(
+        store.response_for("g3").await.unwrap(),
+        Some(json!({"n": 3}))
+    );
+    assert_eq!(store.entities("call").await.unwrap().len(), 3);
+
+    // A stored key in a group: nothing of the group is written, and which one is said.
+    let err = store
+        .commit_all(&[change(4, None), change(5, Some("g1"))])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Duplicate { index: 1, response } if *response == json!({"n": 1})),
+        "{err:?}"
+    );
+    // The same key twice in one group: the same.
+    let err = store
+        .commit_all(&[change(4, Some("g4")), change(5, Some("g4"))])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate { index: 1, .. }),
+        "{err:?}"
+    );
+    // A failure in the middle of a group writes none of it.
+    store.fail_next_commit();
+    assert!(matches!(
+        store.commit_all(&[change(4, None), change(5, None)]).await,
+        Err(StoreError::Injected)
+    ));
+    assert_eq!(store.last_seq().await.unwrap(), 6);
+    assert_eq!(store.entities("call").await.unwrap().len(), 3);
+    assert_eq!(store.response_for("g4").await.unwrap(), None);
+    // Alone, a stored key is a replay, as with `commit`.
+    assert_eq!(
+        store.commit_all(&[change(9, Some("g3"))]).await.unwrap(),
+        vec![Committed::Replayed {
+            response: json!({"n": 3})
+        }]
+    );
+    // And the log goes on from where it was.
+    assert_eq!(
+        store.commit(change(2, None)).await.unwrap(),
+        Committed::New {
+            first_seq: 7,
+            last_seq: 8
+        }
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("g.db").display());
+    group_story(Store::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_group_commit() {
+    let Some(admin) = test_database_url() else {
+        return;
+    };
+    let schema = PgSchema::create(&admin).await;
+    group_story(Store::open(&schema.url()).await.unwrap()).await;
+}
