@@ -320,6 +320,12 @@ pub async fn follow(state: &AppState) -> Result<usize, StoreError> {
         }
         let now = crate::state::now_ms();
         let mut core = state.core().await;
+        if state.is_stale() {
+            // A group fenced off while this instance led: rebuilt first (the next look
+            // follows on from there).
+            let _ = state.repair(&mut core).await;
+            return Ok(total);
+        }
         if inner.hub.last_seq() as i64 != after {
             // Another caller (a forward waiting for its change) applied them meanwhile.
             continue;

@@ -49,6 +49,7 @@ pub mod audit;
 pub mod auth;
 pub mod closures;
 pub mod cluster;
+pub mod commit;
 pub mod demo;
 pub mod edge;
 pub mod error;

@@ -66,6 +66,7 @@ pub struct Metrics {
     decision: Histogram,
     commit: Histogram,
     commit_failures: IntCounter,
+    changes: IntCounter,
     events: IntCounter,
     websockets: IntGaugeVec,
     calls: IntGaugeVec,
@@ -103,11 +104,16 @@ impl Metrics {
             ),
             commit: histogram(
                 "dispatch_commit_seconds",
-                "Time to commit one change (its log entries, snapshots and idempotency key) to the store, failed ones included",
+                "Time to commit one group of changes (their log entries, snapshots and idempotency keys) to the store in one transaction, failed ones included; its count is the number of commits (and fsyncs)",
             ),
             commit_failures: IntCounter::new(
                 "dispatch_commit_failures_total",
-                "Commits that failed (the change was refused with 503 and the state rebuilt from the store)",
+                "Group commits that failed (their changes were refused with 503 and the state rebuilt from the store)",
+            )
+            .expect("a valid counter"),
+            changes: IntCounter::new(
+                "dispatch_changes_total",
+                "Changes committed (each a request's or a timer's); divided by dispatch_commit_seconds_count, the changes per group commit",
             )
             .expect("a valid counter"),
             events: IntCounter::new(
@@ -160,10 +166,11 @@ impl Metrics {
             )
             .expect("a valid gauge"),
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 12] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
             Box::new(m.decision.clone()),
             Box::new(m.commit.clone()),
             Box::new(m.commit_failures.clone()),
+            Box::new(m.changes.clone()),
             Box::new(m.events.clone()),
             Box::new(m.websockets.clone()),
             Box::new(m.calls.clone()),
@@ -197,12 +204,15 @@ impl Metrics {
         self.decision.observe(took.as_secs_f64());
     }
 
-    /// Records a commit: how long it took, and how many log entries it stored (`None`: it
-    /// failed).
-    pub fn committed(&self, took: Duration, stored: Option<usize>) {
+    /// Records a group commit: how long it took, and how many changes and log entries it
+    /// stored (`None`: it failed).
+    pub fn committed(&self, took: Duration, stored: Option<(usize, usize)>) {
         self.commit.observe(took.as_secs_f64());
         match stored {
-            Some(entries) => self.events.inc_by(entries as u64),
+            Some((changes, entries)) => {
+                self.changes.inc_by(changes as u64);
+                self.events.inc_by(entries as u64);
+            }
             None => self.commit_failures.inc(),
         }
     }

@@ -12,7 +12,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dispatch_core::{CrewStatus, DispatchConfig, Dispatcher, Event};
 use router::Router;
@@ -23,7 +23,7 @@ use crate::auth::{Actor, HasTokens, Tokens};
 use crate::error::ApiError;
 use crate::hub::Hub;
 use crate::journal;
-use crate::store::{Change, Committed, Store, StoreError};
+use crate::store::{Change, Store, StoreError};
 
 pub use crate::journal::assignment_message;
 
@@ -104,6 +104,8 @@ pub struct Inner {
     /// Set when a commit failed and the core could not be rebuilt from the store yet: the
     /// next change rebuilds it first.
     stale: AtomicBool,
+    /// The group committer (see [`crate::commit`]).
+    pub(crate) committer: crate::commit::Committer,
     /// Set by [`AppState::panic_next_change`].
     panic_next: AtomicBool,
     /// Held while a handover is recorded (its version number is read, then written).
@@ -214,7 +216,8 @@ impl AppState {
                 "state restored from the store"
             );
         }
-        Ok(AppState(Arc::new(Inner {
+        Ok(AppState(Arc::new_cyclic(|weak| Inner {
+            committer: crate::commit::Committer::start(weak.clone()),
             core: Mutex::new(core),
             router,
             store,
@@ -238,7 +241,8 @@ impl AppState {
     }
 
     /// The dispatch core, for reading. Waiting for it never blocks a runtime thread (a
-    /// change holds it while its commit is in flight).
+    /// change holds it while it is decided). It may hold changes decided and not yet stored
+    /// (their group commit is in flight); nothing is answered or pushed before it is.
     pub async fn core(&self) -> MutexGuard<'_, Dispatcher> {
         self.0.core.lock().await
     }
@@ -246,14 +250,16 @@ impl AppState {
     /// Runs one operation for `actor`: decides and applies it in memory, commits its log
     /// entries (and `idempotency_key`, if any) to the store, then publishes them. Each entry
     /// records its actor: the caller for what the request asked for, `system` for what the
-    /// dispatch rules decided (see [`journal::requested`]). All under the core's
-    /// lock (an async lock, held across the commit), so the log keeps the order of decisions.
+    /// dispatch rules decided (see [`journal::requested`]). Decided under the core's lock,
+    /// then committed in a group with the changes decided meanwhile ([`crate::commit`]), so
+    /// the log keeps the order of decisions; answered after its group is stored.
     ///
-    /// A key already used answers [`Applied::Replayed`] without running the operation. An
-    /// error of the operation changes nothing (the core checks before it changes; the router's
-    /// closures are put back). A panic while deciding (a bug) is caught: the core is rebuilt
-    /// from the store, the closures put back, and 500 answered. A failed commit does the same
-    /// and answers 503. Either way memory and the database are as before the change.
+    /// A key already used (or in flight) answers [`Applied::Replayed`] without running the
+    /// operation. An error of the operation changes nothing (the core checks before it
+    /// changes; the router's closures are put back). A panic while deciding (a bug) is
+    /// caught: the core is rebuilt from the store, the closures put back, and 500 answered.
+    /// A failed group commit answers 503 to it and to every change decided after it, and
+    /// the core is rebuilt. Either way memory and the database are as before the change.
     pub async fn apply<T>(
         &self,
         actor: &Actor,
@@ -265,10 +271,28 @@ impl AppState {
         if !self.is_leader() {
             return Err(ApiError::not_leader());
         }
+        // Read before the stale check: a group failing after it makes this change's
+        // generation old, so it is refused rather than stored on a state that failed.
+        let generation = inner.committer.generation();
         if inner.stale.load(Ordering::Acquire) {
-            self.rebuild(&mut core).await?;
+            self.repair(&mut core).await?;
         }
         if let Some(key) = &idempotency_key {
+            // The same key on a change still in flight: its answer, once it is stored.
+            if let Some(mut first) = inner.committer.waiting(key) {
+                drop(core);
+                let answer = first
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|a| a.clone());
+                return match answer.flatten() {
+                    Some(response) => Ok(Applied::Replayed(response)),
+                    None => Err(ApiError::unavailable(
+                        "the first request with this idempotency key failed: nothing was changed, try again",
+                    )),
+                };
+            }
             let stored = inner
                 .store
                 .response_for(key)
@@ -318,7 +342,7 @@ impl AppState {
                 );
                 inner.router.rollback_closures(checkpoint, now);
                 inner.stale.store(true, Ordering::Release);
-                let _ = self.rebuild(&mut core).await;
+                let _ = self.repair(&mut core).await;
                 return Err(ApiError::new(
                     axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -326,47 +350,64 @@ impl AppState {
                 ));
             }
         };
-        let committing = Instant::now();
-        let committed = inner.store.commit(change).await;
-        inner.metrics.committed(
-            committing.elapsed(),
-            match &committed {
-                Ok(Committed::New { .. }) => Some(entries.len()),
-                Ok(Committed::Replayed { .. }) => Some(0),
-                Err(_) => None,
-            },
-        );
-        match committed {
-            Ok(Committed::New { first_seq, .. }) => {
-                inner.hub.publish(
-                    first_seq as u64,
-                    entries.into_iter().map(|e| (e.published, e.crew)).collect(),
-                );
-                Ok(Applied::Done(out))
-            }
-            Ok(Committed::Replayed { response }) => {
-                // Another writer stored the key between the check and the commit: the
-                // operation was not stored, so forget it.
-                inner.router.rollback_closures(checkpoint, now);
-                self.rebuild(&mut core).await?;
-                Ok(Applied::Replayed(response))
-            }
-            Err(StoreError::Fenced { epoch }) => {
-                // Another instance leads now, and nothing was written: forget the change and
-                // go on from the log as this instance had it (it follows the rest).
-                tracing::warn!(epoch, "a change was fenced off: another instance leads now");
-                inner.router.rollback_closures(checkpoint, now);
-                self.rebuild_until(&mut core, inner.hub.last_seq() as i64)
+        // To the group commit; the next change is decided meanwhile.
+        let (reply, acked) = tokio::sync::oneshot::channel();
+        inner.committer.send(crate::commit::Pending {
+            change,
+            entries,
+            checkpoint,
+            now,
+            generation,
+            reply,
+            waiters: None,
+        });
+        drop(core);
+        let acked = match acked.await {
+            Ok(Ok(crate::commit::Acked::Done)) => return Ok(Applied::Done(out)),
+            Ok(Ok(crate::commit::Acked::Replayed(response))) => Ok(Applied::Replayed(response)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ApiError::unavailable("the committer stopped")),
+        };
+        // Its group failed: memory is put back as the store has it before answering, so
+        // that what the caller reads next is what is stored.
+        let mut core = self.core().await;
+        if self.is_stale() {
+            self.repair(&mut core).await?;
+        }
+        acked
+    }
+
+    /// Whether the core waits to be rebuilt ([`AppState::repair`]).
+    pub(crate) fn is_stale(&self) -> bool {
+        self.0.stale.load(Ordering::Acquire)
+    }
+
+    /// Marks the core stale: the next holder of its lock rebuilds it ([`AppState::repair`]).
+    pub(crate) fn mark_stale(&self) {
+        self.0.stale.store(true, Ordering::Release);
+    }
+
+    /// Brings a stale core back in line with the store: waits until no change is in flight
+    /// (the committer ends them without the core's lock), puts the router's closures back
+    /// as they were before a failed group, and rebuilds the core (after a fencing, up to the
+    /// entries published, which a standby follows on from).
+    pub(crate) async fn repair(&self, core: &mut Dispatcher) -> Result<(), ApiError> {
+        let inner = &self.0;
+        while !inner.committer.drained(Duration::from_secs(1)).await {
+            tracing::warn!("waiting for changes in flight before rebuilding the state");
+        }
+        let broken = inner.committer.take_broken();
+        if let Some((checkpoint, now, _)) = &broken {
+            inner.router.rollback_closures(checkpoint.clone(), *now);
+        }
+        match broken.map(|b| b.2) {
+            Some(crate::commit::Broken::Fenced) => {
+                self.rebuild_until(core, inner.hub.last_seq() as i64)
                     .await?;
-                Err(ApiError::not_leader())
+                inner.stale.store(false, Ordering::Release);
+                Ok(())
             }
-            Err(e) => {
-                tracing::error!(error = %e, "commit failed: rebuilding the state from the store");
-                inner.router.rollback_closures(checkpoint, now);
-                inner.stale.store(true, Ordering::Release);
-                let _ = self.rebuild(&mut core).await;
-                Err(ApiError::unavailable(e))
-            }
+            _ => self.rebuild(core).await,
         }
     }
 
@@ -428,6 +469,10 @@ impl AppState {
         }
         let (snapshot, seq) = {
             let core = self.core().await;
+            // With nothing in flight, the core is the log up to its last published entry.
+            if !inner.committer.drained(Duration::from_millis(100)).await {
+                return Ok(None);
+            }
             let seq = inner.hub.last_seq() as i64;
             if !self.is_leader() || inner.stale.load(Ordering::Acquire) || !due(seq) {
                 return Ok(None);

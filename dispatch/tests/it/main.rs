@@ -10,6 +10,7 @@ mod duplicates;
 mod edge;
 mod fuzz_corpus;
 mod geocode;
+mod group_commit;
 mod helpers;
 mod import_cli;
 mod logs;
