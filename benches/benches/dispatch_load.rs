@@ -209,6 +209,8 @@ fn main() {
             (task, samples)
         };
         // Calls.
+        let commits_before = commit_counts(&http, &base).await;
+        let load_started = Instant::now();
         let mut sent: Vec<(u64, Instant)> = Vec::new();
         let mut queued = 0usize;
         let interval = Duration::from_secs_f64(1.0 / calls_per_s as f64);
@@ -256,6 +258,15 @@ fn main() {
             latencies.len(),
             queued,
             sent.len() - latencies.len()
+        );
+        let (commits, changes) = commit_counts(&http, &base).await;
+        let (commits, changes) = (commits - commits_before.0, changes - commits_before.1);
+        let took = load_started.elapsed().as_secs_f64();
+        println!(
+            "  store: {:.0} changes/s in {:.0} commits/s ({:.1} changes a commit; one commit is one transaction and one fsync)",
+            changes / took,
+            commits / took,
+            changes / commits.max(1.0)
         );
         // The reading console must reach the end of the log, every entry once.
         let store = dispatch::store::Store::open(&db).await.expect("store");
@@ -309,6 +320,33 @@ fn main() {
             core.calls().count(),
         );
     });
+}
+
+/// Group commits and the changes they stored so far, from `/metrics`.
+async fn commit_counts(http: &reqwest::Client, base: &str) -> (f64, f64) {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let read = |name: &str| {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    };
+    (
+        read("dispatch_commit_seconds_count"),
+        read("dispatch_changes_total"),
+    )
 }
 
 /// What the reading console saw.
