@@ -66,14 +66,7 @@ fn main() {
     let graph = benches::maps::import_map("heidelberg");
     let router =
         Arc::new(router::Router::new(graph, router::RouterOptions::default()).expect("router"));
-    let bb = router.graph().bounding_box().expect("bbox");
-    // The dense part of the Heidelberg strip.
-    let (lat0, lat1, lon0, lon1) = (
-        bb.min_lat.max(49.36),
-        bb.max_lat.min(49.46),
-        bb.min_lon.max(8.60),
-        bb.max_lon.min(8.75),
-    );
+    let (lat0, lat1, lon0, lon1) = benches::maps::heidelberg_core(&router);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

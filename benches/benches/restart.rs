@@ -117,13 +117,7 @@ async fn generate(
     crews: usize,
 ) -> (i64, Snapshot, i64) {
     let mut rng = StdRng::seed_from_u64(20_261_204);
-    let bb = router.graph().bounding_box().expect("bbox");
-    let (lat0, lat1, lon0, lon1) = (
-        bb.min_lat.max(49.36),
-        bb.max_lat.min(49.46),
-        bb.min_lon.max(8.60),
-        bb.max_lon.min(8.75),
-    );
+    let (lat0, lat1, lon0, lon1) = benches::maps::heidelberg_core(router);
     let t0 = 1_764_547_200_000; // 2025-12-01
     let mut d = Dispatcher::new(router.clone(), DispatchConfig::default());
     let mut pending: Vec<serde_json::Value> = Vec::new();

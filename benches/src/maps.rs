@@ -102,3 +102,15 @@ pub fn random_way_sets(graph: &RoadGraph, sets: usize, per_set: usize, seed: u64
         })
         .collect()
 }
+
+/// The dense part of the Heidelberg strip (`(lat0, lat1, lon0, lon1)`), where the load
+/// benches draw their points, within `router`'s map.
+pub fn heidelberg_core(router: &Router) -> (f64, f64, f64, f64) {
+    let bb = router.graph().bounding_box().expect("a map with nodes");
+    (
+        bb.min_lat.max(49.36),
+        bb.max_lat.min(49.46),
+        bb.min_lon.max(8.60),
+        bb.max_lon.min(8.75),
+    )
+}

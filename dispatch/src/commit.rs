@@ -7,10 +7,11 @@
 //!
 //! A group that fails (the store, a fencing, a key another writer stored) fails every
 //! change decided after its first one, since they may rest on it: they are refused with
-//! nothing changed, the state is marked stale, and the next holder of the core's lock
-//! rebuilds it from the store once nothing is in flight ([`AppState::repair`]), putting
-//! the router's closures back as they were before the group. The committer never takes the
-//! core's lock, so waiting for it under that lock cannot deadlock.
+//! nothing changed, and the state is marked stale and rebuilt from the store once nothing
+//! is in flight (`AppState::repair`: by the refused request before it is answered, or by
+//! the next holder of the core's lock), with the router's closures put back as they were
+//! before the group. The committer never takes the core's lock, so waiting for it under
+//! that lock cannot deadlock.
 //!
 //! A request repeating the idempotency key of a change still in flight waits for that
 //! change and gets its answer, as it would from the store.

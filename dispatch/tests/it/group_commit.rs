@@ -11,20 +11,17 @@ use serde_json::{json, Value};
 use crate::helpers::{
     client, get, post, shared_router, start_with, TestDb, TestServer, DISPATCHER,
 };
+use crate::metrics::scrape;
 use crate::process::{assert_gapless, console_log};
 use crate::rules::a_restart_rebuilds_the_same_state;
 
-/// A sample of `/metrics` by name (no labels).
-async fn metric(base: &str, name: &str) -> f64 {
-    let text = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+/// Group commits and the changes they stored so far.
+async fn commit_counts(base: &str) -> (f64, f64) {
+    let m = scrape(base).await;
+    (
+        m.histogram("dispatch_commit_seconds"),
+        m.value("dispatch_changes_total", &[]),
+    )
 }
 
 async fn crews(s: &TestServer, n: usize) {
@@ -80,14 +77,13 @@ async fn concurrent_changes_share_commits_and_lose_nothing(db: TestDb) {
     let router = shared_router("heidelberg");
     let s = start_with(router.clone(), db, |_| {}).await;
     crews(&s, 10).await;
-    let commits_before = metric(&s.base, "dispatch_commit_seconds_count").await;
-    let changes_before = metric(&s.base, "dispatch_changes_total").await;
+    let (commits_before, changes_before) = commit_counts(&s.base).await;
     let answers = burst(&s, 120).await;
     for (code, v) in &answers {
         assert_eq!(*code, 201, "{v}");
     }
-    let commits = metric(&s.base, "dispatch_commit_seconds_count").await - commits_before;
-    let changes = metric(&s.base, "dispatch_changes_total").await - changes_before;
+    let (commits, changes) = commit_counts(&s.base).await;
+    let (commits, changes) = (commits - commits_before, changes - changes_before);
     eprintln!("120 concurrent calls: {changes} changes in {commits} commits");
     assert_eq!(changes, 120.0);
     assert!(

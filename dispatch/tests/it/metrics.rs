@@ -21,7 +21,7 @@ struct Sample {
 
 /// A scrape: the samples and the `# TYPE` of each metric family.
 #[derive(Debug)]
-struct Scrape {
+pub(crate) struct Scrape {
     samples: Vec<Sample>,
     types: HashMap<String, String>,
 }
@@ -102,7 +102,7 @@ fn parse(text: &str) -> Scrape {
 
 impl Scrape {
     /// The value of `name` with exactly `labels`; panics when it is missing.
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+    pub(crate) fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         let want: BTreeMap<String, String> = labels
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -121,7 +121,7 @@ impl Scrape {
 
     /// Checks a histogram: buckets cumulative and ending at +Inf with the count; returns
     /// the count.
-    fn histogram(&self, name: &str) -> f64 {
+    pub(crate) fn histogram(&self, name: &str) -> f64 {
         assert_eq!(
             self.types.get(name).map(String::as_str),
             Some("histogram"),
@@ -155,7 +155,7 @@ impl Scrape {
 }
 
 /// Scrapes `/metrics` with no token.
-async fn scrape(base: &str) -> Scrape {
+pub(crate) async fn scrape(base: &str) -> Scrape {
     let r = reqwest::get(format!("{base}/metrics")).await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let kind = r.headers()["content-type"].to_str().unwrap().to_string();
