@@ -53,6 +53,9 @@ await scenario('address', async (browser) => {
   check(call.place.entrance === '2' && call.place.apartment === '15', `entrance, flat ${JSON.stringify(call.place)}`);
   check(/Добролюбова/.test(call.address) && /подъезд 2/.test(call.address) && /кв\. 15/.test(call.address), `address line ${call.address}`);
   await page.waitForSelector(`#detail-address:has-text("подъезд 2")`);
+  // The form is done with its answer (it clears the picked place then): reads may show the
+  // call before its group commit answers the page.
+  await page.waitForSelector('#call-submit:not([disabled])');
 
   step('a map click next to the call offers the nearest address and shows the open call as a possible duplicate');
   const here = [call.position.lat + 0.0002, call.position.lon + 0.0001];

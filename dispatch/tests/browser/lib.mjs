@@ -142,8 +142,17 @@ export async function open(page, path, base = BASE) {
 
 /** Clicks the map at a coordinate (console pages). */
 export async function clickMap(page, lat, lon) {
-  const { x, y } = await page.evaluate(([la, lo]) => window.__console.pixelOf(la, lo), [lat, lon]);
-  await page.mouse.click(x, y);
+  // Where the point is once the map stands still (a pan or zoom may still be animating, and
+  // the click would land elsewhere).
+  const pixel = () => page.evaluate(([la, lo]) => window.__console.pixelOf(la, lo), [lat, lon]);
+  let at = await pixel();
+  for (let i = 0; i < 30; i += 1) {
+    await sleep(100);
+    const again = await pixel();
+    if (again.x === at.x && again.y === at.y) break;
+    at = again;
+  }
+  await page.mouse.click(at.x, at.y);
 }
 
 /** Runs a scenario; exits non-zero with the error on failure. */
