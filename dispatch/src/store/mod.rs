@@ -184,9 +184,10 @@ impl Store {
             .commit_all(std::slice::from_ref(&change))
             .await?
             .pop()
+            // One outcome per change: none would be a bug of the backend.
             .ok_or(StoreError::Snapshot {
                 seq: 0,
-                message: "no outcome for a change".into(),
+                message: "the store gave no outcome for a change".into(),
             })?;
         tracing::debug!(?committed, key = ?change.idempotency_key, "store commit");
         Ok(committed)
@@ -302,8 +303,7 @@ impl Store {
 
     /// Stores `body`, the state after event `seq` (replacing one stored at `seq`: closed
     /// calls may have left the state since), and drops the snapshots before the one before
-    /// it. Refused on a
-    /// standby ([`Store::fence`]): the leader writes them.
+    /// it. Refused on a standby ([`Store::fence`]): the leader writes them.
     pub async fn save_snapshot(&self, seq: i64, at_ms: i64, body: &str) -> Result<(), StoreError> {
         let fence = self.fence.load(Ordering::Acquire);
         if fence == FENCED_OFF {
