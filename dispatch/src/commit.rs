@@ -191,7 +191,7 @@ async fn commit_group(state: &AppState, group: Vec<Pending>) {
     let committer = &inner.committer;
     // Decided on a state a failed group left: refused, nothing written.
     let now_gen = committer.generation();
-    let (group, stale): (Vec<Pending>, Vec<Pending>) =
+    let (mut group, stale): (Vec<Pending>, Vec<Pending>) =
         group.into_iter().partition(|p| p.generation == now_gen);
     for p in stale {
         committer.finish(p, Err(ApiError::unavailable(RESTED_ON_FAILED)));
@@ -199,13 +199,21 @@ async fn commit_group(state: &AppState, group: Vec<Pending>) {
     if group.is_empty() {
         return;
     }
-    let changes: Vec<Change> = group.iter().map(|p| p.change.clone()).collect();
+    // Lent to the store and put back (their keys and answers end them below).
+    let changes: Vec<Change> = group
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.change))
+        .collect();
     let started = Instant::now();
     let result = inner.store.commit_all(&changes).await;
+    let n = changes.len();
+    for (p, change) in group.iter_mut().zip(changes) {
+        p.change = change;
+    }
     let entries: usize = group.iter().map(|p| p.entries.len()).sum();
     inner.metrics.committed(
         started.elapsed(),
-        result.as_ref().ok().map(|_| (changes.len(), entries)),
+        result.as_ref().ok().map(|_| (n, entries)),
     );
     let failure = match result {
         Ok(outcomes) => match outcomes.first() {

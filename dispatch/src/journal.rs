@@ -545,7 +545,7 @@ pub async fn from_snapshot(
         .and_then(|s| {
             Dispatcher::from_snapshot(router.clone(), config, s).map_err(|e| e.to_string())
         });
-    let core = match restored {
+    let mut core = match restored {
         Ok(core) => core,
         Err(error) => {
             tracing::warn!(
@@ -557,9 +557,9 @@ pub async fn from_snapshot(
         }
     };
     if closures {
-        let mut scratch = Dispatcher::new(router.clone(), config);
+        // Closure entries only: they change the router, never the core.
         for stored in store.closure_events(seq).await? {
-            replay_entry(&mut scratch, router, &stored, true, now)?;
+            replay_entry(&mut core, router, &stored, true, now)?;
         }
     }
     Ok(Some((core, seq)))
