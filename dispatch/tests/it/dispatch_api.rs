@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{
-    client, get, next_json, post, shared_router, start_on, ws, TestDb, CREW_A1, DISPATCHER,
+    client, crew_steps, get, next_json, post, shared_router, start_on, ws, TestDb, CREW_A1,
+    DISPATCHER,
 };
 
 /// Heidelberg spots: (lat, lon).
@@ -508,15 +509,13 @@ async fn the_crew_records_the_handover_and_the_record_exports_as_fhir(db: TestDb
     .await;
     let id = call["id"].as_u64().unwrap();
     let crew = client(CREW_A1);
-    for status in ["en_route", "on_scene", "transporting", "at_hospital"] {
-        let (code, v) = post(
-            &crew,
-            format!("{}/api/crews/A1/status", s.base),
-            json!({"status": status}),
-        )
-        .await;
-        assert_eq!(code, 200, "{status}: {v}");
-    }
+    crew_steps(
+        &crew,
+        &s.base,
+        "A1",
+        &["en_route", "on_scene", "transporting", "at_hospital"],
+    )
+    .await;
     let handover = json!({
         "patient": {"name": "Иван Петрович Сидоров", "birth_date": "1956-03-02", "sex": "male"},
         "hospital": "Universitätsklinikum Heidelberg",
@@ -690,15 +689,7 @@ async fn a_crew_sees_only_its_current_call(db: TestDb) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // Once A1 is done, its past call is no longer shown.
-    for status in ["en_route", "on_scene", "available"] {
-        let (code, v) = post(
-            &crew,
-            format!("{}/api/crews/A1/status", s.base),
-            json!({"status": status}),
-        )
-        .await;
-        assert_eq!(code, 200, "{status}: {v}");
-    }
+    crew_steps(&crew, &s.base, "A1", &["en_route", "on_scene", "available"]).await;
     let list = get(&crew, format!("{}/api/calls", s.base)).await;
     assert_eq!(list, json!([]));
     let r = crew

@@ -307,6 +307,19 @@ pub async fn post(c: &reqwest::Client, url: String, body: Value) -> (u16, Value)
 pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Steps crew `id` through `statuses` with `c`, as its tablet does; each must answer 200.
+pub async fn crew_steps(c: &reqwest::Client, base: &str, id: &str, statuses: &[&str]) {
+    for status in statuses {
+        let (code, v) = post(
+            c,
+            format!("{base}/api/crews/{id}/status"),
+            serde_json::json!({"status": status}),
+        )
+        .await;
+        assert_eq!(code, 200, "{status}: {v}");
+    }
+}
+
 /// Opens a websocket at `path` (with its query) on the server at `base`.
 pub async fn ws(base: &str, path: &str) -> Ws {
     let url = format!("{}{path}", base.replace("http://", "ws://"));

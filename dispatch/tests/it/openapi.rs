@@ -15,7 +15,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    client, data, get, post, shared_router, start_with, TestDb, TestServer, ADMIN, CREW_A1,
+    client, crew_steps, data, get, post, shared_router, start_with, TestDb, TestServer, ADMIN,
+    CREW_A1,
 };
 
 /// A service with something in it: two crews, a call its crew took to hospital with a
@@ -52,15 +53,13 @@ async fn seeded() -> TestServer {
         .expect("a crew was sent")
         .to_string();
     let crew = if own == "A1" { crew } else { c.clone() };
-    for status in ["en_route", "on_scene", "transporting", "at_hospital"] {
-        let (code, v) = post(
-            &crew,
-            format!("{}/api/crews/{own}/status", s.base),
-            json!({"status": status}),
-        )
-        .await;
-        assert_eq!(code, 200, "{status}: {v}");
-    }
+    crew_steps(
+        &crew,
+        &s.base,
+        &own,
+        &["en_route", "on_scene", "transporting", "at_hospital"],
+    )
+    .await;
     let (code, v) = post(
         &crew,
         format!("{}/api/calls/{id}/handover", s.base),

@@ -7,18 +7,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{client, get, post, shared_router, start_with, TestDb, CREW_A1, DISPATCHER};
-use crate::process::{assert_gapless, console_log, Service};
-
-/// An entry without what differs between a live push and a read from the log (the route
-/// geometry is computed when an assignment is sent, not stored).
-fn comparable(e: &Value) -> Value {
-    let mut e = e.clone();
-    if let Some(route) = e.get_mut("route").and_then(Value::as_object_mut) {
-        route.remove("geometry");
-    }
-    e
-}
+use crate::helpers::{
+    client, crew_steps, get, post, shared_router, start_with, TestDb, CREW_A1, DISPATCHER,
+};
+use crate::process::{assert_gapless, comparable, console_log, Service};
 
 async fn kill_9_loses_nothing_acknowledged(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
@@ -60,15 +52,13 @@ async fn kill_9_loses_nothing_acknowledged(db: TestDb) {
         .as_u64()
         .expect("A1 has a call");
     let crew = client(CREW_A1);
-    for status in ["en_route", "on_scene", "transporting", "at_hospital"] {
-        let (code, v) = post(
-            &crew,
-            format!("{base}/api/crews/A1/status"),
-            json!({"status": status}),
-        )
-        .await;
-        assert_eq!(code, 200, "{status}: {v}");
-    }
+    crew_steps(
+        &crew,
+        &base,
+        "A1",
+        &["en_route", "on_scene", "transporting", "at_hospital"],
+    )
+    .await;
     let (code, v) = post(
         &crew,
         format!("{base}/api/calls/{a1_call}/handover"),
@@ -224,15 +214,7 @@ async fn kill_9_loses_nothing_acknowledged(db: TestDb) {
         .map(|x| x["id"].as_u64().unwrap())
         .collect();
     // A1 finishes its call on scene (no transport) and is free again.
-    for status in ["en_route", "on_scene", "available"] {
-        let (code, v) = post(
-            &crew,
-            format!("{base}/api/crews/A1/status"),
-            json!({"status": status}),
-        )
-        .await;
-        assert_eq!(code, 200, "{status}: {v}");
-    }
+    crew_steps(&crew, &base, "A1", &["en_route", "on_scene", "available"]).await;
     if let Some(&oldest) = queued.iter().min() {
         let took = get(&c, format!("{base}/api/crews/A1")).await;
         assert_eq!(took["call"].as_u64(), Some(oldest), "{took}");

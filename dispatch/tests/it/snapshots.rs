@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{client, get, post, TestDb, CREW_A1, DISPATCHER};
-use crate::process::{assert_gapless, console_log, Service};
+use crate::helpers::{client, crew_steps, get, post, TestDb, CREW_A1, DISPATCHER};
+use crate::process::{assert_gapless, comparable, console_log, Service};
 
 const EVERY: &[&str] = &["--snapshot-every", "25"];
 
@@ -69,15 +69,6 @@ async fn seen(base: &str) -> (Value, Value, Value, Vec<Value>) {
     )
 }
 
-/// An entry without the route geometry (computed when an assignment is sent, not stored).
-fn comparable(e: &Value) -> Value {
-    let mut e = e.clone();
-    if let Some(route) = e.get_mut("route").and_then(Value::as_object_mut) {
-        route.remove("geometry");
-    }
-    e
-}
-
 async fn a_restart_starts_from_the_latest_snapshot(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let svc = Service::start_with(&db.url(), dir.path(), EVERY);
@@ -127,21 +118,19 @@ async fn a_restart_starts_from_the_latest_snapshot(db: TestDb) {
         assert_eq!(code, 201, "{v}");
     }
     if get(&c, format!("{base}/api/crews/A1")).await["call"].is_u64() {
-        for status in [
-            "en_route",
-            "on_scene",
-            "transporting",
-            "at_hospital",
-            "available",
-        ] {
-            let (code, v) = post(
-                &crew,
-                format!("{base}/api/crews/A1/status"),
-                json!({"status": status}),
-            )
-            .await;
-            assert_eq!(code, 200, "{status}: {v}");
-        }
+        crew_steps(
+            &crew,
+            &base,
+            "A1",
+            &[
+                "en_route",
+                "on_scene",
+                "transporting",
+                "at_hospital",
+                "available",
+            ],
+        )
+        .await;
     }
     for i in 0..6 {
         let (code, v) = post(
@@ -265,15 +254,7 @@ async fn closed_calls_leave_memory_and_stay_readable(db: TestDb) {
     )
     .await;
     assert_eq!((code, one["crew_id"].as_str()), (201, Some("A1")), "{one}");
-    for status in ["en_route", "on_scene", "available"] {
-        let (code, v) = post(
-            &crew,
-            format!("{base}/api/crews/A1/status"),
-            json!({"status": status}),
-        )
-        .await;
-        assert_eq!(code, 200, "{status}: {v}");
-    }
+    crew_steps(&crew, &base, "A1", &["en_route", "on_scene", "available"]).await;
     let (code, two) = post(
         &c,
         format!("{base}/api/calls"),
