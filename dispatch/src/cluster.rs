@@ -313,11 +313,34 @@ pub async fn follow(state: &AppState) -> Result<usize, StoreError> {
     let inner = &state.0;
     let mut total = 0;
     loop {
-        let after = inner.hub.last_seq() as i64;
-        let page = inner.store.events_since(after, FOLLOW_PAGE).await?;
+        let mut after = inner.hub.last_seq() as i64;
+        let mut page = inner.store.events_since(after, FOLLOW_PAGE).await?;
         if page.is_empty() {
             return Ok(total);
         }
+        if page[0].seq > after + 1 {
+            // Position reports removed by the compaction of the tracks: a standby that fell
+            // that far behind goes on after them; its hub's window starts again there, and
+            // clients asking for older entries read them (with the same gaps) from the store.
+            let mark = inner.store.track_compacted().await?;
+            if page[0].seq - 1 <= mark {
+                tracing::warn!(
+                    from = after,
+                    to = page[0].seq - 1,
+                    "this standby is behind the compaction of the crews' tracks: skipping removed position reports"
+                );
+                after = page[0].seq - 1;
+                inner.hub.skip_to(after as u64);
+            }
+        }
+        // One run of consecutive entries at a time (the hub numbers them so); a gap is dealt
+        // with above at the next turn.
+        let run = page
+            .windows(2)
+            .position(|w| w[1].seq != w[0].seq + 1)
+            .map_or(page.len(), |i| i + 1);
+        let full = page.len() as i64 == FOLLOW_PAGE || run < page.len();
+        page.truncate(run);
         let now = crate::state::now_ms();
         let mut core = state.core().await;
         if state.is_stale() {
@@ -331,7 +354,7 @@ pub async fn follow(state: &AppState) -> Result<usize, StoreError> {
             continue;
         }
         let (applied, failed) =
-            journal::replay_page(&mut core, &inner.router, &page, after, true, now);
+            journal::replay_page(&mut core, &inner.router, &page, after, 0, true, now);
         if applied > 0 {
             let entries = page[..applied]
                 .iter()
@@ -352,7 +375,7 @@ pub async fn follow(state: &AppState) -> Result<usize, StoreError> {
         if let Some(c) = &inner.cluster {
             c.log_end.fetch_max(page[applied - 1].seq, Ordering::AcqRel);
         }
-        if (page.len() as i64) < FOLLOW_PAGE {
+        if !full {
             return Ok(total);
         }
     }

@@ -1,10 +1,8 @@
-//! The handover at the hospital and its export to the patient's electronic record as an
-//! HL7 FHIR R4 `Bundle`: Patient, Encounter (period, hospitalization destination),
-//! Observations with LOINC codes (heart rate, blood pressure, SpO2, respiratory rate,
-//! temperature, GCS) and a Condition with the ICD-10 diagnosis.
+//! The handover at the hospital as the crew records it: the patient (with the identifiers
+//! the patient's record knows: ОМС, СНИЛС, a local number), the vital signs, the ICD-10
+//! diagnosis and notes, and their checks. Its HL7 FHIR R4 form is [`crate::fhir`]'s.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::ApiError;
 
@@ -21,6 +19,113 @@ pub struct Patient {
     /// `male`, `female`, `other` or `unknown`.
     #[serde(default)]
     pub sex: Option<String>,
+    /// What the patient's record knows the patient by: the ОМС policy, the СНИЛС, or a
+    /// local number (at most one of each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<PatientId>,
+}
+
+/// Which register a patient identifier is from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IdKind {
+    /// The number of the compulsory medical insurance policy (полис ОМС): 16 digits.
+    Oms,
+    /// The personal insurance account number (СНИЛС): 11 digits, the last two a checksum;
+    /// written `123-456-789 01`.
+    Snils,
+    /// A number of the region's own record system (up to 64 characters).
+    Local,
+}
+
+/// A patient identifier, as entered by the call-taker or the crew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientId {
+    /// Its register.
+    pub kind: IdKind,
+    /// The number (spaces and dashes are allowed in ОМС and СНИЛС numbers).
+    #[schema(example = "112-233-445 95")]
+    pub value: String,
+}
+
+impl PatientId {
+    /// The number as the register writes it (ОМС: 16 digits; СНИЛС: `123-456-789 01`), or
+    /// why it is not one.
+    pub fn normalized(&self) -> Result<String, String> {
+        let digits = || -> Result<String, String> {
+            let v: String = self
+                .value
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-'))
+                .collect();
+            match v.chars().all(|c| c.is_ascii_digit()) {
+                true => Ok(v),
+                false => Err(format!("{:?} has characters other than digits", self.value)),
+            }
+        };
+        match self.kind {
+            IdKind::Oms => {
+                let v = digits()?;
+                match v.len() {
+                    16 => Ok(v),
+                    n => Err(format!("an ОМС policy number has 16 digits, not {n}")),
+                }
+            }
+            IdKind::Snils => {
+                let v = digits()?;
+                if v.len() != 11 {
+                    return Err(format!("a СНИЛС has 11 digits, not {}", v.len()));
+                }
+                let d: Vec<u32> = v.bytes().map(|b| u32::from(b - b'0')).collect();
+                let number: u32 = d[..9].iter().fold(0, |n, x| n * 10 + x);
+                // The checksum is defined for numbers above 001-001-998.
+                if number > 1_001_998 {
+                    let sum: u32 = d[..9].iter().zip((1..=9).rev()).map(|(x, w)| x * w).sum();
+                    let check = match sum % 101 {
+                        100 => 0,
+                        r => r,
+                    };
+                    if check != d[9] * 10 + d[10] {
+                        return Err(format!(
+                            "{:?} is not a СНИЛС: its checksum is {check:02}",
+                            self.value
+                        ));
+                    }
+                }
+                Ok(format!("{}-{}-{} {}", &v[..3], &v[3..6], &v[6..9], &v[9..]))
+            }
+            IdKind::Local => {
+                let v = self.value.trim();
+                if v.is_empty() || v.chars().count() > 64 || v.chars().any(char::is_control) {
+                    return Err("a local number has 1 to 64 characters, none a control".into());
+                }
+                Ok(v.to_string())
+            }
+        }
+    }
+}
+
+/// Checks a list of patient identifiers (at most one per register) and writes each as its
+/// register does: 422 naming the field when one is wrong.
+pub fn normalize_ids(field: &str, ids: &mut [PatientId]) -> Result<(), ApiError> {
+    for (i, id) in ids.iter_mut().enumerate() {
+        let name = format!("{field}[{i}].value");
+        id.value = id
+            .normalized()
+            .map_err(|m| ApiError::invalid(&name, format!("{name}: {m}")))?;
+    }
+    let mut kinds: Vec<IdKind> = ids.iter().map(|i| i.kind).collect();
+    kinds.sort();
+    if kinds.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ApiError::invalid(
+            field,
+            format!("{field}: at most one identifier of each kind"),
+        ));
+    }
+    Ok(())
 }
 
 /// Vital signs measured by the crew.
@@ -64,6 +169,13 @@ pub struct Handover {
 }
 
 impl Handover {
+    /// Checks values a tablet may get wrong and writes the patient's identifiers as their
+    /// registers do: 422 naming the field.
+    pub fn check(&mut self) -> Result<(), ApiError> {
+        normalize_ids("patient.identifiers", &mut self.patient.identifiers)?;
+        self.validate()
+    }
+
     /// Checks values a tablet may get wrong: 422 naming the field.
     pub fn validate(&self) -> Result<(), ApiError> {
         let bad = |field: &str, message: String| {
@@ -176,169 +288,6 @@ pub(crate) fn instant(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A stable `urn:uuid:` for resource `n` of call `call` (version-4 layout, derived, not random,
-/// so exporting twice gives the same document).
-fn urn(call: u64, n: u64) -> String {
-    let h = osm_data::fnv1a64(format!("ambulance-call-{call}-{n}").as_bytes());
-    let l = osm_data::fnv1a64(format!("{h}-{call}").as_bytes());
-    format!(
-        "urn:uuid:{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        (h >> 32) as u32,
-        (h >> 16) as u16,
-        (h & 0x0fff) as u16,
-        ((l >> 48) as u16 & 0x3fff) | 0x8000,
-        l & 0xffff_ffff_ffff
-    )
-}
-
-fn quantity(value: f64, unit: &str, code: &str) -> Value {
-    json!({"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": code})
-}
-
-fn loinc(code: &str, display: &str) -> Value {
-    json!({"coding": [{"system": "http://loinc.org", "code": code, "display": display}], "text": display})
-}
-
-/// The FHIR R4 `Bundle` (type `collection`) of a handover. `received_ms` starts the
-/// encounter (the 112 call), `handover_ms` ends it.
-pub fn fhir_bundle(call_id: u64, h: &Handover, received_ms: i64, handover_ms: i64) -> Value {
-    let patient_ref = urn(call_id, 1);
-    let encounter_ref = urn(call_id, 2);
-    let mut patient = json!({"resourceType": "Patient"});
-    if let Some(name) = &h.patient.name {
-        let mut parts: Vec<&str> = name.split_whitespace().collect();
-        let family = parts.pop().unwrap_or_default();
-        patient["name"] = json!([{"text": name, "family": family, "given": parts}]);
-    }
-    if let Some(sex) = &h.patient.sex {
-        patient["gender"] = json!(sex);
-    }
-    if let Some(d) = &h.patient.birth_date {
-        patient["birthDate"] = json!(d);
-    }
-    let encounter = json!({
-        "resourceType": "Encounter",
-        "status": "finished",
-        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER", "display": "emergency"},
-        "subject": {"reference": patient_ref},
-        "period": {"start": instant(received_ms), "end": instant(handover_ms)},
-        "hospitalization": {"destination": {"display": h.hospital}},
-    });
-    let observation = |n: u64, code: Value, body: Value| {
-        let mut o = json!({
-            "resourceType": "Observation",
-            "status": "final",
-            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs", "display": "Vital Signs"}]}],
-            "code": code,
-            "subject": {"reference": patient_ref},
-            "encounter": {"reference": encounter_ref},
-            "effectiveDateTime": instant(handover_ms),
-        });
-        if let (Value::Object(o), Value::Object(b)) = (&mut o, body) {
-            o.extend(b);
-        }
-        (urn(call_id, n), o)
-    };
-    let v = &h.vitals;
-    let mut entries: Vec<(String, Value)> = vec![
-        (patient_ref.clone(), patient),
-        (encounter_ref.clone(), encounter),
-    ];
-    let singles = [
-        (10, "8867-4", "Heart rate", v.heart_rate, "/min", "/min"),
-        (
-            11,
-            "59408-5",
-            "Oxygen saturation in Arterial blood by Pulse oximetry",
-            v.spo2,
-            "%",
-            "%",
-        ),
-        (
-            12,
-            "9279-1",
-            "Respiratory rate",
-            v.respiratory_rate,
-            "/min",
-            "/min",
-        ),
-        (
-            13,
-            "8310-5",
-            "Body temperature",
-            v.temperature_c,
-            "Cel",
-            "Cel",
-        ),
-        (
-            14,
-            "9269-2",
-            "Glasgow coma score total",
-            v.gcs.map(f64::from),
-            "{score}",
-            "{score}",
-        ),
-    ];
-    for (n, code, display, value, unit, ucum) in singles {
-        if let Some(x) = value {
-            entries.push(observation(
-                n,
-                loinc(code, display),
-                json!({"valueQuantity": quantity(x, unit, ucum)}),
-            ));
-        }
-    }
-    if v.systolic_bp.is_some() || v.diastolic_bp.is_some() {
-        let mut components = Vec::new();
-        for (code, display, value) in [
-            ("8480-6", "Systolic blood pressure", v.systolic_bp),
-            ("8462-4", "Diastolic blood pressure", v.diastolic_bp),
-        ] {
-            if let Some(x) = value {
-                components.push(json!({"code": loinc(code, display), "valueQuantity": quantity(x, "mm[Hg]", "mm[Hg]")}));
-            }
-        }
-        entries.push(observation(
-            15,
-            loinc("85354-9", "Blood pressure panel with all children optional"),
-            json!({"component": components}),
-        ));
-    }
-    if let Some(code) = &h.diagnosis_icd10 {
-        entries.push((
-            urn(call_id, 20),
-            json!({
-                "resourceType": "Condition",
-                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-                "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "provisional"}]},
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]}],
-                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": code}], "text": code},
-                "subject": {"reference": patient_ref},
-                "encounter": {"reference": encounter_ref},
-                "recordedDate": instant(handover_ms),
-            }),
-        ));
-    }
-    if let Some(notes) = &h.notes {
-        if let Some((_, enc)) = entries.iter_mut().find(|(u, _)| *u == encounter_ref) {
-            enc["text"] = json!({"status": "generated", "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{}</div>", escape(notes))});
-        }
-    }
-    json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": instant(handover_ms),
-        "identifier": {"system": "urn:ambulance-dispatch:call", "value": call_id.to_string()},
-        "entry": entries.into_iter().map(|(url, r)| json!({"fullUrl": url, "resource": r})).collect::<Vec<_>>(),
-    })
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +298,7 @@ mod tests {
                 name: Some("Иван Петрович Сидоров".into()),
                 birth_date: Some("1956-03-02".into()),
                 sex: Some("male".into()),
+                ..Patient::default()
             },
             hospital: "GKB No. 15".into(),
             vitals: Vitals {
@@ -366,45 +316,57 @@ mod tests {
     }
 
     #[test]
-    fn bundle_has_every_resource_with_its_codes() {
-        let b = fhir_bundle(7, &sample(), 1_764_000_000_000, 1_764_002_400_000);
-        assert_eq!(b["resourceType"], "Bundle");
-        let entries = b["entry"].as_array().unwrap();
-        let kinds: Vec<&str> = entries
-            .iter()
-            .map(|e| e["resource"]["resourceType"].as_str().unwrap())
-            .collect();
-        assert_eq!(kinds.iter().filter(|k| **k == "Observation").count(), 6);
-        assert!(
-            kinds.contains(&"Patient")
-                && kinds.contains(&"Encounter")
-                && kinds.contains(&"Condition")
-        );
-        let codes: Vec<&str> = entries
-            .iter()
-            .filter_map(|e| e["resource"]["code"]["coding"][0]["code"].as_str())
-            .collect();
-        for c in [
-            "8867-4", "59408-5", "9279-1", "8310-5", "9269-2", "85354-9", "I21.9",
-        ] {
-            assert!(codes.contains(&c), "{c} missing");
-        }
-        let enc = &entries[1]["resource"];
-        assert_eq!(enc["period"]["start"], "2025-11-24T16:00:00Z");
+    fn identifiers_are_written_as_their_registers_do() {
+        let id = |kind, value: &str| PatientId {
+            kind,
+            value: value.into(),
+        };
+        // 1·9 + 1·8 + 2·7 + 2·6 + 3·5 + 3·4 + 4·3 + 4·2 + 5·1 = 95.
         assert_eq!(
-            enc["hospitalization"]["destination"]["display"],
-            "GKB No. 15"
+            id(IdKind::Snils, "11223344595").normalized().unwrap(),
+            "112-233-445 95"
         );
-        assert!(enc["text"]["div"]
-            .as_str()
-            .unwrap()
-            .contains("&lt;V2-V4&gt; &amp;"));
-        // Stable ids: exporting twice gives the same document.
+        assert!(id(IdKind::Snils, "112-233-445 96")
+            .normalized()
+            .unwrap_err()
+            .contains("checksum is 95"));
+        // 9·9 + 8·8 + … + 1·1 = 285, 285 mod 101 = 83.
         assert_eq!(
-            b,
-            fhir_bundle(7, &sample(), 1_764_000_000_000, 1_764_002_400_000)
+            id(IdKind::Snils, "987 654 321 83").normalized().unwrap(),
+            "987-654-321 83"
         );
-        assert_ne!(urn(7, 1), urn(8, 1));
+        // 0 + 0 + 1·7 + 0 + 1·5 + 9·4 + 9·3 + 8·2 + 9·1 = 100, which gives 00; so does 202.
+        assert_eq!(
+            id(IdKind::Snils, "001019989 00").normalized().unwrap(),
+            "001-019-989 00"
+        );
+        assert_eq!(
+            id(IdKind::Snils, "20099899800").normalized().unwrap(),
+            "200-998-998 00"
+        );
+        // Numbers up to 001-001-998 have no checksum.
+        assert!(id(IdKind::Snils, "001-001-998 42").normalized().is_ok());
+        assert!(id(IdKind::Snils, "1234567890").normalized().is_err());
+        assert_eq!(
+            id(IdKind::Oms, "7700 0000 0000 0018").normalized().unwrap(),
+            "7700000000000018"
+        );
+        assert!(id(IdKind::Oms, "77000000000000").normalized().is_err());
+        assert!(id(IdKind::Oms, "77000000000000AB").normalized().is_err());
+        assert_eq!(
+            id(IdKind::Local, " МО-17/42 ").normalized().unwrap(),
+            "МО-17/42"
+        );
+        assert!(id(IdKind::Local, "   ").normalized().is_err());
+        let mut two = vec![
+            id(IdKind::Oms, "7700000000000018"),
+            id(IdKind::Oms, "7700000000000026"),
+        ];
+        let e = normalize_ids("patient.identifiers", &mut two).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("patient.identifiers"));
+        let mut bad = vec![id(IdKind::Local, "x"), id(IdKind::Snils, "1")];
+        let e = normalize_ids("patient.identifiers", &mut bad).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("patient.identifiers[1].value"));
     }
 
     #[test]

@@ -92,6 +92,17 @@ impl Hub {
         }
     }
 
+    /// Moves the window on to `last` when entries up to it are missing from the log (position
+    /// reports compacted away): the window starts again after it, and clients asking for
+    /// older entries are sent to the store.
+    pub fn skip_to(&self, last: u64) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if last > log.last {
+            log.entries.clear();
+            log.last = last;
+        }
+    }
+
     /// Records and broadcasts entries the store committed as `first_seq`, `first_seq + 1`, …
     /// (JSON objects; `seq` is added). Returns them.
     pub fn publish(&self, first_seq: u64, entries: Vec<(Value, Option<String>)>) -> Vec<Numbered> {

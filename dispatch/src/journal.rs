@@ -7,7 +7,9 @@
 //! `closure_removed` rebuild the router's closures (the closure ids come out the same, as
 //! the router numbers closures in order); `assignment` and `reroute` entries (the messages a
 //! crew's tablet receives, stored without their route geometry, which is computed again when
-//! sent) and `closures_changed` (a closure's time window opened or closed) change nothing on
+//! sent), `closures_changed` (a closure's time window opened or closed), `fhir_delivery`
+//! (how the push of a handover to the patient's record went, see [`crate::fhir`]) and
+//! `patient_identified` (a call's patient identifiers were entered) change nothing on
 //! replay. Clients receive every entry with its `seq`, the entry's sequence number in the log.
 
 use std::collections::BTreeSet;
@@ -366,7 +368,9 @@ fn replay_entry(
         message,
     };
     match stored.event.get("type").and_then(Value::as_str) {
-        Some("assignment" | "reroute" | "closures_changed") => {}
+        Some(
+            "assignment" | "reroute" | "closures_changed" | "fhir_delivery" | "patient_identified",
+        ) => {}
         Some("closure_added") => {
             if closures {
                 // Without the request limits: the log holds what was accepted then.
@@ -404,24 +408,27 @@ fn replay_entry(
 }
 
 /// Applies a page of the log that follows entry `after`, in order, as a restart does,
-/// stopping at a gap in the numbers or at an entry that does not apply. Returns how many
-/// were applied (the first ones of the page) and what stopped it, if anything.
+/// stopping at a gap in the numbers or at an entry that does not apply. Gaps that end at or
+/// before `compacted` (the store's compaction mark, [`Store::track_compacted`]: removed
+/// position reports) are expected. Returns how many were applied (the first ones of the
+/// page) and what stopped it, if anything.
 pub fn replay_page(
     core: &mut Dispatcher,
     router: &Router,
     page: &[StoredEvent],
     after: i64,
+    compacted: i64,
     closures: bool,
     now: i64,
 ) -> (usize, Option<StoreError>) {
+    let mut last = after;
     for (i, stored) in page.iter().enumerate() {
-        let expected = after + 1 + i as i64;
-        if stored.seq != expected {
-            let message = format!("the log jumps from seq {} to {}", expected - 1, stored.seq);
+        if stored.seq != last + 1 && (stored.seq <= last || stored.seq - 1 > compacted) {
+            let message = format!("the log jumps from seq {last} to {}", stored.seq);
             return (
                 i,
                 Some(StoreError::Replay {
-                    seq: expected,
+                    seq: last + 1,
                     message,
                 }),
             );
@@ -429,6 +436,7 @@ pub fn replay_page(
         if let Err(e) = replay_entry(core, router, stored, closures, now) {
             return (i, Some(e));
         }
+        last = stored.seq;
     }
     (page.len(), None)
 }
@@ -481,18 +489,31 @@ pub async fn restore_until(
             None => (Dispatcher::new(router.clone(), config), 0),
         };
     let mut tail = std::collections::VecDeque::with_capacity(keep.min(1 << 16));
+    // Gaps are expected where position reports were compacted (before the latest snapshot).
+    let compacted = store.track_compacted().await?;
     let mut after = start;
     while after < until {
-        let page = store.events_since(after, PAGE.min(until - after)).await?;
-        if page.is_empty() {
+        let mut page = store.events_since(after, PAGE.min(until - after)).await?;
+        // Past gaps, a page may reach beyond `until`.
+        page.retain(|e| e.seq <= until);
+        let Some(last) = page.last().map(|e| e.seq) else {
             break;
-        }
-        if let (_, Some(e)) = replay_page(&mut core, &router, &page, after, closures, now) {
+        };
+        if let (_, Some(e)) =
+            replay_page(&mut core, &router, &page, after, compacted, closures, now)
+        {
             return Err(e);
         }
-        after += page.len() as i64;
+        after = last;
         if keep > 0 {
             for stored in &page {
+                if tail
+                    .back()
+                    .is_some_and(|n: &Numbered| n.seq + 1 != stored.seq as u64)
+                {
+                    // The hub's window has no gaps: it starts again after a compacted one.
+                    tail.clear();
+                }
                 if tail.len() == keep {
                     tail.pop_front();
                 }
@@ -505,8 +526,14 @@ pub async fn restore_until(
     if missing > 0 && start > 0 {
         let from = (start - missing).max(0);
         let earlier = store.events_since(from, start - from).await?;
-        for stored in earlier.iter().rev() {
+        // The hub's window has no gaps: back from the snapshot's entry to the first gap.
+        let mut want = start;
+        for stored in earlier.iter().rev().skip_while(|e| e.seq > start) {
+            if stored.seq != want {
+                break;
+            }
             tail.push_front(numbered(stored));
+            want -= 1;
         }
     }
     if start > 0 {

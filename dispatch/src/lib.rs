@@ -12,7 +12,8 @@
 //! * [`closures`]: live road closures, durable, with re-routes pushed to tablets;
 //! * [`demo`]: `dispatch serve --demo`, simulated calls and tablets through the real API;
 //! * [`ws`]: the console and tablet websockets;
-//! * [`handover`]: the hospital handover and its HL7 FHIR R4 export;
+//! * [`handover`]: the hospital handover as the crew records it;
+//! * [`fhir`]: the handover in the patient's record: HL7 FHIR R4, pushed with an outbox;
 //! * [`hospitals`]: hospitals from the map or a file, and the one a crew reaches soonest;
 //! * [`hub`]: numbered log entries broadcast to consoles and tablets, resumable;
 //! * [`journal`]: what an operation writes to the event log, and the restart from it;
@@ -53,6 +54,7 @@ pub mod commit;
 pub mod demo;
 pub mod edge;
 pub mod error;
+pub mod fhir;
 pub mod handover;
 pub mod hospitals;
 pub mod hub;

@@ -23,6 +23,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of `Serve` costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the dispatch service: the OSRM-compatible routing API and live closures.
     Serve {
@@ -104,6 +106,12 @@ enum Command {
         /// listed by `GET /api/calls`, and no longer changed.
         #[arg(long, default_value_t = 86_400)]
         retain_closed_s: u64,
+        /// How long every position report of the crews stays in the database, in seconds
+        /// (their tracks, for audit); older reports are removed, each crew's latest kept.
+        #[arg(long, default_value_t = 604_800)]
+        keep_track_s: u64,
+        #[command(flatten)]
+        fhir: dispatch::fhir::FhirArgs,
     },
     /// Import an OpenStreetMap .osm.pbf extract into a routable road graph file.
     Import {
@@ -155,6 +163,8 @@ fn main() -> ExitCode {
             lease_ms,
             snapshot_every,
             retain_closed_s,
+            keep_track_s,
+            fhir,
         } => {
             init_logs(log_format);
             let flags = dispatch_core::RuleOverrides {
@@ -196,6 +206,9 @@ fn main() -> ExitCode {
                             snapshot_every,
                             retain_closed_ms: i64::try_from(retain_closed_s.saturating_mul(1000))
                                 .unwrap_or(i64::MAX),
+                            keep_track_ms: i64::try_from(keep_track_s.saturating_mul(1000))
+                                .unwrap_or(i64::MAX),
+                            fhir,
                         },
                     )
                 })
@@ -239,10 +252,13 @@ enum Store {
     Demo(dispatch::demo::DemoOptions),
 }
 
-/// How often the state is snapshotted and how long closed calls stay in memory.
+/// How often the state is snapshotted, how long closed calls stay in memory, how long
+/// the crews' full tracks stay in the database, and where handovers are kept besides.
 struct Kept {
     snapshot_every: u64,
     retain_closed_ms: i64,
+    keep_track_ms: i64,
+    fhir: dispatch::fhir::FhirArgs,
 }
 
 fn serve(
@@ -254,6 +270,7 @@ fn serve(
     osrm: router::http::OsrmOptions,
     kept: Kept,
 ) -> anyhow::Result<()> {
+    let fhir_server = kept.fhir.server()?.map(std::sync::Arc::new);
     let dispatch::settings::Settings {
         rules,
         mut stations,
@@ -368,6 +385,9 @@ fn serve(
             cluster: cluster.clone(),
             snapshot_every: kept.snapshot_every,
             retain_closed_ms: kept.retain_closed_ms,
+            keep_track_ms: kept.keep_track_ms,
+            fhir_server,
+            fhir_systems: kept.fhir.systems(),
             ..Default::default()
         };
         let state = dispatch::state::AppState::open(router.clone(), config, store).await?;

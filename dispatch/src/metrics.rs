@@ -75,6 +75,7 @@ pub struct Metrics {
     role: IntGaugeVec,
     epoch: IntGauge,
     standby_lag: IntGauge,
+    compacted: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -165,8 +166,13 @@ impl Metrics {
                 "Events a standby has yet to apply behind the leader's log (0 on the leader)",
             )
             .expect("a valid gauge"),
+            compacted: IntCounter::new(
+                "dispatch_positions_compacted_total",
+                "Position reports removed from the log by the compaction of the crews' tracks (each crew's latest report stays)",
+            )
+            .expect("a valid counter"),
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 14] = [
             Box::new(m.decision.clone()),
             Box::new(m.commit.clone()),
             Box::new(m.commit_failures.clone()),
@@ -179,6 +185,7 @@ impl Metrics {
             Box::new(m.role.clone()),
             Box::new(m.epoch.clone()),
             Box::new(m.standby_lag.clone()),
+            Box::new(m.compacted.clone()),
             Box::new(
                 IntGauge::new(
                     "dispatch_up",
@@ -220,6 +227,11 @@ impl Metrics {
     /// Log entries that reached the store another way (found after a failed commit).
     pub fn events_found(&self, entries: usize) {
         self.events.inc_by(entries as u64);
+    }
+
+    /// Position reports the compaction of the tracks removed.
+    pub fn compacted(&self, removed: u64) {
+        self.compacted.inc_by(removed);
     }
 
     /// Counts an open websocket until the guard is dropped.

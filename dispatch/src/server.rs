@@ -175,7 +175,8 @@ fn span_without_query(request: &axum::http::Request<axum::body::Body>) -> tracin
 
 /// Serves the service on `listener` until `shutdown` completes, then drains open requests.
 /// Closure time windows are re-evaluated every second meanwhile, a snapshot is stored when
-/// due, and closed calls past their retention leave memory.
+/// due, closed calls past their retention leave memory, position reports past the
+/// track's retention are compacted, and handovers are pushed to the FHIR server, if any.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -193,12 +194,24 @@ pub async fn serve(
                 if tick % 10 == 0 || (leads && !led) {
                     state.drop_closed().await;
                 }
+                let took_lead = leads && !led;
                 led = leads;
                 if state.is_leader() {
                     // A failure is logged where it happens; the next tick tries again.
                     let _ = crate::closures::tick(&state).await;
-                    if let Err(e) = state.snapshot(false).await {
-                        tracing::warn!(error = %e, "cannot store a snapshot; the next tick tries again");
+                    let stored = match state.snapshot(false).await {
+                        Ok(stored) => stored.is_some(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot store a snapshot; the next tick tries again");
+                            false
+                        }
+                    };
+                    // After a snapshot (the compaction may go up to it), every minute (the
+                    // retention moves on), and on taking the lead.
+                    if stored || took_lead || tick % 60 == 30 {
+                        if let Err(e) = state.compact_track(Duration::from_millis(250)).await {
+                            tracing::warn!(error = %e, "cannot compact the crews' tracks; it is tried again later");
+                        }
                     }
                 } else {
                     // A standby's routes follow the closures' time windows too; what the
@@ -209,11 +222,20 @@ pub async fn serve(
         })
     };
     let cluster = tokio::spawn(crate::cluster::run(state.clone()));
+    let fhir = state
+        .0
+        .fhir_server
+        .clone()
+        .map(|server| tokio::spawn(crate::fhir::push::run(state.clone(), server)));
     let result = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     ticker.abort();
     cluster.abort();
+    if let Some(f) = fhir {
+        // What it had not sent is still in the outbox, for the next start.
+        f.abort();
+    }
     // The next start replays nothing (still the leader: the lease is released below).
     if let Err(e) = state.snapshot(true).await {
         tracing::warn!(error = %e, "cannot store a snapshot at shutdown");

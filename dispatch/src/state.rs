@@ -54,6 +54,14 @@ pub struct ServiceConfig {
     /// How long a closed (completed or cancelled) call stays in memory after it closed (ms);
     /// then it is read from the store.
     pub retain_closed_ms: i64,
+    /// How long the full track of each crew (every position report) stays in the log (ms);
+    /// older reports are compacted away, each crew's latest kept (see
+    /// [`AppState::compact_track`]).
+    pub keep_track_ms: i64,
+    /// The FHIR server handovers are pushed to (`--fhir-url`); `None`: none are.
+    pub fhir_server: Option<Arc<crate::fhir::FhirServer>>,
+    /// The identifier systems of what the service puts in FHIR resources (`--fhir-system`).
+    pub fhir_systems: crate::fhir::Systems,
 }
 
 impl Default for ServiceConfig {
@@ -68,6 +76,9 @@ impl Default for ServiceConfig {
             cluster: None,
             snapshot_every: 10_000,
             retain_closed_ms: 24 * 3_600_000,
+            keep_track_ms: 7 * 24 * 3_600_000,
+            fhir_server: None,
+            fhir_systems: crate::fhir::Systems::default(),
         }
     }
 }
@@ -75,6 +86,9 @@ impl Default for ServiceConfig {
 /// How much longer than the leader a standby keeps closed calls (see
 /// [`AppState::drop_closed`]).
 const STANDBY_RETENTION_MARGIN_MS: i64 = 10 * 60_000;
+
+/// How many log entries one step of the tracks' compaction goes over (one transaction).
+const COMPACTION_WINDOW: i64 = 20_000;
 
 /// Shared state, cheap to clone.
 #[derive(Clone)]
@@ -118,6 +132,16 @@ pub struct Inner {
     snapshot_every: u64,
     /// See [`ServiceConfig::retain_closed_ms`].
     retain_closed_ms: i64,
+    /// See [`ServiceConfig::keep_track_ms`].
+    keep_track_ms: i64,
+    /// See [`ServiceConfig::fhir_server`].
+    pub fhir_server: Option<Arc<crate::fhir::FhirServer>>,
+    /// See [`ServiceConfig::fhir_systems`].
+    pub fhir_systems: crate::fhir::Systems,
+    /// Wakes the FHIR push worker (a handover recorded or retried).
+    pub(crate) fhir_wake: tokio::sync::Notify,
+    /// The HTTP client of the patients' summaries (see [`crate::fhir::summary`]).
+    pub(crate) fhir_client: reqwest::Client,
     /// The entry the latest snapshot stored or started from is of (0: none).
     snapshot_seq: AtomicI64,
     /// Set when closed calls left memory after the latest snapshot.
@@ -148,6 +172,8 @@ pub struct Effect<T> {
     pub out: T,
     /// Further entity snapshots to store with the change (`(kind, id, body)`).
     pub upserts: Vec<(String, String, Value)>,
+    /// Entities to remove with the change (`(kind, id)`).
+    pub deletes: Vec<(String, String)>,
     /// The response stored under the idempotency key.
     pub response: Option<Value>,
     /// Further log entries, after those of the events (closures, re-routes).
@@ -164,6 +190,7 @@ impl<T> Effect<T> {
             events,
             out,
             upserts: Vec::new(),
+            deletes: Vec::new(),
             response: None,
             entries: Vec::new(),
             own_status: None,
@@ -234,6 +261,14 @@ impl AppState {
             cluster: config.cluster,
             snapshot_every: config.snapshot_every,
             retain_closed_ms: config.retain_closed_ms,
+            keep_track_ms: config.keep_track_ms,
+            fhir_server: config.fhir_server,
+            fhir_systems: config.fhir_systems,
+            fhir_wake: tokio::sync::Notify::new(),
+            fhir_client: reqwest::Client::builder()
+                .timeout(crate::fhir::summary::DEADLINE)
+                .build()
+                .unwrap_or_default(),
             snapshot_seq: AtomicI64::new(snapshot),
             dropped_calls: AtomicBool::new(false),
             restored_from: snapshot,
@@ -377,6 +412,11 @@ impl AppState {
         acked
     }
 
+    /// Tells the FHIR push worker that a handover is due (it also looks every second).
+    pub fn wake_fhir(&self) {
+        self.0.fhir_wake.notify_one();
+    }
+
     /// Whether the core waits to be rebuilt ([`AppState::repair`]).
     pub(crate) fn is_stale(&self) -> bool {
         self.0.stale.load(Ordering::Acquire)
@@ -446,6 +486,36 @@ impl AppState {
             tracing::debug!(calls = closed.len(), "closed calls left memory");
         }
         closed.len()
+    }
+
+    /// Compacts the crews' tracks in the log (see [`Store::compact_track`]): position reports
+    /// older than [`ServiceConfig::keep_track_ms`] and covered by the latest snapshot are
+    /// removed when a later report of the same crew is logged. Short steps, for at most
+    /// `budget`, so commits wait little. The leader's work. Returns how many were removed.
+    pub async fn compact_track(&self, budget: Duration) -> Result<u64, StoreError> {
+        let inner = &self.0;
+        let upto = inner.snapshot_seq.load(Ordering::Acquire);
+        if !self.is_leader() || upto == 0 {
+            return Ok(0);
+        }
+        let before = now_ms().saturating_sub(inner.keep_track_ms);
+        let started = Instant::now();
+        let mut removed = 0;
+        while started.elapsed() < budget {
+            let step = inner
+                .store
+                .compact_track(upto, before, COMPACTION_WINDOW)
+                .await?;
+            removed += step.removed;
+            inner.metrics.compacted(step.removed);
+            if !step.advanced {
+                break;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "position reports compacted");
+        }
+        Ok(removed)
     }
 
     /// Stores a snapshot of the state when [`ServiceConfig::snapshot_every`] entries or
@@ -599,14 +669,19 @@ fn prepare<T>(
             .into_iter()
             .map(|e| journal::stamped(e, actor, now)),
     );
-    if entries.is_empty() && idempotency_key.is_none() && effect.upserts.is_empty() {
+    if entries.is_empty()
+        && idempotency_key.is_none()
+        && effect.upserts.is_empty()
+        && effect.deletes.is_empty()
+    {
         return Prepared::Nothing(effect.out);
     }
     let journal::Snapshots {
         mut upserts,
-        deletes,
+        mut deletes,
     } = journal::snapshots(core, &effect.events);
     upserts.extend(effect.upserts);
+    deletes.extend(effect.deletes);
     let change = Change {
         idempotency_key,
         at_ms: now,

@@ -65,6 +65,12 @@ static ASSETS: &[Asset] = assets![
     ("app/console/labels.js", "text/javascript; charset=utf-8"),
     ("app/console/alerts.js", "text/javascript; charset=utf-8"),
     ("app/tablet.js", "text/javascript; charset=utf-8"),
+    ("app/tablet/state.js", "text/javascript; charset=utf-8"),
+    ("app/tablet/outbox.js", "text/javascript; charset=utf-8"),
+    ("app/tablet/route.js", "text/javascript; charset=utf-8"),
+    ("app/tablet/places.js", "text/javascript; charset=utf-8"),
+    ("app/tablet/handover.js", "text/javascript; charset=utf-8"),
+    ("app/tablet/patient.js", "text/javascript; charset=utf-8"),
     ("app/address.js", "text/javascript; charset=utf-8"),
     ("app/sw.js", "text/javascript; charset=utf-8"),
     ("app/icon.svg", "image/svg+xml"),
@@ -276,6 +282,7 @@ mod tests {
         for f in [
             "/tablet",
             "/assets/app/tablet.js",
+            "/assets/app/tablet/state.js",
             "/assets/app/address.js",
             "/assets/app/i18n/ru.js",
             "/assets/vendor/leaflet/leaflet.js",
@@ -285,14 +292,23 @@ mod tests {
         }
         assert!(!files.iter().any(|f| f.contains("console")), "{files:?}");
         // The tablet's own modules are all embedded (a module imported by another is not
-        // seen by the page test above).
-        let tablet = std::str::from_utf8(find("app/tablet.js").unwrap().body).unwrap();
-        for part in tablet.split("from './").skip(1) {
-            let name: String = part.chars().take_while(|c| *c != '\'').collect();
-            assert!(
-                find(&format!("app/{name}")).is_some(),
-                "tablet.js imports {name}"
-            );
+        // seen by the page test above): the entry's imports, and those of its parts in
+        // app/tablet/.
+        for module in ASSETS
+            .iter()
+            .filter(|a| a.path == "app/tablet.js" || a.path.starts_with("app/tablet/"))
+        {
+            let source = std::str::from_utf8(module.body).unwrap();
+            let dir = &module.path[..module.path.rfind('/').unwrap()];
+            for part in source.split(" from '").skip(1) {
+                let name: String = part.chars().take_while(|c| *c != '\'').collect();
+                let path = match (name.strip_prefix("./"), name.strip_prefix("../")) {
+                    (Some(rest), _) => format!("{dir}/{rest}"),
+                    (_, Some(rest)) => format!("{}/{rest}", &dir[..dir.rfind('/').unwrap()]),
+                    _ => panic!("{} imports {name}", module.path),
+                };
+                assert!(find(&path).is_some(), "{} imports {name}", module.path);
+            }
         }
     }
 }

@@ -200,6 +200,7 @@ async fn catch_up(
                 backlog.older_in_store = false;
                 continue;
             }
+            let before = *last;
             for stored in &page {
                 let n = journal::numbered(stored);
                 if n.seq >= until {
@@ -209,6 +210,11 @@ async fn catch_up(
                 send(socket, crew, &n).await?;
             }
             backlog = state.0.hub.since(*last);
+            if *last == before {
+                // Nothing in the store before the window: the entries between were compacted
+                // away (position reports), so the window follows on.
+                backlog.older_in_store = false;
+            }
             continue;
         }
         for n in &backlog.entries {

@@ -3,6 +3,11 @@
 //! /api/calls/{id}/handover/fhir` (an HL7 FHIR R4 Bundle of the latest version; staff only:
 //! medical data).
 //!
+//! With a FHIR server (`--fhir-url`), each version is also sent to the patient's record
+//! through an outbox written with it ([`crate::fhir`]): `GET
+//! /api/calls/{id}/handover/delivery` says how that went, and `POST
+//! …/delivery/retry` sends it again.
+//!
 //! Every version is kept: each post is stored as a new `handover_version` entity
 //! (`{call}:{n}`, never overwritten), and the `handover` entity is the latest with the list
 //! of versions (number, time, who).
@@ -17,6 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{Actor, Auth, Caller, Role};
 use crate::edge::{parse_call_id, JsonBody, QueryParams};
 use crate::error::{ApiError, ErrorBody};
+use crate::fhir::bundle;
+use crate::fhir::outbox::{self, Delivery, DELIVERY, OUTBOX};
+use crate::fhir::push::{read, write};
 use crate::handover::Handover;
 use crate::state::{AppState, Applied, Effect};
 
@@ -88,7 +96,7 @@ pub(super) async fn post_handover(
     State(state): State<AppState>,
     Caller { role, actor }: Caller,
     Path(id): Path<String>,
-    JsonBody(handover): JsonBody<Handover>,
+    JsonBody(mut handover): JsonBody<Handover>,
 ) -> Result<Response, ApiError> {
     let id = parse_call_id(&id)?;
     let (crews, _, closed) = crew_of_call(&state, id).await?;
@@ -104,9 +112,14 @@ pub(super) async fn post_handover(
             ));
         }
     }
-    handover.validate()?;
+    handover.check()?;
     // One handover post at a time, so version numbers are read and written without a race.
     let _one = state.0.handovers.lock().await;
+    // With a FHIR server, its delivery so far (what was sent is kept).
+    let delivered: Option<Option<Delivery>> = match state.0.fhir_server {
+        Some(_) => Some(read(&state, DELIVERY, &id.0.to_string()).await?),
+        None => None,
+    };
     let latest = state
         .0
         .store
@@ -144,19 +157,37 @@ pub(super) async fn post_handover(
                 ..record.clone()
             };
             let json = |r: &HandoverRecord| serde_json::to_value(r).map_err(ApiError::internal);
+            let mut upserts = vec![
+                (
+                    "handover_version".into(),
+                    format!("{}:{version}", id.0),
+                    json(&record)?,
+                ),
+                ("handover".into(), id.0.to_string(), json(&latest)?),
+            ];
+            // The outbox row, in the same transaction: it is sent once stored.
+            if let Some(before) = delivered {
+                let (row, delivery) = outbox::recorded(before, id.0, version, now);
+                let value =
+                    |v: serde_json::Result<serde_json::Value>| v.map_err(ApiError::internal);
+                upserts.push((
+                    OUTBOX.into(),
+                    id.0.to_string(),
+                    value(serde_json::to_value(&row))?,
+                ));
+                upserts.push((
+                    DELIVERY.into(),
+                    id.0.to_string(),
+                    value(serde_json::to_value(&delivery))?,
+                ));
+            }
             Ok(Effect {
-                upserts: vec![
-                    (
-                        "handover_version".into(),
-                        format!("{}:{version}", id.0),
-                        json(&record)?,
-                    ),
-                    ("handover".into(), id.0.to_string(), json(&latest)?),
-                ],
+                upserts,
                 ..Effect::new(events, record)
             })
         })
         .await?;
+    state.wake_fhir();
     Ok(match applied {
         Applied::Done(record) => (StatusCode::CREATED, Json(record)).into_response(),
         Applied::Replayed(v) => (StatusCode::CREATED, Json(v)).into_response(),
@@ -248,14 +279,90 @@ pub(super) async fn get_fhir(
     role.require_staff()?;
     let id = parse_call_id(&id)?;
     let (_, received, _) = crew_of_call(&state, id).await?;
-    let record = stored_handover(&state, id, None).await?;
+    let mut record = stored_handover(&state, id, None).await?;
+    if record.handover.patient.identifiers.is_empty() {
+        record.handover.patient.identifiers = super::entered_ids(&state, id).await?;
+    }
+    let source = bundle::Source {
+        call_id: id.0,
+        handover: &record.handover,
+        version: record.version,
+        received_ms: received,
+        handover_ms: record.recorded_at,
+    };
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
-        Json(FhirBundle(crate::handover::fhir_bundle(
-            id.0,
-            &record.handover,
-            received,
-            record.recorded_at,
+        Json(FhirBundle(bundle::collection(
+            &source,
+            &state.0.fhir_systems,
         ))),
     ))
+}
+
+/// The delivery of the call's handover to the patient's record (staff only).
+#[utoipa::path(
+    get,
+    path = "/api/calls/{id}/handover/delivery",
+    tag = "handover",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    responses(
+        (status = 200, description = "Where the delivery stands", body = Delivery),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such call, or no handover sent or to send (none recorded, or no FHIR server)", body = ErrorBody),
+    )
+)]
+pub(super) async fn get_delivery(
+    State(state): State<AppState>,
+    Auth(role): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Delivery>, ApiError> {
+    role.require_staff()?;
+    let id = parse_call_id(&id)?;
+    read(&state, DELIVERY, &id.0.to_string())
+        .await?
+        .map(Json)
+        .ok_or_else(|| no_delivery(&state, id))
+}
+
+fn no_delivery(state: &AppState, id: CallId) -> ApiError {
+    match state.0.fhir_server {
+        Some(_) => ApiError::not_found(format!(
+            "no handover of call {id} was sent or is to be sent"
+        )),
+        None => ApiError::not_found(
+            "handovers are not sent anywhere: the service has no FHIR server (--fhir-url)",
+        ),
+    }
+}
+
+/// Sends the call's latest handover to the patient's record again, now (after the server
+/// refused it, or sooner than its next attempt): staff only.
+#[utoipa::path(
+    post,
+    path = "/api/calls/{id}/handover/delivery/retry",
+    tag = "handover",
+    params(("id" = u64, Path, description = "The call's id", example = 1)),
+    responses(
+        (status = 202, description = "Due now", body = Delivery),
+        (status = 403, description = "Not a dispatcher", body = ErrorBody),
+        (status = 404, description = "No such call, or no handover to send (none recorded, or no FHIR server)", body = ErrorBody),
+    )
+)]
+pub(super) async fn retry_delivery(
+    State(state): State<AppState>,
+    Caller { role, .. }: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Delivery>), ApiError> {
+    role.require_staff()?;
+    let id = parse_call_id(&id)?;
+    let _one = state.0.handovers.lock().await;
+    let delivery: Delivery = read(&state, DELIVERY, &id.0.to_string())
+        .await?
+        .filter(|_| state.0.fhir_server.is_some())
+        .ok_or_else(|| no_delivery(&state, id))?;
+    let (row, delivery) = outbox::retried(delivery, crate::state::now_ms());
+    write(&state, Some(row), delivery.clone()).await?;
+    drop(_one);
+    state.wake_fhir();
+    Ok((StatusCode::ACCEPTED, Json(delivery)))
 }

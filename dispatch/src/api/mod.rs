@@ -9,7 +9,10 @@
 //! * duplicate calls (`duplicates.rs`): `GET /api/calls/duplicates?lat=&lon=`, `POST
 //!   /api/calls/{id}/link`;
 //! * the handover (`handover.rs`): `POST|GET /api/calls/{id}/handover`, `GET
-//!   /api/calls/{id}/handover/fhir`;
+//!   /api/calls/{id}/handover/fhir`, `GET /api/calls/{id}/handover/delivery`, `POST
+//!   /api/calls/{id}/handover/delivery/retry`;
+//! * the patient (`patient.rs`): `PUT|GET /api/calls/{id}/patient` (identifiers), `GET
+//!   /api/calls/{id}/patient/summary` (from the patient's record);
 //! * crews (`crews.rs`): `POST /api/crews`, `GET /api/crews`, `GET|PATCH|DELETE
 //!   /api/crews/{id}`, `PUT /api/crews/{id}/position`, `POST /api/crews/{id}/status`, `GET
 //!   /api/crews/{id}/hospital[?capability=]`;
@@ -28,6 +31,7 @@ mod duplicates;
 mod geocode;
 mod handover;
 mod map;
+mod patient;
 mod stations;
 
 use dispatch_core::CrewStatus;
@@ -38,9 +42,12 @@ use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::state::{AppState, Effect};
 
+pub(crate) use calls::find_call;
 pub use calls::{CallResponse, CallView, CrewCallView};
 pub use handover::{FhirBundle, HandoverRecord, HandoverVersion};
 pub use map::{MapInfo, Me, RoadFeature, Roads, StreetMatch};
+pub(crate) use patient::entered_ids;
+pub use patient::PatientIds;
 
 /// The API routes, each with its OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -51,6 +58,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(calls::cancel))
         .routes(routes!(handover::post_handover, handover::get_handover))
         .routes(routes!(handover::get_fhir))
+        .routes(routes!(handover::get_delivery))
+        .routes(routes!(handover::retry_delivery))
+        .routes(routes!(patient::put_patient, patient::get_patient))
+        .routes(routes!(patient::get_summary))
         .routes(routes!(crews::create, crews::list))
         .routes(routes!(crews::get_one, crews::edit, crews::remove))
         .routes(routes!(crews::move_to))

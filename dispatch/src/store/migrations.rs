@@ -35,6 +35,11 @@ pub(super) const SQLITE: List = &[
         "snapshots",
         include_str!("../../migrations/sqlite/0003_snapshots.sql"),
     ),
+    (
+        4,
+        "track compaction",
+        include_str!("../../migrations/sqlite/0004_track_compaction.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations.
@@ -58,6 +63,11 @@ pub(super) const POSTGRES: List = &[
         4,
         "snapshots",
         include_str!("../../migrations/postgres/0004_snapshots.sql"),
+    ),
+    (
+        5,
+        "track compaction",
+        include_str!("../../migrations/postgres/0005_track_compaction.sql"),
     ),
 ];
 

@@ -6,11 +6,14 @@
 //! `synchronous=FULL`; PostgreSQL commits are durable by default).
 //!
 //! Tables (the same meaning on both backends; migrations in `dispatch/migrations/{sqlite,postgres}`):
-//! * `events(seq, at_ms, body)`: the event log, `seq` = 1, 2, 3, … with no gaps;
+//! * `events(seq, at_ms, body)`: the event log, `seq` = 1, 2, 3, … appended with no gaps
+//!   (the compaction of position reports leaves gaps at or before its mark);
 //! * `entities(kind, id, body, updated_seq)`: the latest JSON snapshot of each entity;
 //! * `idempotency(key, response, seq)`: the response given to each idempotency key;
 //! * `snapshots(seq, at_ms, body)`: the dispatcher's state after event `seq` (the last two
-//!   are kept), so a start replays only the log after the latest.
+//!   are kept), so a start replays only the log after the latest;
+//! * `track_compaction(upto)`: how far position reports were compacted
+//!   ([`Store::compact_track`]): the one exception to the append-only log.
 //!
 //! JSON is stored as `TEXT` (checked with `json_valid`) in SQLite and as `JSONB` in PostgreSQL.
 //! Empty kinds, ids and keys are rejected by the database.
@@ -129,10 +132,21 @@ pub enum Committed {
     },
 }
 
+/// What one step of [`Store::compact_track`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compacted {
+    /// How many position reports it removed.
+    pub removed: u64,
+    /// The compaction mark after it: the log is compacted up to this seq.
+    pub mark: i64,
+    /// Whether it moved the mark (when not, there is nothing more to do for now).
+    pub advanced: bool,
+}
+
 /// An event read back from the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
-    /// Its sequence number (1, 2, 3, … without gaps).
+    /// Its sequence number (1, 2, 3, …; gaps only where position reports were compacted).
     pub seq: i64,
     /// When the change that wrote it happened (Unix milliseconds).
     pub at_ms: i64,
@@ -320,6 +334,38 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(pool) => sqlite::latest_snapshot(pool, until).await,
             Pool::Postgres(pool) => postgres::latest_snapshot(pool, until).await,
+        }
+    }
+
+    /// One step of the compaction of the crews' tracks: moves the compaction mark on from
+    /// where it is, by at most `window` entries, never past `upto` (the caller passes the
+    /// latest snapshot's entry, so a start from it replays the log after it unchanged) nor
+    /// to an entry written at or after `before_ms` (the track's retention); and in the
+    /// entries it moved over, removes each position report (`crew_moved`) for which the log
+    /// holds a later report of the same crew. So each crew's latest report stays, and every
+    /// other entry stays. The log has gaps at or before the mark from then on
+    /// ([`Store::track_compacted`]). One short transaction; refused on a standby.
+    pub async fn compact_track(
+        &self,
+        upto: i64,
+        before_ms: i64,
+        window: i64,
+    ) -> Result<Compacted, StoreError> {
+        if self.fence.load(Ordering::Acquire) == FENCED_OFF {
+            return Err(StoreError::Fenced { epoch: FENCED_OFF });
+        }
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::compact_track(pool, upto, before_ms, window).await,
+            Pool::Postgres(pool) => postgres::compact_track(pool, upto, before_ms, window).await,
+        }
+    }
+
+    /// The compaction mark (see [`Store::compact_track`]): position reports at or before
+    /// this entry may have been removed, so the log may have gaps up to it. 0 for none.
+    pub async fn track_compacted(&self) -> Result<i64, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::track_compacted(pool).await,
+            Pool::Postgres(pool) => postgres::track_compacted(pool).await,
         }
     }
 

@@ -8,7 +8,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{redact_url, Change, Committed, StoreError, StoredEvent};
+use super::{redact_url, Change, Committed, Compacted, StoreError, StoredEvent};
 
 /// Opens (creating if missing) and migrates the SQLite database at `url`.
 pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
@@ -232,6 +232,80 @@ pub(super) async fn latest_snapshot(
         .fetch_optional(pool)
         .await
         .map_err(StoreError::query("read the latest snapshot"))
+}
+
+/// See [`Store::compact_track`](super::Store::compact_track). The report's own condition and
+/// the later report's are the partial index's (`events_positions`), so it serves the lookup.
+pub(super) async fn compact_track(
+    pool: &SqlitePool,
+    upto: i64,
+    before_ms: i64,
+    window: i64,
+) -> Result<Compacted, StoreError> {
+    let context = "compact the crews' tracks";
+    // IMMEDIATE: the write lock first, as a commit takes it.
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query(context))?;
+    let from: i64 = sqlx::query_scalar("SELECT upto FROM track_compaction WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+    let mut to = upto.min(from.saturating_add(window.max(1)));
+    // Not over an entry within the retention (times follow seq, though not strictly).
+    let recent: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE seq > ? AND seq <= ? AND at_ms >= ?")
+            .bind(from)
+            .bind(to)
+            .bind(before_ms)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))?;
+    if let Some(seq) = recent {
+        to = seq - 1;
+    }
+    if to <= from {
+        tx.rollback().await.map_err(StoreError::query(context))?;
+        return Ok(Compacted {
+            removed: 0,
+            mark: from,
+            advanced: false,
+        });
+    }
+    sqlx::query("UPDATE track_compaction SET upto = ? WHERE id = 1")
+        .bind(to)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+    let removed = sqlx::query(
+        "DELETE FROM events AS e WHERE e.seq > ? AND e.seq <= ? \
+         AND json_extract(e.body, '$.type') = 'crew_moved' \
+         AND EXISTS (SELECT 1 FROM events AS l \
+             WHERE json_extract(l.body, '$.type') = 'crew_moved' \
+             AND json_extract(l.body, '$.crew_id') = json_extract(e.body, '$.crew_id') \
+             AND l.seq > e.seq)",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?
+    .rows_affected();
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(Compacted {
+        removed,
+        mark: to,
+        advanced: true,
+    })
+}
+
+/// See [`Store::track_compacted`](super::Store::track_compacted).
+pub(super) async fn track_compacted(pool: &SqlitePool) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT upto FROM track_compaction WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::query("read the compaction mark"))
 }
 
 /// See [`Store::last_seq`](super::Store::last_seq).

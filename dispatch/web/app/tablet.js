@@ -6,130 +6,34 @@
 // in localStorage and sent in order, so they survive a dropped connection (and a reload).
 // Offline, the service worker (app/sw.js) gives the page and the last map and crew answers,
 // and the assignment and routes come from localStorage.
+//
+// The parts live in ./tablet/: the state, kept in localStorage (state.js), the outbox
+// (outbox.js), the assignment and its route (route.js), the hospital and the station
+// (places.js) and the handover form (handover.js).
 
 import {
-  L, Api, takeToken, signOut, showLogin, toast, h, fill, createMap,
-  fmtDuration, fmtMinutes, fmtDistance, canTransition, STATUS_COLOURS, PRIORITY_COLOURS,
-  placeIcon,
+  Api, takeToken, signOut, showLogin, toast, h, fill, createMap,
+  fmtDuration, fmtMinutes, fmtDistance, canTransition, PRIORITY_COLOURS,
 } from './common.js';
 import {
-  t, has, errorText, closeText, startPage, crewStatusName, priorityName, roleName,
+  t, errorText, closeText, startPage, crewStatusName, priorityName, roleName,
 } from './i18n.js';
 import { formatAddress } from './address.js';
+import {
+  $, S, layers, TO_HOSPITAL, STEPS, NEXT, FREE, save, restore, shownStatus, setConn, onRender,
+} from './tablet/state.js';
+import { enqueue, flush } from './tablet/outbox.js';
+import {
+  clearAssignment, drawCrew, drawAssignment, focusMap, refreshRoute,
+} from './tablet/route.js';
+import {
+  homeStation, firstNeed, suggestHospital, renderHospitalCard, renderHomeCard, sideRoutes,
+} from './tablet/places.js';
+import { submitHandover } from './tablet/handover.js';
+import { identify, renderPatientCard } from './tablet/patient.js';
 
-const $ = (id) => document.getElementById(id);
-
-const S = {
-  api: null,
-  me: null,
-  crewId: null,
-  crew: null, // as the service last told
-  assignment: null, // the last `assignment`/`reroute` message
-  released: null, // {call_id, at}: the call the crew was last taken off, until acknowledged
-  outbox: [], // [{kind: 'status', status} | {kind: 'handover', call_id, body}], oldest first
-  flushing: false,
-  retryTimer: null,
-  online: true,
-  ws: null,
-  wsLive: false,
-  lastSeq: null,
-  backoff: 500,
-  handoverDone: new Set(),
-  map: null,
-  roads: null,
-  stations: [], // GET /api/stations
-  hospitals: [], // GET /api/hospitals
-  // The hospital for the current call: what the patient needs, the service's suggestion
-  // ({id, eta_s}; null: none reachable; absent: not known yet), the crew's own pick (a
-  // hospital id, or null for the suggestion).
-  choice: null, // {call_id, need, suggested, picked}
-  // Routes besides the call's, as drawn: {to, eta_s, distance_m, coords: [[lon, lat]...]}.
-  routes: { hospital: null, home: null },
-  sideKey: { hospital: null, home: null }, // what each was last asked for
-  focusKey: null, // the route the map was last fitted to
-  offlineReady: false,
-};
-
-const layers = { crew: null, call: null, route: null, hospital: null, home: null };
-/** The hospital's and the station's symbols at the end of their routes. */
-const marks = { hospital: null, home: null };
-
-/** What a patient may need of a hospital (`GET /api/crews/{id}/hospital?capability=`). */
-const NEEDS = ['general', 'pci', 'stroke', 'trauma', 'paediatric'];
-/** The statuses in which the crew takes the patient to a hospital. */
-const TO_HOSPITAL = new Set(['on_scene', 'transporting']);
-/** Each side route's colour and dashes. */
-const SIDE_STYLE = {
-  hospital: { color: '#be185d', weight: 8, opacity: 0.85, className: 'route-hospital' },
-  home: { color: '#15803d', weight: 7, opacity: 0.85, dashArray: '12 10', className: 'route-home' },
-};
-
-/** The status steps a crew takes, in order (their words: `step.<status>`). */
-const STEPS = ['en_route', 'on_scene', 'transporting', 'at_hospital', 'available', 'out_of_service'];
-const NEXT = {
-  dispatched: 'en_route',
-  en_route: 'on_scene',
-  on_scene: 'transporting',
-  transporting: 'at_hospital',
-  at_hospital: 'available',
-  out_of_service: 'available',
-  off_duty: 'available',
-};
-/** Statuses with no call. */
-const FREE = new Set(['available', 'out_of_service', 'off_duty']);
-
-const key = (what) => `dispatch-tablet:${S.crewId}:${what}`;
-
-function save() {
-  localStorage.setItem(key('outbox'), JSON.stringify(S.outbox));
-  localStorage.setItem(key('handovers'), JSON.stringify([...S.handoverDone]));
-  if (S.assignment) localStorage.setItem(key('assignment'), JSON.stringify(S.assignment));
-  else localStorage.removeItem(key('assignment'));
-  if (S.crew) localStorage.setItem(key('crew'), JSON.stringify(S.crew));
-  if (S.released) localStorage.setItem(key('released'), JSON.stringify(S.released));
-  else localStorage.removeItem(key('released'));
-  localStorage.setItem(key('routes'), JSON.stringify(S.routes));
-  if (S.choice) localStorage.setItem(key('choice'), JSON.stringify(S.choice));
-  else localStorage.removeItem(key('choice'));
-  localStorage.setItem(key('stations'), JSON.stringify(S.stations));
-  localStorage.setItem(key('hospitals'), JSON.stringify(S.hospitals));
-}
-
-function restore() {
-  const read = (what, fallback) => {
-    try {
-      return JSON.parse(localStorage.getItem(key(what))) ?? fallback;
-    } catch {
-      return fallback;
-    }
-  };
-  S.outbox = read('outbox', []);
-  S.handoverDone = new Set(read('handovers', []));
-  S.assignment = read('assignment', null);
-  S.crew = read('crew', null);
-  S.released = read('released', null);
-  S.routes = { hospital: null, home: null, ...read('routes', {}) };
-  S.choice = read('choice', null);
-  if (S.choice) delete S.choice.pending;
-  S.stations = read('stations', []);
-  S.hospitals = read('hospitals', []);
-}
-
-/** The status the crew has set: the last one waiting to be sent, else the service's. */
-function shownStatus() {
-  for (let i = S.outbox.length - 1; i >= 0; i -= 1) {
-    if (S.outbox[i].kind === 'status') return S.outbox[i].status;
-  }
-  return S.crew?.status ?? null;
-}
-
-function setConn() {
-  const el = $('conn');
-  const kind = S.wsLive && S.online ? 'live' : 'offline';
-  el.className = `conn ${kind}`;
-  el.textContent = t(kind === 'live' ? 'conn.online' : 'conn.offline');
-  document.body.dataset.conn = kind;
-}
+// The parts draw the page again through render() of ./tablet/state.js, which calls this one.
+onRender(render);
 
 // ---------------------------------------------------------------- start
 
@@ -168,6 +72,10 @@ async function main() {
     S.choice = { ...S.choice, picked: v === S.choice.suggested?.id ? null : v };
     save();
     render();
+  });
+  $('patient-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    identify();
   });
   $('handover-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -373,429 +281,6 @@ async function refreshCrew() {
   render();
 }
 
-// ---------------------------------------------------------------- outbox
-
-function enqueue(item) {
-  // Acting again acknowledges the notice of a call taken off the crew.
-  if (item.kind === 'status') S.released = null;
-  S.outbox.push(item);
-  save();
-  render();
-  flush();
-}
-
-/** Sends what waits, oldest first; stops at the first that cannot be sent. */
-async function flush() {
-  if (S.flushing) return;
-  S.flushing = true;
-  clearTimeout(S.retryTimer);
-  try {
-    while (S.outbox.length) {
-      const item = S.outbox[0];
-      try {
-        if (item.kind === 'status') {
-          S.crew = await S.api.post(`/api/crews/${encodeURIComponent(S.crewId)}/status`, { status: item.status });
-        } else {
-          await S.api.post(`/api/calls/${item.call_id}/handover`, item.body);
-          S.handoverDone.add(item.call_id);
-          toast(t('th.recorded'), 'ok');
-        }
-        S.online = true;
-      } catch (e) {
-        if (e.offline || e.status >= 500) {
-          S.online = !e.offline;
-          S.retryTimer = setTimeout(flush, 2000);
-          return;
-        }
-        if (!(await refused(item, e))) {
-          S.retryTimer = setTimeout(flush, 2000);
-          return;
-        }
-      }
-      S.outbox.shift();
-      save();
-      render();
-    }
-    if (FREE.has(shownStatus())) clearAssignment();
-  } finally {
-    S.flushing = false;
-    setConn();
-    render();
-  }
-}
-
-/**
- * The service refused `item`. A status it already has (the answer to an earlier try was
- * lost) counts as sent; anything else is reported. `false`: unknown yet, try again later.
- */
-async function refused(item, e) {
-  if (item.kind === 'status') {
-    let crew;
-    try {
-      crew = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}`);
-    } catch (again) {
-      if (again.offline) return false;
-      crew = null;
-    }
-    if (crew) S.crew = crew;
-    if (crew?.status !== item.status) {
-      const status = has(`step.${item.status}`) ? t(`step.${item.status}`) : crewStatusName(item.status);
-      toast(t('tablet.not_accepted', { status, message: errorText(e, { conflict: 'status' }) }), 'error');
-    }
-    return true;
-  }
-  $('handover-error').textContent = errorText(e, { conflict: 'handover' });
-  $('handover-error').hidden = false;
-  S.handoverDone.delete(item.call_id);
-  return true;
-}
-
-// ---------------------------------------------------------------- assignment and route
-
-function clearAssignment() {
-  if (!S.assignment) return;
-  S.assignment = null;
-  S.choice = null;
-  S.routes.hospital = null;
-  S.sideKey.hospital = null;
-  save();
-  for (const k of ['call', 'route', 'hospital']) {
-    layers[k]?.remove();
-    layers[k] = null;
-  }
-  marks.hospital?.remove();
-  marks.hospital = null;
-  fill($('turns'));
-}
-
-function drawCrew() {
-  if (!S.crew || !S.map) return;
-  const ll = [S.crew.position.lat, S.crew.position.lon];
-  if (!layers.crew) {
-    layers.crew = L.circleMarker(ll, { radius: 12, weight: 4, color: '#ffffff', fillOpacity: 1, className: 'crew' })
-      .bindTooltip(document.createTextNode(S.crewId), { permanent: true, direction: 'right', offset: [12, 0], className: 'crew-label' })
-      .addTo(S.map);
-  }
-  layers.crew.setLatLng(ll);
-  layers.crew.setStyle({ fillColor: STATUS_COLOURS[shownStatus()] ?? '#4b5563' });
-}
-
-function drawAssignment(fit) {
-  const a = S.assignment;
-  if (!a || !S.map) return;
-  const call = a.call;
-  layers.call?.remove();
-  layers.call = L.marker([call.lat, call.lon], {
-    icon: L.divIcon({ className: `call-marker prio-${call.priority}`, html: String(call.id), iconSize: [30, 30] }),
-    keyboard: false,
-  }).addTo(S.map);
-  setRoute(a.route?.geometry?.coordinates ?? [], fit);
-  refreshRoute(false);
-}
-
-function setRoute(coords, fit) {
-  const lls = coords.map(([lon, lat]) => [lat, lon]);
-  if (!layers.route) {
-    layers.route = L.polyline([], { color: '#1d4ed8', weight: 8, opacity: 0.85, className: 'route' }).addTo(S.map);
-  }
-  layers.route.setLatLngs(lls);
-  if (fit) S.focusKey = null;
-  focusMap();
-}
-
-/**
- * Fits the map to the route that matters now (to the call while driving to it, to the
- * hospital on scene and transporting, back to the station when free) when it goes somewhere
- * new; the crew's own panning stays until then.
- */
-function focusMap() {
-  if (!S.map) return;
-  const status = shownStatus();
-  let kind = null;
-  if (S.assignment && ['dispatched', 'en_route'].includes(status)) kind = 'route';
-  else if (S.assignment && TO_HOSPITAL.has(status)) kind = 'hospital';
-  else if (status === 'available') kind = 'home';
-  const l = kind ? layers[kind] : null;
-  const lls = l?.getLatLngs() ?? [];
-  if (lls.length < 2 || l.options.opacity === 0) return;
-  const end = lls.at(-1);
-  const want = `${kind}:${end.lat.toFixed(4)},${end.lng.toFixed(4)}`;
-  if (S.focusKey === want) return;
-  S.focusKey = want;
-  S.map.fitBounds(L.latLngBounds(lls).pad(0.15));
-}
-
-/** Reads the route again from where the crew is (turns; with `replace`, the line too). */
-async function refreshRoute(replace) {
-  const a = S.assignment;
-  if (!a || !S.crew) return;
-  let r;
-  try {
-    r = await S.api.route(S.crew.position, { lat: a.call.lat, lon: a.call.lon }, true);
-  } catch (e) {
-    if (replace) toast(t('tablet.route_failed', { message: errorText(e) }), 'error');
-    // Offline: the turns as last read.
-    if (a.steps) showTurns(a.steps);
-    return;
-  }
-  if (S.assignment !== a) return;
-  if (!r) {
-    fill($('turns'), h('li', {}, t('tablet.no_road_route')));
-    return;
-  }
-  if (replace || !a.route) {
-    a.route = { eta_s: r.duration, distance_m: r.distance, geometry: r.geometry };
-    setRoute(r.geometry.coordinates, false);
-  }
-  // Kept with the assignment, for a reload offline.
-  a.steps = (r.legs?.[0]?.steps ?? []).map((st) => ({ name: st.name, distance: st.distance, maneuver: st.maneuver }));
-  save();
-  showTurns(a.steps);
-  render();
-}
-
-function showTurns(steps) {
-  const shown = steps.slice(0, 8);
-  fill(
-    $('turns'),
-    shown.map((s) =>
-      h('li', { class: 'turn' }, instruction(s), s.distance > 0 ? h('span', { class: 'd' }, fmtDistance(s.distance)) : null),
-    ),
-    steps.length > shown.length ? h('li', { class: 'muted' }, t('tablet.more_steps', { count: steps.length - shown.length })) : null,
-  );
-}
-
-/** A route step in words: `Turn left onto Hauptstraße` (`Налево на Hauptstraße`). */
-function instruction(step) {
-  const m = step.maneuver ?? {};
-  const onto = (what) => (step.name ? t('turn.onto', { what, name: step.name }) : what);
-  switch (m.type) {
-    case 'depart':
-      return step.name ? t('turn.depart_on', { name: step.name }) : t('turn.depart');
-    case 'arrive':
-      return t('turn.arrive');
-    case 'roundabout':
-    case 'rotary':
-      return onto(t('turn.roundabout', { exit: m.exit ?? '' }).trim());
-    default: {
-      // A turn, a fork, a merge, an end of road...: by its direction.
-      const dir = m.modifier && has(`turn.${m.modifier}`) ? `turn.${m.modifier}` : 'turn.continue';
-      return onto(t(m.type === 'new name' || m.type === 'continue' ? 'turn.continue' : dir));
-    }
-  }
-}
-
-// ---------------------------------------------------------------- hospital and station
-
-/** The station the crew's `station` names (by id, else by name), if the service has it. */
-function homeStation() {
-  const named = S.crew?.station;
-  if (!named) return null;
-  return S.stations.find((st) => st.id === named) ?? S.stations.find((st) => st.name === named) ?? null;
-}
-
-/** The hospital the crew takes the patient to: its own pick, else the service's suggestion. */
-function chosenHospital() {
-  const id = S.choice?.picked ?? S.choice?.suggested?.id;
-  return id ? S.hospitals.find((x) => x.id === id) ?? null : null;
-}
-
-/** The need a new call's patient starts with: the crew's speciality when it has one. */
-function firstNeed() {
-  return S.crew?.crew_type === 'paediatric' ? 'paediatric' : 'general';
-}
-
-/** Asks the service for the capable hospital the crew reaches soonest. */
-async function suggestHospital() {
-  const c = S.choice;
-  if (!c || c.pending) return;
-  c.pending = true;
-  let r;
-  try {
-    r = await S.api.get(`/api/crews/${encodeURIComponent(S.crewId)}/hospital?capability=${encodeURIComponent(c.need)}`);
-  } catch (e) {
-    // Offline: asked again a little later; the crew may pick a hospital meanwhile.
-    if (!e.offline) toast(errorText(e), 'error');
-    setTimeout(() => {
-      c.pending = false;
-      if (S.choice === c) render();
-    }, 5000);
-    return;
-  }
-  c.pending = false;
-  if (S.choice !== c) return;
-  c.suggested = r.hospital ? { id: r.hospital.id, eta_s: r.eta_s ?? null } : null;
-  if (r.hospital && !S.hospitals.some((x) => x.id === r.hospital.id)) S.hospitals.push(r.hospital);
-  save();
-  render();
-}
-
-/** The straight-line distance in metres (to order hospitals). */
-function metres(a, b) {
-  const rad = Math.PI / 180;
-  const x = (b.lon - a.lon) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
-  const y = (b.lat - a.lat) * rad;
-  return Math.hypot(x, y) * 6371000;
-}
-
-/** The hospital choice: the suggestion, then the capable hospitals, then the others. */
-function renderHospitalCard(show) {
-  $('hospital-card').hidden = !show;
-  if (!show) return;
-  const c = S.choice;
-  const need = $('need');
-  if (!need.options.length) {
-    fill(need, NEEDS.map((n) => h('option', { value: n }, t(`tablet.need.${n}`))));
-  }
-  need.value = c.need;
-  const suggested = c.suggested ? S.hospitals.find((x) => x.id === c.suggested.id) : null;
-  $('hospital-suggested').textContent = suggested
-    ? t('tablet.hospital.suggested', { name: suggested.name, eta: c.suggested.eta_s === null ? '–' : fmtMinutes(c.suggested.eta_s).replace(' ', '\u00a0') })
-    : c.suggested === null ? t('tablet.hospital.suggested_none') : '';
-  $('hospital-suggested').dataset.hospitalId = suggested?.id ?? '';
-  const from = S.crew?.position;
-  const near = (list) => (from ? [...list].sort((a, b) => metres(from, a.position) - metres(from, b.position)) : list);
-  const others = S.hospitals.filter((x) => x.id !== suggested?.id);
-  const capable = near(others.filter((x) => (x.capabilities ?? []).includes(c.need)));
-  const rest = near(others.filter((x) => !(x.capabilities ?? []).includes(c.need)));
-  const option = (x, label = x.name) => h('option', { value: x.id }, label);
-  const chosen = chosenHospital();
-  const pick = $('hospital-pick');
-  const wanted = [suggested?.id, ...capable.map((x) => x.id), '|', ...rest.map((x) => x.id), chosen?.id].join(',');
-  if (pick.dataset.list !== wanted) {
-    fill(
-      pick,
-      chosen ? null : h('option', { value: '' }, '–'),
-      suggested ? option(suggested) : null,
-      capable.length ? h('optgroup', { label: t('tablet.hospital.capable') }, capable.map((x) => option(x))) : null,
-      rest.length ? h('optgroup', { label: t('tablet.hospital.others') }, rest.map((x) => option(x))) : null,
-    );
-    pick.dataset.list = wanted;
-  }
-  pick.value = chosen?.id ?? '';
-  const r = S.routes.hospital;
-  const drawn = r && chosen && r.to === chosen.id;
-  $('hospital-eta').textContent = drawn ? fmtMinutes(r.eta_s) : '–';
-  $('hospital-distance').textContent = drawn ? fmtDistance(r.distance_m) : '–';
-  // The handover names the hospital the crew drives to, unless the crew typed another.
-  const field = $('h-hospital');
-  if (chosen && (field.value === '' || field.dataset.auto === field.value)) {
-    field.value = chosen.name;
-    field.dataset.auto = chosen.name;
-  }
-}
-
-function renderHomeCard(station) {
-  $('home-card').hidden = !station;
-  if (!station) return;
-  $('home-name').textContent = station.name;
-  $('home-card').dataset.stationId = station.id;
-  const r = S.routes.home;
-  const drawn = r && r.to === station.id;
-  const there = drawn && r.distance_m < 50;
-  $('home-there').hidden = !there;
-  $('home-eta').textContent = drawn ? fmtMinutes(r.eta_s) : '–';
-  $('home-distance').textContent = drawn ? fmtDistance(r.distance_m) : '–';
-}
-
-/**
- * Reads the routes besides the call's when what they go to or where the crew is changed:
- * to the chosen hospital (on scene, transporting), back to the station (available).
- */
-function sideRoutes() {
-  const status = shownStatus();
-  const hospital = S.assignment && TO_HOSPITAL.has(status) ? chosenHospital() : null;
-  const station = status === 'available' ? homeStation() : null;
-  sideRoute('hospital', hospital && { id: hospital.id, lat: hospital.position.lat, lon: hospital.position.lon });
-  sideRoute('home', station && { id: station.id, lat: station.lat, lon: station.lon });
-}
-
-async function sideRoute(kind, to) {
-  if (!to || !S.crew || !S.map) {
-    layers[kind]?.setStyle({ opacity: 0 });
-    marks[kind]?.remove();
-    marks[kind] = null;
-    return;
-  }
-  const from = S.crew.position;
-  // About 100 m moved, or another place to go: read the route again.
-  const want = `${to.id}@${from.lat.toFixed(3)},${from.lon.toFixed(3)}`;
-  const kept = S.routes[kind];
-  drawSide(kind, kept && kept.to === to.id ? kept : null);
-  if (S.sideKey[kind] === want) return;
-  S.sideKey[kind] = want;
-  let r;
-  try {
-    r = await S.api.route(from, to, false);
-  } catch {
-    S.sideKey[kind] = null; // offline: the kept route stays; try again later
-    return;
-  }
-  if (S.sideKey[kind] !== want) return;
-  const at = { lat: to.lat, lon: to.lon };
-  S.routes[kind] = r
-    ? { to: to.id, at, eta_s: r.duration, distance_m: r.distance, coords: r.geometry.coordinates }
-    : { to: to.id, at, eta_s: null, distance_m: null, coords: [] };
-  save();
-  drawSide(kind, S.routes[kind]);
-  render();
-}
-
-function drawSide(kind, route) {
-  const lls = (route?.coords ?? []).map(([lon, lat]) => [lat, lon]);
-  if (!layers[kind]) layers[kind] = L.polyline([], SIDE_STYLE[kind]).addTo(S.map);
-  layers[kind].setLatLngs(lls);
-  layers[kind].setStyle({ opacity: lls.length > 1 ? SIDE_STYLE[kind].opacity : 0 });
-  const at = route?.at;
-  if (!at) {
-    marks[kind]?.remove();
-    marks[kind] = null;
-    return;
-  }
-  if (!marks[kind]) {
-    marks[kind] = L.marker([at.lat, at.lon], { icon: placeIcon(kind === 'hospital' ? 'hospital' : 'station', 24), keyboard: false, interactive: false }).addTo(S.map);
-  }
-  marks[kind].setLatLng([at.lat, at.lon]);
-}
-
-
-// ---------------------------------------------------------------- handover
-
-function numberOrNull(id) {
-  const v = $(id).value.trim();
-  return v === '' ? null : Number(v);
-}
-
-function submitHandover() {
-  const a = S.assignment;
-  if (!a) return;
-  $('handover-error').hidden = true;
-  const patient = {};
-  if ($('h-name').value.trim()) patient.name = $('h-name').value.trim();
-  if ($('h-birth').value) patient.birth_date = $('h-birth').value;
-  if ($('h-sex').value) patient.sex = $('h-sex').value;
-  const vitals = {};
-  for (const [id, field] of [
-    ['h-hr', 'heart_rate'],
-    ['h-sys', 'systolic_bp'],
-    ['h-dia', 'diastolic_bp'],
-    ['h-spo2', 'spo2'],
-    ['h-rr', 'respiratory_rate'],
-    ['h-temp', 'temperature_c'],
-    ['h-gcs', 'gcs'],
-  ]) {
-    const v = numberOrNull(id);
-    if (v !== null) vitals[field] = v;
-  }
-  const body = { patient, hospital: $('h-hospital').value.trim(), vitals };
-  const icd = $('h-icd').value.trim().toUpperCase();
-  if (icd) body.diagnosis_icd10 = icd;
-  const notes = $('h-notes').value.trim();
-  if (notes) body.notes = notes;
-  S.handoverDone.add(a.call.id);
-  enqueue({ kind: 'handover', call_id: a.call.id, body });
-}
-
 // ---------------------------------------------------------------- render
 
 function render() {
@@ -857,6 +342,7 @@ function render() {
     $('a-eta').title = a.route ? fmtDuration(a.route.eta_s) : '';
     $('a-distance').textContent = a.route ? fmtDistance(a.route.distance_m) : '–';
   }
+  renderPatientCard(a);
   const handoverDue = a && ['transporting', 'at_hospital'].includes(status);
   const done = a && S.handoverDone.has(a.call.id);
   $('handover-card').hidden = !handoverDue && !(a && done);

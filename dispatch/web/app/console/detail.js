@@ -100,6 +100,7 @@ function build(box, call) {
   });
   const editBox = h('div', { id: 'call-edit', class: 'edit-box', hidden: true });
   built.editBox = editBox;
+  const patient = patientRow(call.id);
   fill(
     actions,
     h(
@@ -127,9 +128,48 @@ function build(box, call) {
         t('detail.move'),
       ),
     ),
+    patient,
     editBox,
   );
   fill(box, header, view, actions, handover);
+}
+
+/** The patient's identifier, as the call-taker enters it (the crew reads the patient's
+ * record with it): the one entered, and a form to enter or change it. */
+function patientRow(callId) {
+  const kind = h(
+    'select',
+    { id: 'patient-kind', 'aria-label': t('tp.kind') },
+    ...['oms', 'snils', 'local'].map((k) => h('option', { value: k }, t(`idkind.${k}`))),
+  );
+  const value = h('input', { id: 'patient-value', type: 'text', maxlength: '64', placeholder: t('tp.value'), 'aria-label': t('tp.value') });
+  const entered = h('span', { id: 'patient-entered', class: 'muted' });
+  const show = (ids) => {
+    entered.textContent = ids.length
+      ? ids.map((i) => `${t(`idkind.${i.kind}`)} ${i.value}`).join(', ')
+      : t('detail.patient_none');
+  };
+  state.api.get(`/api/calls/${callId}/patient`).then((p) => show(p.identifiers)).catch(() => {});
+  const save = async () => {
+    if (!value.value.trim()) return;
+    try {
+      const p = await state.api.put(`/api/calls/${callId}/patient`, { identifiers: [{ kind: kind.value, value: value.value.trim() }] });
+      show(p.identifiers);
+      value.value = '';
+      toast(t('detail.patient_saved', { id: callId }), 'ok');
+    } catch (e) {
+      toast(t('detail.patient_refused', { message: errorText(e) }), 'error');
+    }
+  };
+  return h(
+    'div',
+    { class: 'row', id: 'patient-row' },
+    h('span', {}, t('tp.heading')),
+    kind,
+    value,
+    h('button', { type: 'button', id: 'patient-save', onclick: save }, t('detail.patient_save')),
+    entered,
+  );
 }
 
 function headerOf(call) {
@@ -475,9 +515,63 @@ function handoverBlock(call) {
       h('dt', {}, t('handover.vitals')), h('dd', {}, vitals || '–'),
       h('dt', {}, t('handover.notes')), h('dd', {}, ho.notes ?? '–'),
       h('dt', {}, t('handover.recorded_at')), h('dd', {}, fmtTime(rec.recorded_at)),
+      ...deliveryRow(call.id),
     ),
     h('button', { type: 'button', id: 'fhir-export', onclick: () => exportFhir(call.id) }, t('handover.export')),
   );
+}
+
+/** The handover's delivery to the patient's record (none when the service sends none). */
+function deliveryRow(id) {
+  if (!state.deliveries.has(id)) {
+    state.deliveries.set(id, null);
+    state.api
+      .get(`/api/calls/${id}/handover/delivery`)
+      .then((d) => {
+        if (!state.deliveries.get(id)) state.deliveries.set(id, d);
+        if (state.selected === id) renderDetail();
+      })
+      .catch(() => {}); // 404: not sent anywhere
+    return [];
+  }
+  const d = state.deliveries.get(id);
+  if (!d) return [];
+  let text;
+  if (d.state === 'sent') {
+    text = t('delivery.sent', { version: d.version, time: fmtTime(d.sent.at), count: d.sent.resources.length });
+  } else if (d.state === 'failed') {
+    text = t('delivery.failed', { reason: deliveryError(d.error) });
+  } else if (d.error) {
+    text = t('delivery.retrying', { version: d.version, attempts: d.attempts, time: fmtTime(d.next_attempt_at), reason: deliveryError(d.error) });
+  } else {
+    text = t('delivery.pending', { version: d.version });
+  }
+  const retry = d.state === 'failed' || d.error
+    ? h('button', { type: 'button', id: 'delivery-retry', onclick: () => retryDelivery(id) }, t('delivery.retry'))
+    : null;
+  return [
+    h('dt', {}, t('delivery.heading')),
+    h('dd', { id: 'delivery', dataset: { state: d.state }, title: d.error?.message ?? d.sent?.resources.join(' ') ?? '' }, text, ' ', retry),
+  ];
+}
+
+/** Why an attempt failed, in the page's language (the server's own words in the tooltip). */
+function deliveryError(e) {
+  if (!e) return '';
+  if (e.status === null || e.status === undefined) return t('delivery.unreachable');
+  const said = e.outcome?.issue?.[0]?.diagnostics ?? e.outcome?.issue?.[0]?.details?.text;
+  return t('delivery.refused', { status: e.status }) + (said ? ` (${said})` : '');
+}
+
+async function retryDelivery(id) {
+  try {
+    const d = await state.api.post(`/api/calls/${id}/handover/delivery/retry`, {});
+    state.deliveries.set(id, d);
+    toast(t('delivery.retried', { id }), 'ok');
+  } catch (e) {
+    toast(t('delivery.retry_failed', { message: errorText(e) }), 'error');
+  }
+  if (state.selected === id) renderDetail();
 }
 
 async function exportFhir(id) {

@@ -63,6 +63,10 @@ export function describe(e) {
       return t('ev.call_status', { call: e.call_id, status: callStatusName(e.status) });
     case 'handover_recorded':
       return t('ev.handover_recorded', { call: e.call_id });
+    case 'patient_identified':
+      return t('ev.patient_identified', { call: e.call_id, kinds: (e.kinds ?? []).map((k) => t(`idkind.${k}`)).join(', ') });
+    case 'fhir_delivery':
+      return t('ev.fhir_delivery', { call: e.call_id, version: e.version, state: t(`delivery_state.${e.state}`) });
     case 'crew_added':
       return t('ev.crew_added', {
         crew: e.crew_id,

@@ -18,6 +18,7 @@ export const state = {
   routes: new Map(), // crew id -> {key, callId, eta_s, distance_m, coords}
   selected: null, // call id
   handovers: new Map(), // call id -> handover record (staff only)
+  deliveries: new Map(), // call id -> its handover's delivery to the patient's record, null: none
   handBacks: new Map(), // call id -> [{crew_id, reason, at, pickup}] seen on the stream
   pick: null, // {lat, lon} of the new call
   mode: 'call',

@@ -96,7 +96,16 @@ function onEntry(e) {
     case 'call_edited':
     case 'call_linked':
     case 'needs_dropped':
+      state.dirtyCalls.add(e.call_id);
+      break;
     case 'handover_recorded':
+      // A new version: read again when shown.
+      state.handovers.delete(e.call_id);
+      state.deliveries.delete(e.call_id);
+      state.dirtyCalls.add(e.call_id);
+      break;
+    case 'fhir_delivery':
+      state.deliveries.set(e.call_id, e);
       state.dirtyCalls.add(e.call_id);
       break;
     case 'call_handed_back': {
