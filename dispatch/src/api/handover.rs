@@ -350,7 +350,7 @@ fn no_delivery(state: &AppState, id: CallId) -> ApiError {
 )]
 pub(super) async fn retry_delivery(
     State(state): State<AppState>,
-    Caller { role, .. }: Caller,
+    Caller { role, actor }: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Delivery>), ApiError> {
     role.require_staff()?;
@@ -361,7 +361,7 @@ pub(super) async fn retry_delivery(
         .filter(|_| state.0.fhir_server.is_some())
         .ok_or_else(|| no_delivery(&state, id))?;
     let (row, delivery) = outbox::retried(delivery, crate::state::now_ms());
-    write(&state, Some(row), delivery.clone()).await?;
+    write(&state, &actor, Some(row), delivery.clone()).await?;
     drop(_one);
     state.wake_fhir();
     Ok((StatusCode::ACCEPTED, Json(delivery)))

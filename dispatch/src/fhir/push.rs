@@ -323,7 +323,7 @@ async fn record(state: &AppState, row: &Outbox, attempt: Attempt) -> Result<(), 
         ));
     };
     let (keep, delivery) = outbox::attempted(before, row, current.as_ref(), attempt, now_ms());
-    write(state, keep, delivery).await
+    write(state, &Actor::system(), keep, delivery).await
 }
 
 /// An entity as `T`, `None` when there is none.
@@ -342,9 +342,11 @@ pub(crate) async fn read<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-/// Stores a delivery record and its row (or removes the row), and tells consoles.
+/// Stores a delivery record and its row (or removes the row), and tells consoles; the log
+/// entry is `actor`'s (the worker's, `system`, or the dispatcher who asked for a retry).
 pub(crate) async fn write(
     state: &AppState,
+    actor: &Actor,
     row: Option<Outbox>,
     delivery: Delivery,
 ) -> Result<(), ApiError> {
@@ -362,8 +364,9 @@ pub(crate) async fn write(
         )),
         None => deletes.push((OUTBOX.to_string(), key)),
     }
+    let by_caller = actor.role != "system";
     state
-        .apply(&Actor::system(), None, move |_, _| {
+        .apply(actor, None, move |_, _| {
             Ok(Effect {
                 upserts,
                 deletes,
@@ -371,7 +374,7 @@ pub(crate) async fn write(
                     stored: entry.clone(),
                     published: entry,
                     crew: None,
-                    by_caller: false,
+                    by_caller,
                 }],
                 ..Effect::new(Vec::new(), ())
             })

@@ -542,6 +542,29 @@ async fn a_refusal_waits_for_a_dispatchers_retry(db: TestDb) {
     let d = delivery_when(&base, id, sent(1)).await;
     assert_eq!(d["attempts"], 1, "{d}");
     assert_eq!(fhir.counts().await, ONE_OF_EACH);
+    // The log says who asked for the retry, and that the worker sent it.
+    let audit = get(&client(DISPATCHER), format!("{base}/api/audit?since=0")).await;
+    let actors: Vec<(&str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "fhir_delivery")
+        .map(|e| {
+            (
+                e["event"]["state"].as_str().unwrap(),
+                e["actor"]["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actors,
+        [
+            ("failed", "system"),
+            ("pending", "dispatcher"),
+            ("sent", "system")
+        ],
+        "{audit}"
+    );
     svc.kill();
 }
 
