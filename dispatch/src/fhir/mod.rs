@@ -50,6 +50,17 @@ impl std::fmt::Debug for FhirAuth {
     }
 }
 
+impl FhirServer {
+    /// `request` with this server's credentials, if it has any.
+    pub(crate) fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.auth {
+            Some(FhirAuth::Bearer(token)) => request.bearer_auth(token),
+            Some(FhirAuth::Basic { user, password }) => request.basic_auth(user, Some(password)),
+            None => request,
+        }
+    }
+}
+
 impl std::fmt::Debug for FhirServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FhirServer")

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::outbox::{self, Attempt, Delivery, DeliveryError, Outbox, DELIVERY, OUTBOX};
-use super::{FhirAuth, FhirServer};
+use super::FhirServer;
 use crate::api::HandoverRecord;
 use crate::auth::Actor;
 use crate::error::ApiError;
@@ -154,11 +154,7 @@ async fn post(
         .header(reqwest::header::CONTENT_TYPE, "application/fhir+json")
         .header(reqwest::header::ACCEPT, "application/fhir+json")
         .json(bundle);
-    request = match &server.auth {
-        Some(FhirAuth::Bearer(token)) => request.bearer_auth(token),
-        Some(FhirAuth::Basic { user, password }) => request.basic_auth(user, Some(password)),
-        None => request,
-    };
+    request = server.authorized(request);
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) => {

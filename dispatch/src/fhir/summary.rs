@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{FhirAuth, FhirServer};
+use super::FhirServer;
 
 /// How long the whole summary may take.
 pub const DEADLINE: Duration = Duration::from_secs(2);
@@ -125,11 +125,7 @@ async fn search(
     let mut request = client
         .get(format!("{}/{query}", server.url.trim_end_matches('/')))
         .header(reqwest::header::ACCEPT, "application/fhir+json");
-    request = match &server.auth {
-        Some(FhirAuth::Bearer(token)) => request.bearer_auth(token),
-        Some(FhirAuth::Basic { user, password }) => request.basic_auth(user, Some(password)),
-        None => request,
-    };
+    request = server.authorized(request);
     let response = request.send().await.map_err(|e| match e.is_timeout() {
         true => Unavailable::Timeout,
         false => Unavailable::Unreachable,
