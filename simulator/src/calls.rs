@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use dispatch_core::Priority;
+use dispatch_core::{CrewType, Priority};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use router::Router;
@@ -44,6 +44,14 @@ pub struct CallSpec {
     pub transport: bool,
     /// Handover at the hospital (ms).
     pub handover_ms: i64,
+    /// The hospital the patient was taken to (a replayed call's `hospital`: its id among the
+    /// run's hospitals); `None`: the one the core chooses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital: Option<String>,
+    /// The crews it needs, one entry per crew (a replayed call's `needs`); empty: one
+    /// general crew.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<CrewType>,
 }
 
 /// Typical share of a day's calls in each hour (EMS demand is lowest around 4-5 h and
@@ -206,6 +214,8 @@ pub fn generate(
                 on_scene_ms: 0,
                 transport: false,
                 handover_ms: 0,
+                hospital: None,
+                needs: Vec::new(),
             };
             model.fill(&mut rng, &mut c);
             calls.push(c);
@@ -335,7 +345,16 @@ pub fn parse_csv(
             ),
         }]));
     };
-    let mut rows: Vec<(When, f64, f64, Priority)> = Vec::new();
+    let optional = Optional {
+        turnout_s: col("turnout_s"),
+        on_scene_s: col("on_scene_s"),
+        transport: col("transport"),
+        hospital: col("hospital"),
+        handover_s: col("handover_s"),
+        needs: col("needs"),
+    };
+    let mut rows: Vec<(When, CallSpec)> = Vec::new();
+    let mut givens: Vec<Given> = Vec::new();
     let mut errors = Vec::new();
     for rec in rdr.records() {
         let rec = match rec {
@@ -382,8 +401,25 @@ pub fn parse_csv(
                 get(cp)
             ));
         }
+        let given = optional.read(&get, &mut why);
         match (t, lat, lon, p) {
-            (Some(t), Some(lat), Some(lon), Some(p)) => rows.push((t, lat, lon, p)),
+            (Some(t), Some(lat), Some(lon), Some(priority)) if why.is_empty() => {
+                let c = CallSpec {
+                    id: 0,
+                    t: 0,
+                    lat,
+                    lon,
+                    priority,
+                    turnout_ms: 0,
+                    on_scene_ms: 0,
+                    transport: false,
+                    handover_ms: 0,
+                    hospital: None,
+                    needs: Vec::new(),
+                };
+                rows.push((t, c));
+                givens.push(given);
+            }
             _ => errors.push(RowError {
                 line,
                 reason: why.join(", "),
@@ -401,9 +437,10 @@ pub fn parse_csv(
         })
         .min()
         .unwrap_or(0);
-    let mut calls: Vec<CallSpec> = rows
+    let mut calls: Vec<(CallSpec, Given)> = rows
         .into_iter()
-        .map(|(w, lat, lon, priority)| {
+        .zip(givens)
+        .map(|((w, mut c), given)| {
             let secs = match w {
                 When::Seconds(s) => s,
                 When::Dated {
@@ -411,26 +448,148 @@ pub fn parse_csv(
                     second_of_day,
                 } => (days - first_day) as f64 * 86_400.0 + second_of_day,
             };
-            CallSpec {
-                id: 0,
-                t: (secs * 1000.0).round() as i64,
-                lat,
-                lon,
-                priority,
-                turnout_ms: 0,
-                on_scene_ms: 0,
-                transport: false,
-                handover_ms: 0,
-            }
+            c.t = (secs * 1000.0).round() as i64;
+            (c, given)
         })
         .collect();
-    calls.sort_by_key(|c| c.t);
+    calls.sort_by_key(|c| c.0.t);
+    // Everything random is drawn for every call, given or not, so a column given for some
+    // calls leaves the draws of the others as they were.
     let mut rng = StdRng::seed_from_u64(seed);
-    for (i, c) in calls.iter_mut().enumerate() {
-        c.id = i as u64 + 1;
-        model.fill(&mut rng, c);
+    Ok(calls
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mut c, given))| {
+            c.id = i as u64 + 1;
+            model.fill(&mut rng, &mut c);
+            given.apply(&mut c);
+            c
+        })
+        .collect())
+}
+
+/// The optional columns of a calls CSV (their indexes, where the header names them).
+struct Optional {
+    turnout_s: Option<usize>,
+    on_scene_s: Option<usize>,
+    transport: Option<usize>,
+    hospital: Option<usize>,
+    handover_s: Option<usize>,
+    needs: Option<usize>,
+}
+
+/// What a row gives of the parts otherwise drawn at random.
+#[derive(Debug, Default)]
+struct Given {
+    turnout_ms: Option<i64>,
+    on_scene_ms: Option<i64>,
+    transport: Option<bool>,
+    hospital: Option<String>,
+    handover_ms: Option<i64>,
+    needs: Vec<CrewType>,
+}
+
+impl Optional {
+    /// Reads a row's optional cells (an empty cell gives nothing); what is wrong goes to
+    /// `why`.
+    fn read<'r>(&self, get: &impl Fn(usize) -> &'r str, why: &mut Vec<String>) -> Given {
+        let cell = |c: Option<usize>| c.map(get).filter(|v| !v.is_empty());
+        let mut seconds = |name: &str, c: Option<usize>| -> Option<i64> {
+            let v = cell(c)?;
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() && x >= 0.0 => Some((x * 1000.0).round() as i64),
+                _ => {
+                    why.push(format!("{name} {v:?} is not a number of seconds"));
+                    None
+                }
+            }
+        };
+        let mut given = Given {
+            turnout_ms: seconds("turnout_s", self.turnout_s),
+            on_scene_ms: seconds("on_scene_s", self.on_scene_s),
+            handover_ms: seconds("handover_s", self.handover_s),
+            ..Given::default()
+        };
+        if let Some(v) = cell(self.transport) {
+            match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" => given.transport = Some(true),
+                "0" | "false" | "no" => given.transport = Some(false),
+                _ => why.push(format!("transport {v:?} is not 0 or 1")),
+            }
+        }
+        if let Some(v) = cell(self.hospital) {
+            if given.transport == Some(false) {
+                why.push(format!("hospital {v:?} is given but transport is 0"));
+            }
+            given.hospital = Some(v.to_string());
+            given.transport = Some(true);
+        }
+        if let Some(v) = cell(self.needs) {
+            for name in v.split([';', '+', ' ']).filter(|n| !n.is_empty()) {
+                match parse_crew_type(name) {
+                    Some(t) => given.needs.push(t),
+                    None => why.push(format!(
+                        "needs {name:?} is not a crew type (general, resuscitation, paediatric, psychiatric)"
+                    )),
+                }
+            }
+        }
+        given
     }
-    Ok(calls)
+}
+
+impl Given {
+    /// Puts what the row gives over what was drawn.
+    fn apply(self, c: &mut CallSpec) {
+        if let Some(ms) = self.turnout_ms {
+            c.turnout_ms = ms;
+        }
+        if let Some(ms) = self.on_scene_ms {
+            c.on_scene_ms = ms;
+        }
+        if let Some(t) = self.transport {
+            c.transport = t;
+        }
+        if let Some(ms) = self.handover_ms {
+            c.handover_ms = ms;
+        }
+        c.hospital = self.hospital;
+        c.needs = self.needs;
+    }
+}
+
+/// Writes calls as a CSV [`read_csv`] reads back to the same calls, every part given:
+/// `time,lat,lon,priority,turnout_s,on_scene_s,transport,hospital,handover_s,needs`.
+pub fn write_csv(calls: &[CallSpec], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let s = |ms: i64| format!("{}.{:03}", ms / 1000, ms % 1000);
+    writeln!(
+        out,
+        "time,lat,lon,priority,turnout_s,on_scene_s,transport,hospital,handover_s,needs"
+    )?;
+    for c in calls {
+        let needs: Vec<&str> = c.needs.iter().map(|t| t.as_str()).collect();
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{}",
+            s(c.t),
+            c.lat,
+            c.lon,
+            c.priority.as_str(),
+            s(c.turnout_ms),
+            s(c.on_scene_ms),
+            u8::from(c.transport),
+            c.hospital.as_deref().unwrap_or(""),
+            s(c.handover_ms),
+            needs.join(";")
+        )?;
+    }
+    Ok(())
+}
+
+/// Parses a crew type as written in a CSV (`general`, `resuscitation`, ...).
+pub fn parse_crew_type(s: &str) -> Option<CrewType> {
+    let s = s.trim().to_ascii_lowercase();
+    CrewType::ALL.into_iter().find(|t| t.as_str() == s)
 }
 
 #[cfg(test)]

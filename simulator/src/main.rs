@@ -32,6 +32,9 @@ struct Cli {
 enum Command {
     /// Run one scenario and write summary.json, calls.csv and report.html.
     Run(RunArgs),
+    /// Generate a call stream and write it as a calls CSV with every part of each call given
+    /// (durations, transport), for `--calls` to replay exactly.
+    Generate(GenerateArgs),
     /// Run several policies or crew counts on the same calls over several seeds and
     /// tabulate the differences with 95 % confidence intervals.
     Compare(CompareArgs),
@@ -102,21 +105,21 @@ struct CommonArgs {
     /// Population points (CSV `lat,lon,weight`) instead of road density.
     #[arg(long)]
     demand: Option<PathBuf>,
-    /// Shares of emergency, urgent and non-urgent calls.
-    #[arg(long, value_delimiter = ',', num_args = 3, default_values_t = [0.35, 0.45, 0.20])]
-    priority_shares: Vec<f64>,
+    /// Shares of emergency, urgent and non-urgent calls: E,U,N.
+    #[arg(long, value_name = "E,U,N", value_parser = numbers::<3>, default_value = "0.35,0.45,0.20")]
+    priority_shares: [f64; 3],
     /// Share of patients taken to hospital.
     #[arg(long, default_value_t = 0.45)]
     transport_share: f64,
-    /// Turnout time, lognormal: median seconds,sigma.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [60.0, 0.4])]
-    turnout: Vec<f64>,
-    /// Time on scene, lognormal: median seconds,sigma.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [1500.0, 0.5])]
-    on_scene: Vec<f64>,
-    /// Handover at the hospital, lognormal: median seconds,sigma.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [900.0, 0.5])]
-    handover: Vec<f64>,
+    /// Turnout time, lognormal: MEDIAN_S,SIGMA (median in seconds, sigma of the log).
+    #[arg(long, value_name = "MEDIAN_S,SIGMA", value_parser = numbers::<2>, default_value = "60,0.4")]
+    turnout: [f64; 2],
+    /// Time on scene, lognormal: MEDIAN_S,SIGMA (median in seconds, sigma of the log).
+    #[arg(long, value_name = "MEDIAN_S,SIGMA", value_parser = numbers::<2>, default_value = "1500,0.5")]
+    on_scene: [f64; 2],
+    /// Handover at the hospital, lognormal: MEDIAN_S,SIGMA (median in seconds, sigma of the log).
+    #[arg(long, value_name = "MEDIAN_S,SIGMA", value_parser = numbers::<2>, default_value = "900,0.5")]
+    handover: [f64; 2],
     /// After the hours of calls, crews finish for at most this long.
     #[arg(long, default_value_t = 6.0)]
     drain_hours: f64,
@@ -191,6 +194,15 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct GenerateArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The CSV to write.
+    #[arg(long, default_value = "calls.csv")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
 struct CompareArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -221,6 +233,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => run(a),
+        Command::Generate(a) => generate(a),
         Command::Compare(a) => compare(a),
         #[cfg(feature = "live")]
         Command::Live(a) => live(a),
@@ -234,13 +247,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// `N` numbers separated by commas, as the README writes them (`--turnout 60,0.4`).
+fn numbers<const N: usize>(s: &str) -> Result<[f64; N], String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    if parts.len() != N {
+        return Err(format!(
+            "{N} numbers separated by commas are needed, not {} in {s:?}",
+            parts.len()
+        ));
+    }
+    let mut out = [0.0; N];
+    for (o, p) in out.iter_mut().zip(parts) {
+        *o = p.parse().map_err(|_| format!("{p:?} is not a number"))?;
+    }
+    Ok(out)
+}
+
 fn model(a: &CommonArgs) -> CallModel {
     CallModel {
-        priority_shares: [
-            a.priority_shares[0],
-            a.priority_shares[1],
-            a.priority_shares[2],
-        ],
+        priority_shares: a.priority_shares,
         transport_share: a.transport_share,
         turnout: LogNormal::new(a.turnout[0], a.turnout[1]),
         on_scene: LogNormal::new(a.on_scene[0], a.on_scene[1]),
@@ -413,6 +438,21 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         result.calls.len(),
         wall,
         result.calls.len() as f64 / wall.max(1e-9),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn generate(a: GenerateArgs) -> anyhow::Result<()> {
+    let p = prepare(&a.common)?;
+    let mut text = Vec::new();
+    calls::write_csv(&p.calls, &mut text)?;
+    simulator::output::write(&a.out, &String::from_utf8(text)?)?;
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{} calls over {} h; wrote {}",
+        p.calls.len(),
+        a.common.hours,
         a.out.display()
     );
     Ok(())

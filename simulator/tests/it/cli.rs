@@ -63,6 +63,14 @@ fn bad_input_is_a_clear_error() {
     assert!(run(&["--policy", "fastest"]).contains("unknown policy"));
     assert!(run(&["--segment-hours=-1"]).contains("--segment-hours"));
     assert!(run(&["--segment-overlap-hours", "inf"]).contains("--segment-overlap-hours"));
+    // The comma forms the README documents: the wrong count or a word is named.
+    let err = run(&["--turnout", "60"]);
+    assert!(
+        err.contains("--turnout") && err.contains("2 numbers"),
+        "{err}"
+    );
+    let err = run(&["--priority-shares", "0.5,x,0.2"]);
+    assert!(err.contains("\"x\" is not a number"), "{err}");
     let csv = dir.path().join("calls.csv");
     std::fs::write(
         &csv,

@@ -83,5 +83,7 @@ pub fn call(
         on_scene_ms: ms(on_scene_s),
         transport,
         handover_ms: ms(handover_s),
+        hospital: None,
+        needs: Vec::new(),
     }
 }

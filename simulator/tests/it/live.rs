@@ -12,11 +12,11 @@ use crate::helpers::{call, place, router, world};
 const STATION: (f64, f64) = (43.7352, 7.4213);
 const STATION_2: (f64, f64) = (43.7480, 7.4370);
 const HOSPITAL: (f64, f64) = (43.7283, 7.4148);
-const TOKEN: &str = "live-test-dispatcher";
+pub(crate) const TOKEN: &str = "live-test-dispatcher";
 
 /// Starts the service on `router` with one hospital; returns its address and the runtime
 /// that serves it (dropping the runtime stops the service).
-fn start_service(
+pub(crate) fn start_service(
     router: Arc<router::Router>,
     db: &std::path::Path,
 ) -> (String, tokio::runtime::Runtime) {

@@ -6,5 +6,8 @@ mod inputs;
 #[cfg(feature = "live")]
 mod live;
 mod policies;
+#[cfg(feature = "live")]
+mod readme;
+mod replay;
 mod scenarios;
 mod segments;

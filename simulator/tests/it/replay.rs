@@ -1,0 +1,226 @@
+//! Replaying calls as they happened: the durations, the transport, the hospital and the
+//! crews needed given per call, so nothing about a call is random.
+
+use std::process::Command;
+
+use dispatch_core::{CrewType, Priority};
+use simulator::engine::{self, CallOutcome, RunOptions};
+use simulator::SimError;
+
+use crate::helpers::{call, map_path, place, router, world};
+
+const STATION: (f64, f64) = (43.7352, 7.4213);
+const STATION_2: (f64, f64) = (43.7480, 7.4370);
+const CALL_A: (f64, f64) = (43.7310, 7.4205);
+const HOSPITAL: (f64, f64) = (43.7283, 7.4148);
+const HOSPITAL_2: (f64, f64) = (43.7480, 7.4370);
+
+fn options() -> RunOptions {
+    RunOptions {
+        hours: 1.0,
+        ..RunOptions::default()
+    }
+}
+
+#[test]
+fn a_replayed_patient_goes_to_the_hospital_they_really_went_to() {
+    let r = router("monaco");
+    let w = world(
+        r.clone(),
+        vec![place(&r, "S1", STATION.0, STATION.1)],
+        vec![
+            place(&r, "H1", HOSPITAL.0, HOSPITAL.1),
+            place(&r, "H2", HOSPITAL_2.0, HOSPITAL_2.1),
+        ],
+    );
+    let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
+    let h1 = r.snap(HOSPITAL.0, HOSPITAL.1).unwrap();
+    let h2 = r.snap(HOSPITAL_2.0, HOSPITAL_2.1).unwrap();
+    let (e1, e2) = (r.eta(&a, &h1).unwrap(), r.eta(&a, &h2).unwrap());
+    // The hospital the core would not choose: the one reached later.
+    let (named, eta) = if e1 <= e2 { ("H2", e2) } else { ("H1", e1) };
+    assert_ne!(e1, e2, "the two hospitals must differ for this test");
+    let mut c = call(
+        1,
+        0.0,
+        CALL_A.0,
+        CALL_A.1,
+        Priority::Emergency,
+        30.0,
+        600.0,
+        true,
+        300.0,
+    );
+    c.hospital = Some(named.to_string());
+    let res = engine::run(&w, &[c], &options(), &mut |_| {}).unwrap();
+    let rec = &res.calls[0];
+    assert_eq!(rec.hospital.as_deref(), Some(named));
+    let left = rec.left_scene.unwrap();
+    assert_eq!(left, rec.on_scene.unwrap() + 600_000);
+    assert_eq!(rec.at_hospital, Some(left + i64::from(eta)));
+    assert_eq!(rec.handover, Some(left + i64::from(eta) + 300_000));
+    assert_eq!(rec.available, rec.handover);
+}
+
+#[test]
+fn a_call_needing_two_crews_gets_both_and_one_takes_the_patient() {
+    let r = router("monaco");
+    let w = world(
+        r.clone(),
+        vec![
+            place(&r, "S1", STATION.0, STATION.1),
+            place(&r, "S2", STATION_2.0, STATION_2.1),
+        ],
+        vec![place(&r, "H1", HOSPITAL.0, HOSPITAL.1)],
+    );
+    let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
+    let s1 = r.snap(STATION.0, STATION.1).unwrap();
+    let s2 = r.snap(STATION_2.0, STATION_2.1).unwrap();
+    let h1 = r.snap(HOSPITAL.0, HOSPITAL.1).unwrap();
+    let (e1, e2) = (
+        i64::from(r.eta(&s1, &a).unwrap()),
+        i64::from(r.eta(&s2, &a).unwrap()),
+    );
+    assert!(e1 < e2, "S1 is the nearer station: {e1} against {e2}");
+    let eta_h = i64::from(r.eta(&a, &h1).unwrap());
+    let mut c = call(
+        1,
+        0.0,
+        CALL_A.0,
+        CALL_A.1,
+        Priority::Emergency,
+        30.0,
+        600.0,
+        true,
+        300.0,
+    );
+    c.needs = vec![CrewType::General, CrewType::General];
+    let res = engine::run(&w, &[c], &options(), &mut |_| {}).unwrap();
+    let rec = &res.calls[0];
+    assert_eq!(rec.outcome, CallOutcome::Served);
+    assert_eq!(rec.decisions, 2, "two crews sent");
+    // The first on scene (C001, from S1) takes the patient when its time on scene is up.
+    assert_eq!(rec.on_scene, Some(30_000 + e1));
+    assert_eq!(rec.hospital.as_deref(), Some("H1"));
+    let handed_over = 30_000 + e1 + 600_000 + eta_h + 300_000;
+    assert_eq!(rec.handover, Some(handed_over));
+    // Busy from the dispatch: C001 until the handover, C002 until its own time on scene
+    // is up (it takes no patient).
+    assert_eq!(res.crew_busy_ms, vec![handed_over, 30_000 + e2 + 600_000]);
+}
+
+#[test]
+fn a_hospital_or_a_crew_type_the_run_does_not_have_is_a_clear_error() {
+    let r = router("monaco");
+    let w = world(
+        r.clone(),
+        vec![place(&r, "S1", STATION.0, STATION.1)],
+        vec![place(&r, "H1", HOSPITAL.0, HOSPITAL.1)],
+    );
+    let base = call(
+        7,
+        60.0,
+        CALL_A.0,
+        CALL_A.1,
+        Priority::Urgent,
+        30.0,
+        600.0,
+        true,
+        300.0,
+    );
+    let mut c = base.clone();
+    c.hospital = Some("H9".into());
+    let err = engine::run(&w, &[c], &options(), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, SimError::Setting { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("call 7") && text.contains("\"H9\"") && text.contains("H1"),
+        "{text}"
+    );
+    let mut c = base;
+    c.needs = vec![CrewType::Psychiatric];
+    let text = engine::run(&w, &[c], &options(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("psychiatric"), "{text}");
+}
+
+fn simulator(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_simulator"))
+        .args(args)
+        .arg("--map")
+        .arg(map_path("monaco"))
+        .arg("-q")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn outputs(dir: &std::path::Path) -> (String, String) {
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    (read("summary.json"), read("calls.csv"))
+}
+
+/// A generated stream written with every part given replays to the very run it came from,
+/// whatever the seed of the replay.
+#[test]
+fn a_generated_call_file_replays_exactly_whatever_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let common = ["--crews", "6", "--calls-per-day", "600", "--hours", "6"];
+    fn with<'a>(common: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [&["run"][..], common, extra].concat()
+    }
+    simulator(
+        d,
+        &[
+            &["generate"][..],
+            &common[..],
+            &["--seed", "4", "--out", "calls.csv"],
+        ]
+        .concat(),
+    );
+    let text = std::fs::read_to_string(d.join("calls.csv")).unwrap();
+    assert!(text.starts_with(
+        "time,lat,lon,priority,turnout_s,on_scene_s,transport,hospital,handover_s,needs\n"
+    ));
+    assert!(text.lines().count() > 50, "{} lines", text.lines().count());
+    simulator(d, &with(&common, &["--seed", "4", "--out", "generated"]));
+    simulator(
+        d,
+        &with(
+            &common,
+            &["--seed", "4", "--calls", "calls.csv", "--out", "replay-4"],
+        ),
+    );
+    simulator(
+        d,
+        &with(
+            &common,
+            &["--seed", "99", "--calls", "calls.csv", "--out", "replay-99"],
+        ),
+    );
+    let generated = outputs(&d.join("generated"));
+    assert_eq!(outputs(&d.join("replay-4")), generated);
+    assert_eq!(outputs(&d.join("replay-99")), generated);
+    // The seed does change a replay of the bare columns (the durations are drawn).
+    let bare: String = text
+        .lines()
+        .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    std::fs::write(d.join("bare.csv"), bare).unwrap();
+    simulator(
+        d,
+        &with(
+            &common,
+            &["--seed", "99", "--calls", "bare.csv", "--out", "bare-99"],
+        ),
+    );
+    assert_ne!(outputs(&d.join("bare-99")).1, generated.1);
+}
