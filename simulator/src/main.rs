@@ -176,6 +176,11 @@ struct CommonArgs {
     /// A freed crew takes over an emergency when it arrives this much sooner (s).
     #[arg(long)]
     reassign_gain_s: Option<f64>,
+    /// The classical models' setting, for comparison with them and the literature: crews are
+    /// free only once back at their station, so they are always sent from one; no position
+    /// reports, no diversion.
+    #[arg(long)]
+    station_only: bool,
     /// Print no progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -361,6 +366,7 @@ fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::
         segment_hours: a.segment_hours,
         segment_overlap_hours: a.segment_overlap_hours,
         threads: a.threads,
+        station_only: a.station_only,
     })
 }
 

@@ -2,7 +2,7 @@
 //! the transport and handover, free again and back to its station), each step reported to
 //! the core as a tablet would.
 
-use dispatch_core::{CallId, Capability, CrewStatus, Priority};
+use dispatch_core::{CallId, Capability, CrewEdit, CrewStatus, Priority};
 use router::Snapped;
 
 use super::drive::Drive;
@@ -59,7 +59,7 @@ impl Sim<'_> {
         // their drives are routed only if they are stopped on the way (which then routes
         // them).
         let matters = match phase {
-            Phase::Returning => true,
+            Phase::Returning => !self.opts.station_only,
             Phase::ToScene => {
                 self.opts.rules.diversion
                     || self.crews[c as usize]
@@ -228,7 +228,7 @@ impl Sim<'_> {
             }
         }
         self.crews[c as usize].call = None;
-        self.set_status(c, CrewStatus::Available)
+        self.done_with_call(c)
     }
 
     pub(super) fn on_at_hospital(&mut self, c: u32) -> Result<(), SimError> {
@@ -252,6 +252,69 @@ impl Sim<'_> {
             .handover_recorded(CallId(self.calls[call].id), now)
             .map_err(|e| self.fail(e))?;
         drop(events);
+        self.done_with_call(c)
+    }
+
+    /// The crew's part of its call is done: it is free, or under
+    /// [`super::RunOptions::station_only`] free once back at its station (the core holds it
+    /// off duty on the way, by a shift end of now, so it takes no call there).
+    pub(super) fn done_with_call(&mut self, c: u32) -> Result<(), SimError> {
+        if self.opts.station_only && !self.at_base(c) {
+            let id = self.crews[c as usize].id.clone();
+            let now = unix(self.now());
+            let edit = CrewEdit {
+                shift_end: Some(Some(now)),
+                ..CrewEdit::default()
+            };
+            self.d
+                .update_crew(&id, edit, now)
+                .map_err(|e| self.fail(e))?;
+            self.crews[c as usize].homing = true;
+        }
+        self.set_status(c, CrewStatus::Available)
+    }
+
+    /// Whether a crew stands at its station.
+    fn at_base(&self, c: u32) -> bool {
+        let crew = &self.crews[c as usize];
+        let home = self.world.stations[crew.base].snapped;
+        crew.drive.is_none()
+            && crew.at.segment == home.segment
+            && (crew.at.fraction - home.fraction).abs() < 1e-9
+    }
+
+    /// A homing crew (held off duty by the core) drives back to its station.
+    pub(super) fn go_home(&mut self, c: u32) -> Result<(), SimError> {
+        self.stop(c);
+        let target = self.world.stations[self.crews[c as usize].base].snapped;
+        if self.start_drive(
+            c,
+            &target,
+            Phase::Returning,
+            Ev::AtStation,
+            Rank::AtStation,
+            None,
+        ) {
+            return Ok(());
+        }
+        // Cut off from its station: free where it is.
+        self.back_on_duty(c)
+    }
+
+    /// A homing crew is free again (at its station, or cut off from it).
+    fn back_on_duty(&mut self, c: u32) -> Result<(), SimError> {
+        self.crews[c as usize].homing = false;
+        self.crews[c as usize].phase = Phase::Idle;
+        let id = self.crews[c as usize].id.clone();
+        let now = unix(self.now());
+        let edit = CrewEdit {
+            shift_end: Some(None),
+            ..CrewEdit::default()
+        };
+        self.d
+            .update_crew(&id, edit, now)
+            .map_err(|e| self.fail(e))?;
+        self.report_position(c)?;
         self.set_status(c, CrewStatus::Available)
     }
 
@@ -304,6 +367,9 @@ impl Sim<'_> {
     pub(super) fn on_at_station(&mut self, c: u32) -> Result<(), SimError> {
         self.arrive(c);
         self.crews[c as usize].phase = Phase::Idle;
+        if self.crews[c as usize].homing {
+            return self.back_on_duty(c);
+        }
         self.report_position(c)
     }
 

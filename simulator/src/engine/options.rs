@@ -92,6 +92,11 @@ pub struct RunOptions {
     pub segment_overlap_hours: f64,
     /// Threads for the segments (0: one per core). The result does not depend on it.
     pub threads: usize,
+    /// The classical models' setting, for comparison with them and the literature: a crew
+    /// is free only once back at its station (it cannot be sent on the way back), so it is
+    /// always sent from a station; moving crews report no positions, and no crew is
+    /// diverted on its way (the rules' `diversion` is off).
+    pub station_only: bool,
 }
 
 impl Default for RunOptions {
@@ -107,6 +112,7 @@ impl Default for RunOptions {
             segment_hours: 168.0,
             segment_overlap_hours: 3.0,
             threads: 0,
+            station_only: false,
         }
     }
 }

@@ -65,6 +65,9 @@ pub(super) struct SimCrew {
     pub(super) busy_ms: i64,
     /// The position last reported to the core.
     pub(super) reported: Option<osm_data::Coord>,
+    /// Done with its call and driving back to its station before it is free
+    /// ([`RunOptions::station_only`]); the core holds it off duty meanwhile.
+    pub(super) homing: bool,
 }
 
 /// One simulation run.
@@ -116,6 +119,7 @@ impl<'a> Sim<'a> {
                 SimPolicy::StraightLine => Policy::StraightLine,
                 SimPolicy::RoadEta | SimPolicy::Coverage => Policy::RoadEta,
             },
+            diversion: opts.rules.diversion && !opts.station_only,
             ..opts.rules
         };
         let mut d = Dispatcher::new(router.clone(), config);
@@ -175,6 +179,7 @@ impl<'a> Sim<'a> {
                 busy_since: None,
                 busy_ms: 0,
                 reported: None,
+                homing: false,
             });
         }
         let end = window.admit_until + (opts.drain_hours * HOUR_MS as f64).round() as i64;
@@ -353,14 +358,19 @@ impl<'a> Sim<'a> {
                 } => {
                     let c = self.crew_index(&crew_id);
                     let now = self.now();
-                    if from == CrewStatus::Available {
+                    // A crew driving home before it is free stays busy.
+                    let homing = self.crews[c as usize].homing;
+                    if from == CrewStatus::Available && !homing {
                         self.crews[c as usize].busy_since = Some(now);
                     }
-                    if to == CrewStatus::Available {
+                    if to == CrewStatus::Available && !homing {
                         if let Some(since) = self.crews[c as usize].busy_since.take() {
                             self.add_busy(c, since, now);
                         }
                         self.on_available(c)?;
+                    }
+                    if to == CrewStatus::OffDuty && homing {
+                        self.go_home(c)?;
                     }
                 }
                 _ => {}

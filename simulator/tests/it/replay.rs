@@ -224,3 +224,87 @@ fn a_generated_call_file_replays_exactly_whatever_the_seed() {
     );
     assert_ne!(outputs(&d.join("bare-99")).1, generated.1);
 }
+
+/// `--station-only`: the crew of the first call cannot take the waiting second call on its
+/// way back; it drives home, turns out again and drives from the station. Without it, the
+/// crew goes from the first scene straight to the second.
+#[test]
+fn station_only_crews_are_free_only_back_at_their_station() {
+    let r = router("monaco");
+    let w = world(
+        r.clone(),
+        vec![place(&r, "S1", STATION.0, STATION.1)],
+        vec![],
+    );
+    const CALL_B: (f64, f64) = (43.7400, 7.4270);
+    let s = r.snap(STATION.0, STATION.1).unwrap();
+    let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
+    let b = r.snap(CALL_B.0, CALL_B.1).unwrap();
+    let eta = |x, y| i64::from(r.eta(x, y).unwrap());
+    let (e_sa, e_as, e_ab, e_sb, e_bs) = (
+        eta(&s, &a),
+        eta(&a, &s),
+        eta(&a, &b),
+        eta(&s, &b),
+        eta(&b, &s),
+    );
+    let calls = vec![
+        call(
+            1,
+            0.0,
+            CALL_A.0,
+            CALL_A.1,
+            Priority::Emergency,
+            30.0,
+            600.0,
+            false,
+            0.0,
+        ),
+        // Comes in while the only crew is on scene: it waits.
+        call(
+            2,
+            10.0,
+            CALL_B.0,
+            CALL_B.1,
+            Priority::Urgent,
+            45.0,
+            300.0,
+            false,
+            0.0,
+        ),
+    ];
+    let run = |station_only| {
+        let o = RunOptions {
+            hours: 2.0,
+            station_only,
+            ..RunOptions::default()
+        };
+        engine::run(&w, &calls, &o, &mut |_| {}).unwrap()
+    };
+    let free = 30_000 + e_sa + 600_000;
+
+    let usual = run(false);
+    assert_eq!(usual.calls[1].assigned, Some(free));
+    assert_eq!(
+        usual.calls[1].on_scene,
+        Some(free + e_ab),
+        "no turnout on the road"
+    );
+
+    let classical = run(true);
+    let c1 = &classical.calls[0];
+    assert_eq!(c1.on_scene, Some(30_000 + e_sa));
+    assert_eq!(
+        c1.available,
+        Some(free),
+        "call 1 is done when the crew leaves"
+    );
+    let home = free + e_as;
+    let c2 = &classical.calls[1];
+    assert_eq!(c2.assigned, Some(home), "taken only back at the station");
+    assert_eq!(c2.en_route, Some(home + 45_000), "with a turnout");
+    assert_eq!(c2.on_scene, Some(home + 45_000 + e_sb));
+    // Busy from the first dispatch until back home after call 2.
+    let back = home + 45_000 + e_sb + 300_000 + e_bs;
+    assert_eq!(classical.crew_busy_ms, vec![back]);
+}
