@@ -57,6 +57,7 @@ pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod segments;
+pub mod shifts;
 pub mod stats;
 
 pub use error::SimError;

@@ -96,6 +96,10 @@ struct CommonArgs {
     /// Stations from CSV (`id,lat,lon[,crews]`) or GeoJSON points.
     #[arg(long)]
     stations_file: Option<PathBuf>,
+    /// Crews on duty by hour of the day and station: CSV `hour,station,crews[,type]` (the
+    /// plan repeats every day; it gives the crews, instead of --crews).
+    #[arg(long, conflicts_with = "crews")]
+    shifts: Option<PathBuf>,
     /// Hospitals placed automatically when no file is given (default: one per 20 crews, 1 to 40).
     #[arg(long)]
     hospitals: Option<usize>,
@@ -298,6 +302,7 @@ fn prepare(a: &CommonArgs) -> anyhow::Result<Prepared> {
         hospitals_file: a.hospitals_file.clone(),
         demand_file: a.demand.clone(),
         cell_m: simulator::demand::DEFAULT_CELL_M,
+        shifts_file: a.shifts.clone(),
     };
     let world = scenario::build_world(router, &spec)?;
     let m = model(a);

@@ -35,6 +35,9 @@ pub struct WorldSpec {
     pub demand_file: Option<PathBuf>,
     /// Demand cell size, metres.
     pub cell_m: f64,
+    /// Crews on duty by hour and station (CSV `hour,station,crews[,type]`, see
+    /// [`crate::shifts`]); it gives the crews, and `crews` is not used.
+    pub shifts_file: Option<PathBuf>,
 }
 
 impl WorldSpec {
@@ -48,6 +51,7 @@ impl WorldSpec {
             hospitals_file: None,
             demand_file: None,
             cell_m: DEFAULT_CELL_M,
+            shifts_file: None,
         }
     }
 }
@@ -88,13 +92,20 @@ pub fn build_world(router: Arc<Router>, spec: &WorldSpec) -> Result<World, SimEr
             }
         }
     };
-    let crew_station = places::crew_stations(&stations, spec.crews);
+    let (crew_station, roster) = match &spec.shifts_file {
+        Some(p) => {
+            let roster = crate::shifts::read_csv(p, &stations)?;
+            (roster.crew_station.clone(), Some(Arc::new(roster)))
+        }
+        None => (places::crew_stations(&stations, spec.crews), None),
+    };
     Ok(World {
         router,
         demand,
         stations,
         hospitals,
         crew_station,
+        roster,
     })
 }
 

@@ -26,24 +26,26 @@ pub const HOUR_MS: i64 = 3_600_000;
 pub enum Rank {
     /// Road closures open or close.
     Closure = 0,
+    /// Crews come on or go off duty (a shift plan).
+    Shift = 1,
     /// A crew finishes a handover at the hospital.
-    Handover = 1,
+    Handover = 2,
     /// A crew finishes on scene.
-    SceneDone = 2,
+    SceneDone = 3,
     /// A crew arrives at a hospital.
-    AtHospital = 3,
+    AtHospital = 4,
     /// A crew arrives on scene.
-    OnScene = 4,
+    OnScene = 5,
     /// A crew has turned out and starts driving.
-    Turnout = 5,
+    Turnout = 6,
     /// A crew reaches its station.
-    AtStation = 6,
+    AtStation = 7,
     /// A moving crew reports its position.
-    Position = 7,
+    Position = 8,
     /// A call held back by the policy is tried again.
-    Retry = 8,
+    Retry = 9,
     /// A call comes in.
-    Call = 9,
+    Call = 10,
 }
 
 /// One scheduled entry: when, its rank, its sequence number and its payload.

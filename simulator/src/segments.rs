@@ -219,6 +219,7 @@ fn merge(opts: &RunOptions, crews: usize, parts: Vec<RunResult>) -> RunResult {
         crews,
         calls: Vec::new(),
         crew_busy_ms: vec![0; crews],
+        crew_hours: None,
         busy_by_hour: vec![0.0; hours],
         events: 0,
         relocations: 0,
@@ -231,6 +232,9 @@ fn merge(opts: &RunOptions, crews: usize, parts: Vec<RunResult>) -> RunResult {
         }
         for (total, b) in out.busy_by_hour.iter_mut().zip(&p.busy_by_hour) {
             *total += b;
+        }
+        if let Some(h) = p.crew_hours {
+            *out.crew_hours.get_or_insert(0.0) += h;
         }
         out.events += p.events;
         out.relocations += p.relocations;

@@ -6,7 +6,7 @@
 //! `⌈p·n⌉`-th). Shares within 8 and 20 min are over every call on the map, a call never
 //! served counting as late, so a policy cannot look better by leaving calls unserved.
 //! Utilization is the busy time (dispatched to available) of all crews during the hours of
-//! calls over crews × hours.
+//! calls over crews × hours (over the crew-hours on duty, under a shift plan).
 
 use std::collections::BTreeMap;
 
@@ -183,7 +183,11 @@ impl Summary {
             );
         }
         let busy: i64 = r.crew_busy_ms.iter().sum();
-        let crew_ms = r.hours * 3_600_000.0 * r.crews as f64;
+        let crew_hours = r.crew_hours.unwrap_or(r.hours * r.crews as f64);
+        let crew_ms = match r.crew_hours {
+            Some(h) => h * 3_600_000.0,
+            None => r.hours * 3_600_000.0 * r.crews as f64,
+        };
         let trips = r.calls.iter().map(|c| c.decisions as f64).sum::<f64>();
         Summary {
             policy: r.policy.as_str().to_string(),
@@ -196,7 +200,9 @@ impl Summary {
             } else {
                 0.0
             },
-            trips_per_crew_day: if r.crews > 0 {
+            trips_per_crew_day: if r.crew_hours.is_some() && crew_hours > 0.0 {
+                round3(trips / (crew_hours / 24.0))
+            } else if r.crews > 0 {
                 round3(trips / r.crews as f64 / (r.hours / 24.0))
             } else {
                 0.0

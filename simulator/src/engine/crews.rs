@@ -10,7 +10,7 @@ use super::sim::{Ev, Phase, Sim};
 use super::unix;
 use crate::calls::CallSpec;
 use crate::error::SimError;
-use crate::scheduler::Rank;
+use crate::scheduler::{Rank, HOUR_MS};
 
 impl Sim<'_> {
     pub(super) fn on_assigned(&mut self, c: u32, call: usize) {
@@ -59,7 +59,7 @@ impl Sim<'_> {
         // their drives are routed only if they are stopped on the way (which then routes
         // them).
         let matters = match phase {
-            Phase::Returning => !self.opts.station_only,
+            Phase::Returning => !self.opts.station_only && !self.crews[c as usize].off_duty,
             Phase::ToScene => {
                 self.opts.rules.diversion
                     || self.crews[c as usize]
@@ -301,10 +301,15 @@ impl Sim<'_> {
         self.back_on_duty(c)
     }
 
-    /// A homing crew is free again (at its station, or cut off from it).
+    /// A homing crew is free again (at its station, or cut off from it), unless its shift
+    /// has ended meanwhile: then it stays off duty.
     fn back_on_duty(&mut self, c: u32) -> Result<(), SimError> {
         self.crews[c as usize].homing = false;
         self.crews[c as usize].phase = Phase::Idle;
+        if !self.world.on_duty(c as usize, self.now() / HOUR_MS) {
+            self.crews[c as usize].off_duty = true;
+            return Ok(());
+        }
         let id = self.crews[c as usize].id.clone();
         let now = unix(self.now());
         let edit = CrewEdit {
@@ -369,6 +374,9 @@ impl Sim<'_> {
         self.crews[c as usize].phase = Phase::Idle;
         if self.crews[c as usize].homing {
             return self.back_on_duty(c);
+        }
+        if self.crews[c as usize].off_duty {
+            return Ok(());
         }
         self.report_position(c)
     }

@@ -25,7 +25,7 @@
 //!
 //! The module is in parts: the settings ([`options`]), the world ([`world`]), what a run
 //! measures ([`result`]), the drive model (`drive`), the run's state and event loop (`sim`),
-//! the crews' steps (`crews`), calls coming in (`intake`) and the coverage policy's rules
+//! the crews' steps (`crews`), shifts (`duty`), calls coming in (`intake`) and the coverage policy's rules
 //! (`coverage_policy`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +41,7 @@ use crate::scheduler::{SimTime, EPOCH_UNIX_MS};
 mod coverage_policy;
 mod crews;
 mod drive;
+mod duty;
 mod intake;
 pub mod options;
 pub mod result;

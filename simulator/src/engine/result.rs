@@ -81,6 +81,10 @@ pub struct RunResult {
     pub calls: Vec<CallRecord>,
     /// Busy time of each crew within the hours of calls (ms): from dispatched to available.
     pub crew_busy_ms: Vec<i64>,
+    /// Crew-hours on duty within the hours of calls under a shift plan (`None`: every crew
+    /// on duty throughout, `hours` × `crews`).
+    #[serde(default)]
+    pub crew_hours: Option<f64>,
     /// Mean number of busy crews in each hour of the run.
     pub busy_by_hour: Vec<f64>,
     /// Events processed.

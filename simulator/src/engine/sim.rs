@@ -32,6 +32,7 @@ pub(super) enum Ev {
     AtStation(u32, u32),
     Position(u32, u32),
     Closure,
+    Shift,
     Retry,
 }
 
@@ -68,6 +69,8 @@ pub(super) struct SimCrew {
     /// Done with its call and driving back to its station before it is free
     /// ([`RunOptions::station_only`]); the core holds it off duty meanwhile.
     pub(super) homing: bool,
+    /// Off duty by the shift plan (the core holds it off duty).
+    pub(super) off_duty: bool,
 }
 
 /// One simulation run.
@@ -180,6 +183,7 @@ impl<'a> Sim<'a> {
                 busy_ms: 0,
                 reported: None,
                 homing: false,
+                off_duty: false,
             });
         }
         let end = window.admit_until + (opts.drain_hours * HOUR_MS as f64).round() as i64;
@@ -208,8 +212,9 @@ impl<'a> Sim<'a> {
             call_order: Vec::new(),
             next_call: 0,
         };
+        sim.start_duty()?;
         if let Some(cv) = sim.coverage.as_mut() {
-            for c in &mut sim.crews {
+            for c in sim.crews.iter_mut().filter(|c| !c.off_duty) {
                 cv.add(c.base);
                 c.counted = Some(c.base);
             }
@@ -302,6 +307,7 @@ impl<'a> Sim<'a> {
                 Ev::Handover(c, tok) if self.live(c, tok) => self.on_handover(c)?,
                 Ev::AtStation(c, tok) if self.live(c, tok) => self.on_at_station(c)?,
                 Ev::Position(c, tok) if self.live(c, tok) => self.on_position(c)?,
+                Ev::Shift => self.on_shift()?,
                 Ev::Closure => {
                     // Drives routed lazily keep the route of the weights they started with.
                     let now = self.now();
@@ -360,7 +366,7 @@ impl<'a> Sim<'a> {
                     let now = self.now();
                     // A crew driving home before it is free stays busy.
                     let homing = self.crews[c as usize].homing;
-                    if from == CrewStatus::Available && !homing {
+                    if from == CrewStatus::Available && !homing && to != CrewStatus::OffDuty {
                         self.crews[c as usize].busy_since = Some(now);
                     }
                     if to == CrewStatus::Available && !homing {
@@ -369,8 +375,12 @@ impl<'a> Sim<'a> {
                         }
                         self.on_available(c)?;
                     }
-                    if to == CrewStatus::OffDuty && homing {
-                        self.go_home(c)?;
+                    if to == CrewStatus::OffDuty {
+                        if homing {
+                            self.go_home(c)?;
+                        } else {
+                            self.shift_over(c);
+                        }
                     }
                 }
                 _ => {}
@@ -530,6 +540,7 @@ impl<'a> Sim<'a> {
             crews: self.crews.len(),
             calls: records,
             crew_busy_ms: self.crews.iter().map(|c| c.busy_ms).collect(),
+            crew_hours: self.crew_hours(),
             busy_by_hour,
             events: self.result_counts.0,
             relocations: self.result_counts.1,

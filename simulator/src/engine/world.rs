@@ -10,6 +10,7 @@ use crate::calls::CallSpec;
 use crate::demand::Demand;
 use crate::error::SimError;
 use crate::places::Place;
+use crate::shifts::Roster;
 
 /// The fixed part of a scenario: the map, where people live, stations, hospitals and the
 /// crews' home stations.
@@ -25,6 +26,9 @@ pub struct World {
     pub hospitals: Vec<Place>,
     /// Home station of each crew (its length is the number of crews).
     pub crew_station: Vec<usize>,
+    /// The crews' types and hours on duty, from a shift plan (`None`: every crew general and
+    /// on duty all the time).
+    pub roster: Option<Arc<Roster>>,
 }
 
 impl World {
@@ -51,9 +55,16 @@ impl World {
         Ok(())
     }
 
-    /// Each crew's type (all general: the simulator's crews are general crews).
-    pub fn crew_type(&self, _i: usize) -> CrewType {
-        CrewType::General
+    /// Crew `i`'s type.
+    pub fn crew_type(&self, i: usize) -> CrewType {
+        self.roster
+            .as_ref()
+            .map_or(CrewType::General, |r| r.crew_type[i])
+    }
+
+    /// Whether crew `i` is on duty in hour `hour` of the run.
+    pub fn on_duty(&self, i: usize, hour: i64) -> bool {
+        self.roster.as_ref().is_none_or(|r| r.on_duty(i, hour))
     }
 
     /// Checks that replayed calls can run in this world: each named hospital is one of its

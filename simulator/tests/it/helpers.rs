@@ -56,6 +56,7 @@ pub fn world(router: Arc<Router>, stations: Vec<Place>, hospitals: Vec<Place>) -
         demand,
         stations,
         hospitals,
+        roster: None,
     }
 }
 

@@ -308,3 +308,100 @@ fn station_only_crews_are_free_only_back_at_their_station() {
     let back = home + 45_000 + e_sb + 300_000 + e_bs;
     assert_eq!(classical.crew_busy_ms, vec![back]);
 }
+
+/// A shift plan: one crew on duty in hours 0 and 2, none in hour 1. Its call running past
+/// 01:00 is finished first; a call at 01:30 waits for the crew to come on duty at 02:00, at
+/// its station (so with a turnout); utilization is over the 2 crew-hours on duty.
+#[test]
+fn a_shift_plan_takes_crews_off_duty_and_back() {
+    let r = router("monaco");
+    let stations = vec![
+        place(&r, "S1", STATION.0, STATION.1),
+        place(&r, "S2", STATION_2.0, STATION_2.1),
+    ];
+    let mut plan = String::from("hour,station,crews,type\n0,S1,1,\n2,S1,1,\n");
+    for h in 0..24 {
+        plan.push_str(&format!("{h},S2,1,psychiatric\n"));
+    }
+    let roster =
+        simulator::shifts::parse_csv(&plan, std::path::Path::new("shifts.csv"), &stations).unwrap();
+    let mut w = world(r.clone(), stations, vec![]);
+    w.crew_station = roster.crew_station.clone();
+    w.roster = Some(std::sync::Arc::new(roster));
+    const CALL_B: (f64, f64) = (43.7400, 7.4270);
+    let s = r.snap(STATION.0, STATION.1).unwrap();
+    let a = r.snap(CALL_A.0, CALL_A.1).unwrap();
+    let b = r.snap(CALL_B.0, CALL_B.1).unwrap();
+    let eta = |x, y| i64::from(r.eta(x, y).unwrap());
+    let (e_sa, e_sb) = (eta(&s, &a), eta(&s, &b));
+    let mut calls = vec![
+        call(
+            1,
+            3000.0,
+            CALL_A.0,
+            CALL_A.1,
+            Priority::Emergency,
+            30.0,
+            1200.0,
+            false,
+            0.0,
+        ),
+        call(
+            2,
+            5400.0,
+            CALL_B.0,
+            CALL_B.1,
+            Priority::Urgent,
+            45.0,
+            300.0,
+            false,
+            0.0,
+        ),
+    ];
+    // A general call never goes to the psychiatric crew; a psychiatric one does.
+    calls.push(call(
+        3,
+        6000.0,
+        CALL_B.0,
+        CALL_B.1,
+        Priority::Urgent,
+        20.0,
+        100.0,
+        false,
+        0.0,
+    ));
+    calls[2].needs = vec![CrewType::Psychiatric];
+    let o = RunOptions {
+        hours: 3.0,
+        ..RunOptions::default()
+    };
+    let res = engine::run(&w, &calls, &o, &mut |_| {}).unwrap();
+    let c1 = &res.calls[0];
+    assert_eq!(c1.crew.as_deref(), Some("C001"));
+    assert_eq!(c1.on_scene, Some(3_030_000 + e_sa));
+    let left = 3_030_000 + e_sa + 1_200_000;
+    assert!(left > 3_600_000, "the call runs past the end of the shift");
+    assert_eq!(c1.available, Some(left), "finished before going off duty");
+    let c2 = &res.calls[1];
+    assert_eq!(c2.crew.as_deref(), Some("C001"));
+    assert_eq!(c2.assigned, Some(7_200_000), "taken when the shift starts");
+    assert_eq!(
+        c2.on_scene,
+        Some(7_200_000 + 45_000 + e_sb),
+        "from the station"
+    );
+    let c3 = &res.calls[2];
+    assert_eq!(c3.crew.as_deref(), Some("C002"));
+    assert_eq!(c3.assigned, Some(6_000_000));
+    let summary = simulator::stats::Summary::of(&res);
+    // Crew-hours on duty: C001 2 h, C002 3 h.
+    assert_eq!(res.crew_hours, Some(5.0));
+    let c3_busy = c3.available.unwrap() - 6_000_000;
+    let busy = (left - 3_000_000) + (7_200_000 + 45_000 + e_sb + 300_000 - 7_200_000) + c3_busy;
+    let expected = busy as f64 / (5.0 * 3_600_000.0);
+    assert!(
+        (summary.crew_utilization - expected).abs() < 1e-6,
+        "{} against {expected}",
+        summary.crew_utilization
+    );
+}
