@@ -335,11 +335,12 @@ pub fn run_comparison(
                 .ok_or_else(|| {
                     SimError::setting("--crew-counts", format!("no world for {} crews", v.crews))
                 })?;
-            let o = RunOptions {
+            let mut o = RunOptions {
                 policy: v.policy,
                 rules: v.rules,
                 ..opts.clone()
             };
+            o.exceptions.seed = seed;
             let label = format!("{} seed {seed}", v.label);
             let r = engine::run(world, &calls, &o, &mut |n| progress(&label, n))?;
             out.runs.push(Metrics::of(&r));

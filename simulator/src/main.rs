@@ -180,6 +180,21 @@ struct CommonArgs {
     /// A freed crew takes over an emergency when it arrives this much sooner (s).
     #[arg(long)]
     reassign_gain_s: Option<f64>,
+    /// Share of trips to a call in which the crew breaks down on its way (0-1).
+    #[arg(long, default_value_t = 0.0)]
+    breakdown_share: f64,
+    /// How long a broken-down crew is out of service, lognormal: MEDIAN_S,SIGMA.
+    #[arg(long, value_name = "MEDIAN_S,SIGMA", value_parser = numbers::<2>, default_value = "1800,0.5")]
+    repair: [f64; 2],
+    /// Share of urgent and non-urgent calls upgraded to emergencies after intake (0-1).
+    #[arg(long, default_value_t = 0.0)]
+    upgrade_share: f64,
+    /// Share of emergencies downgraded to urgent after intake (0-1).
+    #[arg(long, default_value_t = 0.0)]
+    downgrade_share: f64,
+    /// When a re-triaged call's priority changes after it came in, lognormal: MEDIAN_S,SIGMA.
+    #[arg(long, value_name = "MEDIAN_S,SIGMA", value_parser = numbers::<2>, default_value = "180,0.5")]
+    retriage_after: [f64; 2],
     /// The classical models' setting, for comparison with them and the literature: crews are
     /// free only once back at their station, so they are always sent from one; no position
     /// reports, no diversion.
@@ -372,6 +387,14 @@ fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::
         segment_overlap_hours: a.segment_overlap_hours,
         threads: a.threads,
         station_only: a.station_only,
+        exceptions: simulator::engine::Exceptions {
+            breakdown_share: a.breakdown_share,
+            repair: LogNormal::new(a.repair[0], a.repair[1]),
+            upgrade_share: a.upgrade_share,
+            downgrade_share: a.downgrade_share,
+            retriage_after: LogNormal::new(a.retriage_after[0], a.retriage_after[1]),
+            seed: a.seed,
+        },
     })
 }
 

@@ -220,6 +220,8 @@ fn merge(opts: &RunOptions, crews: usize, parts: Vec<RunResult>) -> RunResult {
         calls: Vec::new(),
         crew_busy_ms: vec![0; crews],
         crew_hours: None,
+        breakdowns: 0,
+        retriaged: 0,
         busy_by_hour: vec![0.0; hours],
         events: 0,
         relocations: 0,
@@ -237,6 +239,8 @@ fn merge(opts: &RunOptions, crews: usize, parts: Vec<RunResult>) -> RunResult {
             *out.crew_hours.get_or_insert(0.0) += h;
         }
         out.events += p.events;
+        out.breakdowns += p.breakdowns;
+        out.retriaged += p.retriaged;
         out.relocations += p.relocations;
         out.held += p.held;
         out.unreachable += p.unreachable;

@@ -124,6 +124,16 @@ pub struct Summary {
     pub held_for_coverage: u64,
     /// Events processed.
     pub events: u64,
+    /// Crews broken down on their way to a call (`--breakdown-share`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub breakdowns: u64,
+    /// Calls whose priority changed after intake (`--upgrade-share`, `--downgrade-share`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retriaged: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn group<'a>(calls: impl Iterator<Item = &'a CallRecord>) -> Group {
@@ -210,6 +220,8 @@ impl Summary {
             relocations: r.relocations,
             held_for_coverage: r.held,
             events: r.events,
+            breakdowns: r.breakdowns,
+            retriaged: r.retriaged,
         }
     }
 }

@@ -101,7 +101,10 @@ impl Sim<'_> {
             Some(k) => k.snapped,
             None => return Ok(()),
         };
-        if !self.start_drive(c, &target, Phase::ToScene, Ev::OnScene, Rank::OnScene, None) {
+        if self.start_drive(c, &target, Phase::ToScene, Ev::OnScene, Rank::OnScene, None) {
+            let end = self.crews[c as usize].drive.as_ref().map_or(0, |d| d.end);
+            self.maybe_break_down(c, call, end);
+        } else {
             // Cut off (a closure): tell the core where the crew really is and stand it down;
             // the core sends another crew.
             self.count(|r| &mut r.3);

@@ -11,6 +11,7 @@ use crate::scheduler::Rank;
 
 impl Sim<'_> {
     pub(super) fn on_call(&mut self, i: usize) -> Result<(), SimError> {
+        self.schedule_retriage(i);
         if self.opts.policy == SimPolicy::Coverage && self.calls[i].priority == Priority::NonUrgent
         {
             match self.reserve_check(i) {

@@ -25,7 +25,7 @@
 //!
 //! The module is in parts: the settings ([`options`]), the world ([`world`]), what a run
 //! measures ([`result`]), the drive model (`drive`), the run's state and event loop (`sim`),
-//! the crews' steps (`crews`), shifts (`duty`), calls coming in (`intake`) and the coverage policy's rules
+//! the crews' steps (`crews`), shifts (`duty`), breakdowns and re-triage (`exceptions`), calls coming in (`intake`) and the coverage policy's rules
 //! (`coverage_policy`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,6 +42,7 @@ mod coverage_policy;
 mod crews;
 mod drive;
 mod duty;
+mod exceptions;
 mod intake;
 pub mod options;
 pub mod result;
@@ -49,7 +50,7 @@ mod sim;
 pub mod world;
 
 pub use coverage_policy::estimate_busy_fraction;
-pub use options::{ClosureWindow, RunOptions, SimPolicy};
+pub use options::{CallExceptions, ClosureWindow, Exceptions, RunOptions, SimPolicy};
 pub use result::{CallOutcome, CallRecord, RunResult};
 pub use world::{crew_id, World};
 

@@ -1,11 +1,14 @@
 //! The settings of a run: the policy that chooses and places crews, road closures in time
 //! windows, and everything else [`RunOptions`] holds besides the world and the calls.
 
-use dispatch_core::DispatchConfig;
+use dispatch_core::{DispatchConfig, Priority};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use router::ClosureArea;
 use serde::{Deserialize, Serialize};
 
 use crate::coverage::CoverageOptions;
+use crate::dist::LogNormal;
 use crate::error::SimError;
 
 /// How crews are chosen and placed.
@@ -97,6 +100,104 @@ pub struct RunOptions {
     /// always sent from a station; moving crews report no positions, and no crew is
     /// diverted on its way (the rules' `diversion` is off).
     pub station_only: bool,
+    /// Breakdowns and re-triage (none by default).
+    pub exceptions: Exceptions,
+}
+
+/// The everyday exceptions the dispatch core has rules for, as inputs of a run: crews that
+/// break down on their way, and calls whose priority changes after intake. Each call's
+/// chances are drawn from its own random stream (the seed and the call's id), apart from the
+/// call stream, so runs with different shares meet the same calls and the same draws (a
+/// call that breaks down at share 2 % also does at 5 %).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exceptions {
+    /// Share of trips to a call in which the crew breaks down on the way (at a uniformly
+    /// drawn point of the drive); the core hands the call back and sends another crew.
+    pub breakdown_share: f64,
+    /// How long a broken-down crew is out of service before it is free again.
+    pub repair: LogNormal,
+    /// Share of urgent and non-urgent calls upgraded to emergencies after intake.
+    pub upgrade_share: f64,
+    /// Share of emergencies downgraded to urgent after intake.
+    pub downgrade_share: f64,
+    /// When the priority changes, after the call came in (if no crew is on scene by then).
+    pub retriage_after: LogNormal,
+    /// The seed of the draws (`simulator compare` sets each seed's own).
+    pub seed: u64,
+}
+
+impl Default for Exceptions {
+    fn default() -> Self {
+        Exceptions {
+            breakdown_share: 0.0,
+            repair: LogNormal::new(1_800.0, 0.5),
+            upgrade_share: 0.0,
+            downgrade_share: 0.0,
+            retriage_after: LogNormal::new(180.0, 0.5),
+            seed: 1,
+        }
+    }
+}
+
+impl Exceptions {
+    /// Whether any exception can happen.
+    pub fn any(&self) -> bool {
+        self.breakdown_share > 0.0 || self.upgrade_share > 0.0 || self.downgrade_share > 0.0
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), SimError> {
+        for (name, share) in [
+            ("--breakdown-share", self.breakdown_share),
+            ("--upgrade-share", self.upgrade_share),
+            ("--downgrade-share", self.downgrade_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(SimError::setting(
+                    name,
+                    format!("must be between 0 and 1, not {share}"),
+                ));
+            }
+        }
+        self.repair.validate("--repair")?;
+        self.retriage_after.validate("--retriage-after")
+    }
+
+    /// What happens to call `id` (its `priority` as it came in).
+    pub fn draw(&self, id: u64, priority: Priority) -> CallExceptions {
+        let mut out = CallExceptions::default();
+        if !self.any() {
+            return out;
+        }
+        // One stream per call: the draws do not depend on the other calls, nor on the shares.
+        let mut rng = StdRng::seed_from_u64(self.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (u_break, at, u_triage) = (rng.gen::<f64>(), rng.gen::<f64>(), rng.gen::<f64>());
+        let repair_ms = self.repair.sample_ms(&mut rng);
+        let after_ms = self.retriage_after.sample_ms(&mut rng);
+        if u_break < self.breakdown_share {
+            out.breakdown = Some((at, repair_ms));
+        }
+        out.retriage = match priority {
+            Priority::Emergency if u_triage < self.downgrade_share => {
+                Some((after_ms, Priority::Urgent))
+            }
+            Priority::Urgent | Priority::NonUrgent if u_triage < self.upgrade_share => {
+                Some((after_ms, Priority::Emergency))
+            }
+            _ => None,
+        };
+        out
+    }
+}
+
+/// What the exceptions hold for one call.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CallExceptions {
+    /// The first crew sent breaks down at this share of its drive, and is out of service
+    /// this long (ms).
+    pub breakdown: Option<(f64, i64)>,
+    /// The priority changes to this, this long (ms) after the call came in.
+    pub retriage: Option<(i64, Priority)>,
 }
 
 impl Default for RunOptions {
@@ -113,6 +214,7 @@ impl Default for RunOptions {
             segment_overlap_hours: 3.0,
             threads: 0,
             station_only: false,
+            exceptions: Exceptions::default(),
         }
     }
 }
@@ -145,6 +247,7 @@ impl RunOptions {
                 ));
             }
         }
+        self.exceptions.validate()?;
         self.coverage.validate()
     }
 }

@@ -95,4 +95,10 @@ pub struct RunResult {
     pub held: u64,
     /// Crews sent to a call they could not reach (closures) and stood down.
     pub unreachable: u64,
+    /// Crews broken down on their way to a call.
+    #[serde(default)]
+    pub breakdowns: u64,
+    /// Calls whose priority changed after intake.
+    #[serde(default)]
+    pub retriaged: u64,
 }

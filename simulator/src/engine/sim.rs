@@ -14,7 +14,8 @@ use router::{Router, Snapped};
 
 use super::drive::Drive;
 use super::{
-    crew_id, unix, CallOutcome, CallRecord, RunOptions, RunResult, SimPolicy, Window, World,
+    crew_id, unix, CallExceptions, CallOutcome, CallRecord, RunOptions, RunResult, SimPolicy,
+    Window, World,
 };
 use crate::calls::CallSpec;
 use crate::coverage::Coverage;
@@ -34,6 +35,9 @@ pub(super) enum Ev {
     Closure,
     Shift,
     Retry,
+    Breakdown(u32, u32),
+    Repaired(u32, u32),
+    Retriage(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +51,8 @@ pub(super) enum Phase {
     OnScene,
     ToHospital,
     Handover,
+    /// Broken down, out of service until repaired.
+    OutOfService,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +111,13 @@ pub(super) struct Sim<'a> {
     /// at the start.
     pub(super) call_order: Vec<usize>,
     pub(super) next_call: usize,
+    /// What the exceptions hold for each call (empty when there are none).
+    pub(super) exceptions: Vec<CallExceptions>,
+    /// Calls whose crew has broken down already (a call breaks down once at most).
+    pub(super) broke: Vec<bool>,
+    /// Breakdowns and re-triaged calls this window reports.
+    pub(super) breakdowns: u64,
+    pub(super) retriaged: u64,
 }
 
 impl<'a> Sim<'a> {
@@ -211,7 +224,19 @@ impl<'a> Sim<'a> {
             interval: (opts.position_interval_s * 1000.0).round() as i64,
             call_order: Vec::new(),
             next_call: 0,
+            exceptions: if opts.exceptions.any() {
+                calls
+                    .iter()
+                    .map(|c| opts.exceptions.draw(c.id, c.priority))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            broke: Vec::new(),
+            breakdowns: 0,
+            retriaged: 0,
         };
+        sim.broke = vec![false; sim.exceptions.len()];
         sim.start_duty()?;
         if let Some(cv) = sim.coverage.as_mut() {
             for c in sim.crews.iter_mut().filter(|c| !c.off_duty) {
@@ -308,6 +333,9 @@ impl<'a> Sim<'a> {
                 Ev::AtStation(c, tok) if self.live(c, tok) => self.on_at_station(c)?,
                 Ev::Position(c, tok) if self.live(c, tok) => self.on_position(c)?,
                 Ev::Shift => self.on_shift()?,
+                Ev::Breakdown(c, tok) if self.live(c, tok) => self.on_breakdown(c)?,
+                Ev::Repaired(c, tok) if self.live(c, tok) => self.on_repaired(c)?,
+                Ev::Retriage(i) => self.on_retriage(i)?,
                 Ev::Closure => {
                     // Drives routed lazily keep the route of the weights they started with.
                     let now = self.now();
@@ -467,7 +495,7 @@ impl<'a> Sim<'a> {
             id: spec.id,
             lat: spec.lat,
             lon: spec.lon,
-            priority: spec.priority,
+            priority: core.map_or(spec.priority, |k| k.priority),
             outcome: if self.outcome_off_map[i] {
                 CallOutcome::OffMap
             } else {
@@ -541,6 +569,8 @@ impl<'a> Sim<'a> {
             calls: records,
             crew_busy_ms: self.crews.iter().map(|c| c.busy_ms).collect(),
             crew_hours: self.crew_hours(),
+            breakdowns: self.breakdowns,
+            retriaged: self.retriaged,
             busy_by_hour,
             events: self.result_counts.0,
             relocations: self.result_counts.1,

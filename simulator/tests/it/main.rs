@@ -1,6 +1,7 @@
 //! Integration tests of the simulator on the bundled maps.
 
 mod cli;
+mod exceptions;
 mod helpers;
 mod inputs;
 #[cfg(feature = "live")]
