@@ -289,7 +289,9 @@ impl Sim<'_> {
     /// A homing crew (held off duty by the core) drives back to its station.
     pub(super) fn go_home(&mut self, c: u32) -> Result<(), SimError> {
         self.stop(c);
-        let target = self.world.stations[self.crews[c as usize].base].snapped;
+        let base = self.station_for_freed(c);
+        self.crews[c as usize].base = base;
+        let target = self.world.stations[base].snapped;
         if self.start_drive(
             c,
             &target,
@@ -331,6 +333,23 @@ impl Sim<'_> {
         self.stop(c);
         self.crews[c as usize].call = None;
         self.report_position(c)?;
+        // Under `station_only` the station was chosen when the crew was freed.
+        let base = if self.opts.station_only {
+            self.crews[c as usize].base
+        } else {
+            self.station_for_freed(c)
+        };
+        self.send_to_station(c, base);
+        if !self.held.is_empty() && !self.retry_due {
+            self.retry_due = true;
+            self.q.at(self.now(), Rank::Retry, Ev::Retry);
+        }
+        Ok(())
+    }
+
+    /// The station a freed crew heads for: its own, or under the coverage policy the one
+    /// where it adds the most coverage (a relocation, counted).
+    fn station_for_freed(&mut self, c: u32) -> usize {
         let base = match self.coverage.as_ref() {
             Some(cv) => cv.best_station(),
             None => self.crews[c as usize].base,
@@ -338,12 +357,7 @@ impl Sim<'_> {
         if base != self.crews[c as usize].base {
             self.count(|r| &mut r.1);
         }
-        self.send_to_station(c, base);
-        if !self.held.is_empty() && !self.retry_due {
-            self.retry_due = true;
-            self.q.at(self.now(), Rank::Retry, Ev::Retry);
-        }
-        Ok(())
+        base
     }
 
     pub(super) fn send_to_station(&mut self, c: u32, s: usize) {
