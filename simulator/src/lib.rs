@@ -53,6 +53,7 @@ pub mod live;
 pub mod map;
 pub mod output;
 pub mod places;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod scheduler;

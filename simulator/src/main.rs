@@ -35,6 +35,11 @@ enum Command {
     /// Generate a call stream and write it as a calls CSV with every part of each call given
     /// (durations, transport), for `--calls` to replay exactly.
     Generate(GenerateArgs),
+    /// Plan stations and shifts: candidate sites (a file, or road points on a grid), the
+    /// greedy MEXCLP placement, then a local search checked by simulation; writes the plan
+    /// (stations.csv, shifts.csv, plan.geojson), plan.json and report.html, and compares it
+    /// with the automatic placement on seeds the search did not see.
+    Plan(PlanArgs),
     /// Run several policies or crew counts on the same calls over several seeds and
     /// tabulate the differences with 95 % confidence intervals.
     Compare(CompareArgs),
@@ -227,6 +232,52 @@ struct GenerateArgs {
 }
 
 #[derive(Args)]
+struct PlanArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The policy the plan is simulated with.
+    #[arg(long, default_value = "road-eta")]
+    policy: String,
+    /// Candidate sites: CSV `id,lat,lon` or GeoJSON points (default: road points on a grid).
+    #[arg(long)]
+    candidates: Option<PathBuf>,
+    /// Spacing of the grid of candidate sites when no file is given (m).
+    #[arg(long, default_value_t = 1500.0)]
+    grid_m: f64,
+    /// The most stations to open (default: the automatic placement's, one per 3 crews).
+    #[arg(long)]
+    max_stations: Option<usize>,
+    /// Crew-hours a day for a shift plan (default: every crew all day); --crews is then the
+    /// most on duty in any hour.
+    #[arg(long)]
+    crew_hours: Option<f64>,
+    /// MEXCLP's coverage time (s).
+    #[arg(long, default_value_t = 480.0)]
+    cover_s: f64,
+    /// An emergency reached later than this is late (s).
+    #[arg(long, default_value_t = 1200.0)]
+    late_s: f64,
+    /// Seeds the search simulates each candidate on (--seed, --seed + 1, ...).
+    #[arg(long, default_value_t = 8)]
+    seeds: u64,
+    /// Seeds the plan is evaluated on (from --seed + 1000: not the search's).
+    #[arg(long, default_value_t = 20)]
+    eval_seeds: u64,
+    /// The search stops after this long (s).
+    #[arg(long, default_value_t = 480.0)]
+    time_limit_s: f64,
+    /// The search stops after this many candidates.
+    #[arg(long, default_value_t = 100_000)]
+    max_candidates: usize,
+    /// The search stops after this many candidates in a row are not kept.
+    #[arg(long, default_value_t = 400)]
+    patience: usize,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
 struct CompareArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -258,6 +309,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run(a),
         Command::Generate(a) => generate(a),
+        Command::Plan(a) => plan(a),
         Command::Compare(a) => compare(a),
         #[cfg(feature = "live")]
         Command::Live(a) => live(a),
@@ -492,6 +544,145 @@ fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn plan(a: PlanArgs) -> anyhow::Result<()> {
+    use simulator::plan::{self, output, PlanOptions};
+    let policy = SimPolicy::parse(&a.policy)?;
+    let p = prepare(&a.common)?;
+    let opts = options(&a.common, &p.world, policy)?;
+    let sites = match &a.candidates {
+        Some(f) => simulator::places::load(&p.world.router, f, simulator::places::Kind::Station)?,
+        None => plan::sites::grid(&p.world.router, &p.world.demand, a.grid_m)?,
+    };
+    let seed = a.common.seed;
+    let popts = PlanOptions {
+        crews: a.common.crews,
+        crew_hours: a.crew_hours,
+        max_stations: a.max_stations.unwrap_or(p.world.stations.len()),
+        cover_s: a.cover_s,
+        late_s: a.late_s,
+        search_seeds: (0..a.seeds).map(|k| seed + k).collect(),
+        eval_seeds: (0..a.eval_seeds).map(|k| seed + 1000 + k).collect(),
+        time_limit_s: a.time_limit_s,
+        max_candidates: a.max_candidates,
+        patience: a.patience,
+        seed,
+    };
+    let m = model(&a.common);
+    let common = a.common.clone();
+    let world = &p.world;
+    let mut calls_for = |s: u64| match &common.calls {
+        Some(f) => calls::read_csv(f, &m, s),
+        None => scenario::generate_calls(world, common.calls_per_day, common.hours, s, &m),
+    };
+    if !a.common.quiet {
+        eprintln!(
+            "{} candidate sites, at most {} stations; searching for up to {:.0} s",
+            sites.len(),
+            popts.max_stations,
+            popts.time_limit_s
+        );
+    }
+    let pb = if a.common.quiet {
+        ProgressBar::hidden()
+    } else {
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb
+    };
+    let planned = plan::make_plan(
+        &p.world,
+        sites,
+        &mut calls_for,
+        &opts,
+        &popts,
+        &mut |phase, n, k, scores| {
+            let s = plan::Scores::of(scores);
+            pb.set_message(format!(
+                "{phase}: {n} candidates, {k} kept; emergencies late {:.2} %, mean response {:.0} s",
+                s.late.mean * 100.0,
+                s.mean_s.mean
+            ));
+            pb.tick();
+        },
+    )?;
+    pb.finish_and_clear();
+    let (plan, sites, r) = (&planned.plan, &planned.sites, &planned.report);
+    simulator::output::write(
+        &a.out.join("stations.csv"),
+        &output::stations_csv(plan, sites),
+    )?;
+    simulator::output::write(&a.out.join("shifts.csv"), &output::shifts_csv(plan, sites))?;
+    simulator::output::write(&a.out.join("plan.geojson"), &output::geojson(plan, sites))?;
+    simulator::output::write(&a.out.join("candidates.csv"), &output::candidates_csv(sites))?;
+    simulator::output::write(
+        &a.out.join("plan.json"),
+        &(serde_json::to_string_pretty(r)? + "\n"),
+    )?;
+    let pct = |e: &simulator::compare::Estimate| {
+        format!("{:.2} ± {:.2} %", e.mean * 100.0, e.ci95 * 100.0)
+    };
+    let sec = |e: &simulator::compare::Estimate| format!("{:.1} ± {:.1} s", e.mean, e.ci95);
+    let table = format!(
+        "<h2>Over {n} evaluation seeds (95 % intervals; differences paired with the automatic placement)</h2>\n<table><tr><th>placement</th><th>emergencies late (&gt; {late:.0} s)</th><th>difference</th><th>mean response</th><th>difference</th></tr>\n<tr><td>automatic (k-means, all crews all day)</td><td>{al}</td><td></td><td>{am}</td><td></td></tr>\n<tr><td>MEXCLP start</td><td>{ml}</td><td>{mdl}</td><td>{mm}</td><td>{mdm}</td></tr>\n<tr><td>plan (after {c} candidates, {k} kept)</td><td>{pl}</td><td>{pdl}</td><td>{pm}</td><td>{pdm}</td></tr></table>\n<p>{st} stations, {ch} crew-hours a day; crews on duty by hour: {bh:?}.</p>\n<h2>Evaluation seed {s0}</h2>\n",
+        n = r.eval_seeds.len(),
+        late = a.late_s,
+        al = pct(&r.automatic.late),
+        am = sec(&r.automatic.mean_s),
+        ml = pct(&r.mexclp.late),
+        mdl = pct(&r.mexclp_vs_automatic.late),
+        mm = sec(&r.mexclp.mean_s),
+        mdm = sec(&r.mexclp_vs_automatic.mean_s),
+        pl = pct(&r.plan.late),
+        pdl = pct(&r.plan_vs_automatic.late),
+        pm = sec(&r.plan.mean_s),
+        pdm = sec(&r.plan_vs_automatic.mean_s),
+        c = r.search.candidates,
+        k = r.search.kept.len(),
+        st = r.stations,
+        ch = r.crew_hours_per_day,
+        bh = r.crews_by_hour,
+        s0 = r.eval_seeds[0],
+    );
+    let plan_world = plan.world(&p.world, sites);
+    let page = simulator::report::html_labelled(
+        &[
+            ("plan".to_string(), &planned.plan_run),
+            ("automatic placement".to_string(), &planned.automatic_run),
+        ],
+        &plan_world,
+        &format!("Station and shift plan: {}", a.common.map.display()),
+        &table,
+    )?;
+    simulator::output::write(&a.out.join("report.html"), &page)?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "plan: {} stations, {} crew-hours a day; emergencies late {} (automatic {}; difference {}), mean response {} (automatic {}; difference {}) over {} evaluation seeds",
+        r.stations,
+        r.crew_hours_per_day,
+        pct(&r.plan.late),
+        pct(&r.automatic.late),
+        pct(&r.plan_vs_automatic.late),
+        sec(&r.plan.mean_s),
+        sec(&r.automatic.mean_s),
+        sec(&r.plan_vs_automatic.mean_s),
+        r.eval_seeds.len()
+    );
+    let _ = writeln!(
+        out,
+        "searched {} candidates ({} kept) in {:.1} s; {:.1} s in all; wrote {}",
+        r.search.candidates,
+        r.search.kept.len(),
+        r.search.seconds,
+        r.seconds,
+        a.out.display()
+    );
+    Ok(())
+}
+
 fn compare(a: CompareArgs) -> anyhow::Result<()> {
     use simulator::compare::{run_comparison, Variant};
     let policies = a
@@ -594,8 +785,15 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
     simulator::output::write(&a.out.join("compare.md"), &md)?;
     let json = serde_json::to_string_pretty(&cmp)? + "\n";
     simulator::output::write(&a.out.join("compare.json"), &json)?;
-    for r in &first {
-        let dir = a.out.join(format!("{}@{}", r.policy.as_str(), r.crews));
+    for (r, v) in first.iter().zip(&variants) {
+        // A variant of the rules gets a directory of its own: `POLICY@CREWS+RULES`.
+        let rules = v.label.split_once('/').map(|(_, l)| format!("+{l}"));
+        let dir = a.out.join(format!(
+            "{}@{}{}",
+            r.policy.as_str(),
+            r.crews,
+            rules.unwrap_or_default()
+        ));
         simulator::output::write_run(&dir, r)?;
     }
     let refs: Vec<&engine::RunResult> = first.iter().collect();

@@ -30,10 +30,6 @@ fn plot_err(what: &'static str) -> impl Fn(String) -> SimError {
     move |cause| SimError::Plot { what, cause }
 }
 
-fn label(r: &RunResult) -> String {
-    format!("{} ({} crews)", r.policy.as_str(), r.crews)
-}
-
 fn responses_min(r: &RunResult) -> Vec<i64> {
     let mut v: Vec<i64> = r.calls.iter().filter_map(|c| c.response_ms()).collect();
     v.sort_unstable();
@@ -41,7 +37,7 @@ fn responses_min(r: &RunResult) -> Vec<i64> {
 }
 
 /// Response-time histogram, one-minute bins, policies side by side.
-fn histogram(runs: &[&RunResult]) -> Result<String, SimError> {
+fn histogram(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
     let e = plot_err("the response-time histogram");
     let data: Vec<Vec<i64>> = runs.iter().map(|r| responses_min(r)).collect();
     let max_min = data
@@ -83,7 +79,7 @@ fn histogram(runs: &[&RunResult]) -> Result<String, SimError> {
             .draw()
             .map_err(|x| e(x.to_string()))?;
         let k = runs.len().max(1) as f64;
-        for (i, (r, c)) in runs.iter().zip(&counts).enumerate() {
+        for (i, c) in counts.iter().enumerate() {
             let color = palette(i);
             let w = 0.9 / k;
             chart
@@ -92,7 +88,7 @@ fn histogram(runs: &[&RunResult]) -> Result<String, SimError> {
                     Rectangle::new([(x0, 0.0), (x0 + w, y)], color.filled())
                 }))
                 .map_err(|x| e(x.to_string()))?
-                .label(label(r))
+                .label(labels[i].clone())
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
                 });
@@ -109,7 +105,7 @@ fn histogram(runs: &[&RunResult]) -> Result<String, SimError> {
 }
 
 /// Cumulative distribution of response times per policy.
-fn cdf(runs: &[&RunResult]) -> Result<String, SimError> {
+fn cdf(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
     let e = plot_err("the response-time CDF");
     let data: Vec<Vec<i64>> = runs.iter().map(|r| responses_min(r)).collect();
     let max_min = data
@@ -144,7 +140,7 @@ fn cdf(runs: &[&RunResult]) -> Result<String, SimError> {
                     .map_err(|x| e(x.to_string()))?;
             }
         }
-        for (i, (r, v)) in runs.iter().zip(&data).enumerate() {
+        for (i, v) in data.iter().enumerate() {
             let color = palette(i);
             let n = v.len().max(1) as f64;
             let step = (v.len() / 400).max(1);
@@ -158,7 +154,7 @@ fn cdf(runs: &[&RunResult]) -> Result<String, SimError> {
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                 .map_err(|x| e(x.to_string()))?
-                .label(label(r))
+                .label(labels[i].clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
                 });
@@ -176,7 +172,7 @@ fn cdf(runs: &[&RunResult]) -> Result<String, SimError> {
 }
 
 /// Calls per hour (bars) and mean busy crews per hour (lines, per policy).
-fn by_hour(runs: &[&RunResult]) -> Result<String, SimError> {
+fn by_hour(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
     let e = plot_err("calls and busy crews by hour");
     let Some(first) = runs.first() else {
         return Ok(String::new());
@@ -239,7 +235,7 @@ fn by_hour(runs: &[&RunResult]) -> Result<String, SimError> {
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                 .map_err(|x| e(x.to_string()))?
-                .label(format!("busy crews, {}", label(r)))
+                .label(format!("busy crews, {}", labels[i]))
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
                 });
@@ -434,6 +430,27 @@ pub fn html(
     title: &str,
     extra: &str,
 ) -> Result<String, SimError> {
+    let labelled: Vec<(String, &RunResult)> = runs
+        .iter()
+        .map(|r| (r.policy.as_str().to_string(), *r))
+        .collect();
+    html_labelled(&labelled, world, title, extra)
+}
+
+/// [`html`] with a label of its own for each run (in the table, and as the run's name in the
+/// charts with its crews); the map shows the first run on `world`.
+pub fn html_labelled(
+    labelled: &[(String, &RunResult)],
+    world: &World,
+    title: &str,
+    extra: &str,
+) -> Result<String, SimError> {
+    let runs: Vec<&RunResult> = labelled.iter().map(|(_, r)| *r).collect();
+    let runs = &runs[..];
+    let labels: Vec<String> = labelled
+        .iter()
+        .map(|(l, r)| format!("{l} ({} crews)", r.crews))
+        .collect();
     let mut s = String::new();
     let _ = write!(
         s,
@@ -450,14 +467,14 @@ pub fn html(
         runs.first().map(|r| r.hours).unwrap_or(0.0)
     );
     s.push_str("<table><tr><th>policy</th><th>crews</th><th>served</th><th>never served</th><th>off map</th><th>mean (s)</th><th>p50 (s)</th><th>p90 (s)</th><th>p95 (s)</th><th>within 8 min</th><th>late (&gt;20 min)</th><th>emergencies late</th><th>mean queue (s)</th><th>utilization</th></tr>\n");
-    for r in runs {
+    for ((name, _), r) in labelled.iter().zip(runs) {
         let m = Summary::of(r);
         let a = &m.all;
         let em = &m.by_priority["emergency"].response_s;
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.1} %</td><td>{:.2} %</td><td>{:.2} %</td><td>{:.0}</td><td>{:.1} %</td></tr>",
-            r.policy.as_str(),
+            esc(name),
             r.crews,
             a.served,
             a.never_served,
@@ -475,9 +492,9 @@ pub fn html(
     }
     s.push_str("</table>\n");
     s.push_str(extra);
-    s.push_str(&histogram(runs)?);
-    s.push_str(&cdf(runs)?);
-    s.push_str(&by_hour(runs)?);
+    s.push_str(&histogram(runs, &labels)?);
+    s.push_str(&cdf(runs, &labels)?);
+    s.push_str(&by_hour(runs, &labels)?);
     if let Some(first) = runs.first() {
         s.push_str(&map(first, world)?);
     }

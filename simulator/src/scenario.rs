@@ -81,23 +81,25 @@ pub fn build_world(router: Arc<Router>, spec: &WorldSpec) -> Result<World, SimEr
             places::auto_place(&router, &demand, k, "S", PLACEMENT_SEED)
         }
     };
-    let hospitals = match &spec.hospitals_file {
-        Some(p) => places::load(&router, p, Kind::Hospital)?,
-        None => {
-            let k = spec.hospitals.unwrap_or((spec.crews / 20).clamp(1, 40));
-            if k == 0 {
-                Vec::new()
-            } else {
-                places::auto_place(&router, &demand, k, "H", PLACEMENT_SEED + 1)
-            }
-        }
-    };
     let (crew_station, roster) = match &spec.shifts_file {
         Some(p) => {
             let roster = crate::shifts::read_csv(p, &stations)?;
             (roster.crew_station.clone(), Some(Arc::new(roster)))
         }
         None => (places::crew_stations(&stations, spec.crews), None),
+    };
+    let hospitals = match &spec.hospitals_file {
+        Some(p) => places::load(&router, p, Kind::Hospital)?,
+        None => {
+            let k = spec
+                .hospitals
+                .unwrap_or((crew_station.len() / 20).clamp(1, 40));
+            if k == 0 {
+                Vec::new()
+            } else {
+                places::auto_place(&router, &demand, k, "H", PLACEMENT_SEED + 1)
+            }
+        }
     };
     Ok(World {
         router,

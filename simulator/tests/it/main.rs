@@ -6,6 +6,7 @@ mod helpers;
 mod inputs;
 #[cfg(feature = "live")]
 mod live;
+mod plan;
 mod policies;
 #[cfg(feature = "live")]
 mod readme;
