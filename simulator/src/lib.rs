@@ -6,10 +6,14 @@
 //! Parts:
 //! * [`scheduler`]: the event queue, [`scheduler::SimTime`] and the tie rule;
 //! * [`engine`]: the run: calls, crews driving their routes, the core's decisions,
-//!   policies ([`engine::SimPolicy`]), closures in time windows;
+//!   policies ([`engine::SimPolicy`]), closures in time windows, shifts, breakdowns and
+//!   re-triage ([`engine::Exceptions`]);
 //! * [`segments`]: long runs cut into segments simulated in parallel;
-//! * [`calls`]: generated (Poisson, hourly profile, priorities by share) and replayed (CSV)
-//!   call streams;
+//! * [`calls`]: generated (Poisson, hourly profile, priorities by share) and replayed (CSV,
+//!   with each call's durations, transport, hospital and needs when given) call streams;
+//! * [`shifts`]: crews on duty by hour and station (a shifts CSV);
+//! * [`plan`]: station and shift planning (MEXCLP, then a local search checked by
+//!   simulation);
 //! * [`demand`]: where people live (road density, or a population file);
 //! * [`places`]: stations and hospitals from files or placed automatically;
 //! * [`coverage`]: the DMEXCLP-style bookkeeping of the coverage-keeping policy;

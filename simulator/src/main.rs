@@ -616,7 +616,10 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
     )?;
     simulator::output::write(&a.out.join("shifts.csv"), &output::shifts_csv(plan, sites))?;
     simulator::output::write(&a.out.join("plan.geojson"), &output::geojson(plan, sites))?;
-    simulator::output::write(&a.out.join("candidates.csv"), &output::candidates_csv(sites))?;
+    simulator::output::write(
+        &a.out.join("candidates.csv"),
+        &output::candidates_csv(sites),
+    )?;
     simulator::output::write(
         &a.out.join("plan.json"),
         &(serde_json::to_string_pretty(r)? + "\n"),

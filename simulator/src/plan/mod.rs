@@ -382,6 +382,10 @@ pub struct PlanReport {
     pub seconds: f64,
 }
 
+/// Told of a plan's progress: the phase, the candidates tried, the moves kept and the current
+/// scores over the search's seeds.
+pub type Progress<'a> = dyn FnMut(&str, usize, usize, &[Score]) + 'a;
+
 /// A plan and how it was made.
 #[derive(Debug, Clone)]
 pub struct Planned {
@@ -407,7 +411,7 @@ pub fn make_plan(
     calls_for: &mut dyn FnMut(u64) -> Result<Vec<CallSpec>, SimError>,
     run: &RunOptions,
     opts: &PlanOptions,
-    progress: &mut dyn FnMut(&str, usize, usize, &[Score]),
+    progress: &mut Progress<'_>,
 ) -> Result<Planned, SimError> {
     let t0 = std::time::Instant::now();
     opts.validate()?;

@@ -6,7 +6,8 @@
 //! `target/<profile>/simulator`. Each runs the test build of the binary with its words as
 //! written, one after the other in a temporary directory (so a file one line writes is there
 //! for the next), except what would make the test long: `--hours` is cut to 2 (live mode: a
-//! quarter of an hour at 600×), `--seeds` to 2, `-q` is added, paths under `data/` are the
+//! quarter of an hour at 600×), `--seeds` and `--eval-seeds` to 2, a plan's
+//! `--time-limit-s` to 3, `-q` is added, paths under `data/` are the
 //! repository's, and live mode's `--server` and `--token` are a service this test starts.
 
 use std::path::{Path, PathBuf};
@@ -134,9 +135,13 @@ fn adapted(found: &Found, server: &str) -> Vec<String> {
                 let cap = if live { 0.25 } else { 2.0 };
                 words.extend(["--hours".into(), h.min(cap).to_string()]);
             }
-            "--seeds" => {
+            "--seeds" | "--eval-seeds" => {
                 let s: u64 = value().parse().expect("seeds");
-                words.extend(["--seeds".into(), s.min(2).to_string()]);
+                words.extend([w.clone(), s.min(2).to_string()]);
+            }
+            "--time-limit-s" => {
+                let s: f64 = value().parse().expect("seconds");
+                words.extend([w.clone(), s.min(3.0).to_string()]);
             }
             _ if w.starts_with("data/") => {
                 words.push(workspace().join(w).to_string_lossy().into_owned());
