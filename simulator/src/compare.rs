@@ -26,6 +26,9 @@ pub struct Variant {
     pub crews: usize,
     /// The dispatch rules.
     pub rules: dispatch_core::DispatchConfig,
+    /// Breakdowns and re-triage of its own (`None`: the run's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceptions: Option<crate::engine::Exceptions>,
 }
 
 /// How many figures [`Metrics::fields`] lists.
@@ -338,6 +341,7 @@ pub fn run_comparison(
             let mut o = RunOptions {
                 policy: v.policy,
                 rules: v.rules,
+                exceptions: v.exceptions.unwrap_or(opts.exceptions),
                 ..opts.clone()
             };
             o.exceptions.seed = seed;

@@ -293,7 +293,8 @@ struct CompareArgs {
     crew_counts: Vec<usize>,
     /// Dispatch rules to compare, repeatable: `LABEL:TOML` changing the rules of --rules and
     /// the flags, lines separated by `;` (e.g. `no-diversion:diversion = false`,
-    /// `eta-queue:queue_order = "eta_weighted"`). The rules as given are the first variant.
+    /// `eta-queue:queue_order = "eta_weighted"`), and the exceptions' `breakdown_share`,
+    /// `upgrade_share` and `downgrade_share`. The rules as given are the first variant.
     #[arg(long)]
     rules_variant: Vec<String>,
     /// Number of seeds (--seed, --seed + 1, ...).
@@ -686,6 +687,48 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Splits a rules variant's lines (`;`-separated) into the exceptions' shares
+/// (`breakdown_share`, `upgrade_share`, `downgrade_share`, over `base`; `None` when it sets
+/// none) and the dispatch rules' TOML (the other lines).
+fn exception_settings(
+    label: &str,
+    text: &str,
+    base: simulator::engine::Exceptions,
+) -> Result<(Option<simulator::engine::Exceptions>, String), SimError> {
+    let mut exceptions = None;
+    let mut rest = String::new();
+    for line in text.split(';') {
+        let (key, value) = line.split_once('=').unwrap_or((line, ""));
+        let field = match key.trim() {
+            "breakdown_share" => 0,
+            "upgrade_share" => 1,
+            "downgrade_share" => 2,
+            _ => {
+                rest.push_str(line);
+                rest.push('\n');
+                continue;
+            }
+        };
+        let x: f64 = value.trim().parse().map_err(|_| {
+            SimError::setting(
+                "--rules-variant",
+                format!(
+                    "{label}: {} = {:?} is not a number",
+                    key.trim(),
+                    value.trim()
+                ),
+            )
+        })?;
+        let e = exceptions.get_or_insert(base);
+        match field {
+            0 => e.breakdown_share = x,
+            1 => e.upgrade_share = x,
+            _ => e.downgrade_share = x,
+        }
+    }
+    Ok((exceptions, rest))
+}
+
 fn compare(a: CompareArgs) -> anyhow::Result<()> {
     use simulator::compare::{run_comparison, Variant};
     let policies = a
@@ -714,22 +757,23 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
     }
     let opts = options(&a.common, &worlds[0].1, SimPolicy::RoadEta)?;
     // The rules as given, then each variant of them.
-    let mut rule_sets = vec![(String::new(), opts.rules)];
+    let mut rule_sets = vec![(String::new(), opts.rules, None)];
     for v in &a.rules_variant {
         let (label, text) = v
             .split_once(':')
             .filter(|(l, _)| !l.trim().is_empty())
             .ok_or_else(|| SimError::setting("--rules-variant", format!("{v:?}: LABEL:TOML")))?;
+        let (exceptions, text) = exception_settings(label, text, opts.exceptions)?;
         let rules = opts
             .rules
-            .with_toml(&text.replace(';', "\n"))
+            .with_toml(&text)
             .map_err(|e| SimError::setting("--rules-variant", format!("{label}: {e}")))?;
-        rule_sets.push((label.trim().to_string(), rules));
+        rule_sets.push((label.trim().to_string(), rules, exceptions));
     }
     let mut variants = Vec::new();
     for &n in &counts {
         for &p in &policies {
-            for (rules_label, rules) in &rule_sets {
+            for (rules_label, rules, exceptions) in &rule_sets {
                 let mut label = p.as_str().to_string();
                 if counts.len() > 1 {
                     label = format!("{label}@{n}");
@@ -742,6 +786,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
                     policy: p,
                     crews: n,
                     rules: *rules,
+                    exceptions: *exceptions,
                 });
             }
         }

@@ -109,7 +109,7 @@ pub struct RunOptions {
 /// chances are drawn from its own random stream (the seed and the call's id), apart from the
 /// call stream, so runs with different shares meet the same calls and the same draws (a
 /// call that breaks down at share 2 % also does at 5 %).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Exceptions {
     /// Share of trips to a call in which the crew breaks down on the way (at a uniformly
     /// drawn point of the drive); the core hands the call back and sends another crew.

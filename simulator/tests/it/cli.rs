@@ -83,3 +83,57 @@ fn bad_input_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn compare_takes_the_exceptions_shares_as_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let compare = |variant: &str| {
+        Command::new(env!("CARGO_BIN_EXE_simulator"))
+            .args([
+                "compare",
+                "-q",
+                "--crews",
+                "4",
+                "--calls-per-day",
+                "200",
+                "--hours",
+                "6",
+                "--policies",
+                "road-eta",
+                "--seeds",
+                "2",
+            ])
+            .arg("--map")
+            .arg(map_path("monaco"))
+            .arg("--out")
+            .arg(dir.path())
+            .args(["--rules-variant", variant])
+            .output()
+            .unwrap()
+    };
+    let out = compare("breakdowns:breakdown_share = 0.5;diversion = false");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(p)).unwrap()).unwrap()
+    };
+    let cmp = read("compare.json");
+    let v = &cmp["variants"][1]["variant"];
+    assert_eq!(v["exceptions"]["breakdown_share"], 0.5, "{v}");
+    assert_eq!(v["rules"]["diversion"], false, "{v}");
+    assert!(cmp["variants"][0]["variant"].get("exceptions").is_none());
+    let base = read("road-eta@4/summary.json");
+    let broken = read("road-eta@4+breakdowns/summary.json");
+    assert!(base.get("breakdowns").is_none(), "{base}");
+    assert!(broken["breakdowns"].as_u64().unwrap() > 0, "{broken}");
+    let bad = compare("x:upgrade_share = lots");
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("upgrade_share") && err.contains("lots"),
+        "{err}"
+    );
+}

@@ -102,6 +102,7 @@ fn comparison_pairs_runs_on_the_same_calls() {
     ]
     .into_iter()
     .map(|p| Variant {
+        exceptions: None,
         label: p.as_str().into(),
         policy: p,
         crews: 6,
@@ -153,6 +154,7 @@ fn dispatch_rules_are_compared_as_variants_on_the_same_calls() {
     let worlds = vec![(3, w.clone())];
     let base = DispatchConfig::default();
     let variant = |label: &str, rules: DispatchConfig| Variant {
+        exceptions: None,
         label: label.into(),
         policy: SimPolicy::RoadEta,
         crews: 3,
