@@ -1,7 +1,7 @@
-//! The run: a [`Scheduler`] of timed events driving the dispatch core's [`Dispatcher`]
+//! The run: a [`Scheduler`](crate::scheduler::Scheduler) of timed events driving the dispatch core's [`Dispatcher`](dispatch_core::Dispatcher)
 //! directly (no HTTP), with crews that drive along their routes in simulated time.
 //!
-//! A call comes in and is entered with [`Dispatcher::new_call`]; the core decides which crew
+//! A call comes in and is entered with [`Dispatcher::new_call`](dispatch_core::Dispatcher::new_call); the core decides which crew
 //! goes (or queues it), exactly as in the service. The simulator then plays the crews'
 //! part, reporting each step to the core as a tablet would:
 //!
@@ -13,7 +13,7 @@
 //!    most that stale.
 //! 3. *On scene* for the call's on-scene time; then, for the share of patients taken to
 //!    hospital, *transporting* to the capable hospital the crew reaches soonest
-//!    ([`Dispatcher::hospital_for`]), *at hospital* for the handover time, and *available*.
+//!    ([`Dispatcher::hospital_for`](dispatch_core::Dispatcher::hospital_for)), *at hospital* for the handover time, and *available*.
 //! 4. An available crew drives back to its station (or, under the coverage policy, to the
 //!    station where it adds the most coverage) and may be sent again on the way: the core's
 //!    queue, re-assignment and release rules apply as they are.
