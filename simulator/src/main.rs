@@ -551,7 +551,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
     let p = prepare(&a.common)?;
     let opts = options(&a.common, &p.world, policy)?;
     let sites = match &a.candidates {
-        Some(f) => simulator::places::load(&p.world.router, f, simulator::places::Kind::Station)?,
+        Some(f) => simulator::places::load(&p.world.router, f, simulator::places::Kind::Candidate)?,
         None => plan::sites::grid(&p.world.router, &p.world.demand, a.grid_m)?,
     };
     let seed = a.common.seed;
@@ -600,12 +600,16 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
         &opts,
         &popts,
         &mut |phase, n, k, scores| {
-            let s = plan::Scores::of(scores);
-            pb.set_message(format!(
-                "{phase}: {n} candidates, {k} kept; emergencies late {:.2} %, mean response {:.0} s",
-                s.late.mean * 100.0,
-                s.mean_s.mean
-            ));
+            if scores.is_empty() {
+                pb.set_message(phase.to_string());
+            } else {
+                let s = plan::Scores::of(scores);
+                pb.set_message(format!(
+                    "{phase}: {n} candidates, {k} kept; emergencies late {:.2} %, mean response {:.0} s",
+                    s.late.mean * 100.0,
+                    s.mean_s.mean
+                ));
+            }
             pb.tick();
         },
     )?;

@@ -39,6 +39,8 @@ pub enum Kind {
     Station,
     /// Hospitals.
     Hospital,
+    /// Candidate sites of a plan.
+    Candidate,
 }
 
 impl Kind {
@@ -46,6 +48,7 @@ impl Kind {
         match self {
             Kind::Station => "station",
             Kind::Hospital => "hospital",
+            Kind::Candidate => "candidate site",
         }
     }
 }
@@ -73,6 +76,7 @@ pub fn load(router: &Router, path: &Path, kind: Kind) -> Result<Vec<Place>, SimE
             match kind {
                 Kind::Station => "--stations-file",
                 Kind::Hospital => "--hospitals-file",
+                Kind::Candidate => "--candidates",
             },
             format!("{} lists no {}", path.display(), kind.as_str()),
         ));
