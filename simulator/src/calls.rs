@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use router::Router;
 use serde::{Deserialize, Serialize};
 
+use crate::csv_input;
 use crate::demand::Demand;
 use crate::dist::{exponential, LogNormal};
 use crate::error::{RowError, SimError};
@@ -316,34 +317,17 @@ pub fn parse_csv(
     model: &CallModel,
     seed: u64,
 ) -> Result<Vec<CallSpec>, SimError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let malformed = |errors| SimError::Malformed {
-        path: path.to_path_buf(),
-        errors,
-    };
-    let headers = rdr
-        .headers()
-        .map_err(|e| {
-            malformed(vec![RowError {
-                line: 1,
-                reason: e.to_string(),
-            }])
-        })?
-        .clone();
-    let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
+    let table = csv_input::read(text, path)?;
+    let col = |n: &str| table.col(n);
     let cols = (col("time"), col("lat"), col("lon"), col("priority"));
     let (Some(ct), Some(clat), Some(clon), Some(cp)) = cols else {
-        return Err(malformed(vec![RowError {
-            line: 1,
-            reason: format!(
+        return Err(csv_input::header_error(
+            path,
+            format!(
                 "the header must name the columns time, lat, lon, priority (found {:?})",
-                headers.iter().collect::<Vec<_>>()
+                table.names()
             ),
-        }]));
+        ));
     };
     let optional = Optional {
         turnout_s: col("turnout_s"),
@@ -355,19 +339,9 @@ pub fn parse_csv(
     };
     let mut rows: Vec<(When, CallSpec)> = Vec::new();
     let mut givens: Vec<Given> = Vec::new();
-    let mut errors = Vec::new();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(RowError {
-                    line: e.position().map(|p| p.line()).unwrap_or(0),
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    let mut errors = table.errors.clone();
+    for (line, rec) in &table.rows {
+        let line = *line;
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -426,9 +400,7 @@ pub fn parse_csv(
             }),
         }
     }
-    if !errors.is_empty() {
-        return Err(malformed(errors));
-    }
+    csv_input::checked(path, errors, ())?;
     let first_day = rows
         .iter()
         .filter_map(|r| match r.0 {

@@ -12,6 +12,7 @@ use osm_data::Coord;
 use rand::Rng;
 use router::{Router, Snapped};
 
+use crate::csv_input;
 use crate::error::{RowError, SimError};
 
 /// Default cell size, metres.
@@ -70,24 +71,11 @@ impl Demand {
         cell_m: f64,
     ) -> Result<(Demand, usize), SimError> {
         let text = std::fs::read_to_string(path).map_err(|e| SimError::io("read", path, e))?;
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
+        let table = csv_input::read(&text, path)?;
         let mut points = Vec::new();
-        let mut errors = Vec::new();
-        for rec in rdr.records() {
-            let rec = match rec {
-                Ok(r) => r,
-                Err(e) => {
-                    errors.push(RowError {
-                        line: e.position().map(|p| p.line()).unwrap_or(0),
-                        reason: e.to_string(),
-                    });
-                    continue;
-                }
-            };
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let mut errors = table.errors.clone();
+        for (line, rec) in &table.rows {
+            let line = *line;
             let num = |i: usize, name: &str| -> Result<f64, RowError> {
                 let v = rec.get(i).ok_or_else(|| RowError {
                     line,
@@ -110,12 +98,7 @@ impl Demand {
                 (a, b, c) => errors.extend([a.err(), b.err(), c.err()].into_iter().flatten()),
             }
         }
-        if !errors.is_empty() {
-            return Err(SimError::Malformed {
-                path: path.to_path_buf(),
-                errors,
-            });
-        }
+        csv_input::checked(path, errors, ())?;
         let mut off = 0;
         let mut kept = Vec::new();
         for p in points {

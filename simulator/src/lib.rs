@@ -48,6 +48,7 @@ pub mod calls;
 pub mod closures;
 pub mod compare;
 pub mod coverage;
+pub mod csv_input;
 pub mod demand;
 pub mod dist;
 pub mod engine;

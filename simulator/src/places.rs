@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use router::{Router, Snapped};
 use serde::Serialize;
 
+use crate::csv_input;
 use crate::demand::Demand;
 use crate::error::{RowError, SimError};
 
@@ -105,46 +106,19 @@ pub fn load(router: &Router, path: &Path, kind: Kind) -> Result<Vec<Place>, SimE
 }
 
 fn parse_csv(text: &str, path: &Path, kind: Kind) -> Result<Vec<RawPlace>, SimError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| SimError::Malformed {
-            path: path.to_path_buf(),
-            errors: vec![RowError {
-                line: 1,
-                reason: e.to_string(),
-            }],
-        })?
-        .clone();
-    let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
+    let table = csv_input::read(text, path)?;
+    let col = |n: &str| table.col(n);
     let (Some(ci), Some(clat), Some(clon)) = (col("id"), col("lat"), col("lon")) else {
-        return Err(SimError::Malformed {
-            path: path.to_path_buf(),
-            errors: vec![RowError {
-                line: 1,
-                reason: "the header must name the columns id, lat and lon".into(),
-            }],
-        });
+        return Err(csv_input::header_error(
+            path,
+            "the header must name the columns id, lat and lon",
+        ));
     };
     let (cname, ccrews) = (col("name"), col("crews"));
     let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(RowError {
-                    line: e.position().map(|p| p.line()).unwrap_or(0),
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    let mut errors = table.errors.clone();
+    for (line, rec) in &table.rows {
+        let line = *line;
         let get = |i: usize| rec.get(i).unwrap_or("");
         let id = get(ci).to_string();
         let lat = get(clat).parse::<f64>().ok().filter(|v| v.is_finite());
@@ -175,13 +149,7 @@ fn parse_csv(text: &str, path: &Path, kind: Kind) -> Result<Vec<RawPlace>, SimEr
             }),
         }
     }
-    if !errors.is_empty() {
-        return Err(SimError::Malformed {
-            path: path.to_path_buf(),
-            errors,
-        });
-    }
-    Ok(out)
+    csv_input::checked(path, errors, out)
 }
 
 fn parse_geojson(text: &str, path: &Path, kind: Kind) -> Result<Vec<RawPlace>, SimError> {

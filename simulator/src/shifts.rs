@@ -15,6 +15,7 @@ use dispatch_core::CrewType;
 use serde::{Deserialize, Serialize};
 
 use crate::calls::parse_crew_type;
+use crate::csv_input;
 use crate::error::{RowError, SimError};
 use crate::places::Place;
 
@@ -76,50 +77,23 @@ pub fn read_csv(path: &Path, stations: &[Place]) -> Result<Roster, SimError> {
 
 /// [`read_csv`] on text already read (`path` names it in errors).
 pub fn parse_csv(text: &str, path: &Path, stations: &[Place]) -> Result<Roster, SimError> {
-    let malformed = |errors| SimError::Malformed {
-        path: path.to_path_buf(),
-        errors,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| {
-            malformed(vec![RowError {
-                line: 1,
-                reason: e.to_string(),
-            }])
-        })?
-        .clone();
-    let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
+    let table = csv_input::read(text, path)?;
+    let col = |n: &str| table.col(n);
     let (Some(ch), Some(cs), Some(cc)) = (col("hour"), col("station"), col("crews")) else {
-        return Err(malformed(vec![RowError {
-            line: 1,
-            reason: format!(
+        return Err(csv_input::header_error(
+            path,
+            format!(
                 "the header must name the columns hour, station, crews[, type] (found {:?})",
-                headers.iter().collect::<Vec<_>>()
+                table.names()
             ),
-        }]));
+        ));
     };
     let ct = col("type");
     let mut counts = vec![[[0u32; 24]; 4]; stations.len()];
     let mut seen = vec![[[false; 24]; 4]; stations.len()];
-    let mut errors = Vec::new();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(RowError {
-                    line: e.position().map(|p| p.line()).unwrap_or(0),
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    let mut errors = table.errors.clone();
+    for (line, rec) in &table.rows {
+        let line = *line;
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -169,9 +143,7 @@ pub fn parse_csv(text: &str, path: &Path, stations: &[Place]) -> Result<Roster, 
             });
         }
     }
-    if !errors.is_empty() {
-        return Err(malformed(errors));
-    }
+    csv_input::checked(path, errors, ())?;
     let roster = Roster::from_counts(&counts);
     if roster.crew_hours_per_day() == 0 {
         return Err(SimError::setting(
