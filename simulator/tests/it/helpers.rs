@@ -88,3 +88,22 @@ pub fn call(
         needs: Vec::new(),
     }
 }
+
+/// Runs the simulator binary in `dir` on the Monaco map, quietly, with `args`; asserts that it
+/// succeeds and returns what it printed.
+pub fn simulator_on_monaco(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simulator"))
+        .args(args)
+        .arg("--map")
+        .arg(map_path("monaco"))
+        .arg("-q")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

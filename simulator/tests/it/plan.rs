@@ -3,35 +3,21 @@
 //! reads `calls.csv` and counts for itself.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::helpers::map_path;
+use crate::helpers::simulator_on_monaco;
 
 fn simulator(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_simulator"))
-        .args(args)
-        .arg("--map")
-        .arg(map_path("monaco"))
-        .args([
-            "-q",
-            "--hospitals",
-            "1",
-            "--calls-per-day",
-            "300",
-            "--hours",
-            "24",
-        ])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let common = [
+        "--hospitals",
+        "1",
+        "--calls-per-day",
+        "300",
+        "--hours",
+        "24",
+    ];
+    simulator_on_monaco(dir, &[args, &common[..]].concat())
 }
 
 /// Emergencies later than 1,200 s or never reached over the emergencies on the map, and the

@@ -1,13 +1,11 @@
 //! Replaying calls as they happened: the durations, the transport, the hospital and the
 //! crews needed given per call, so nothing about a call is random.
 
-use std::process::Command;
-
 use dispatch_core::{CrewType, Priority};
 use simulator::engine::{self, CallOutcome, RunOptions};
 use simulator::SimError;
 
-use crate::helpers::{call, map_path, place, router, world};
+use crate::helpers::{call, place, router, simulator_on_monaco, world};
 
 const STATION: (f64, f64) = (43.7352, 7.4213);
 const STATION_2: (f64, f64) = (43.7480, 7.4370);
@@ -146,20 +144,7 @@ fn a_hospital_or_a_crew_type_the_run_does_not_have_is_a_clear_error() {
 }
 
 fn simulator(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_simulator"))
-        .args(args)
-        .arg("--map")
-        .arg(map_path("monaco"))
-        .arg("-q")
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    simulator_on_monaco(dir, args)
 }
 
 fn outputs(dir: &std::path::Path) -> (String, String) {
