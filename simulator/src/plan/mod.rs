@@ -193,10 +193,13 @@ impl Score {
     }
 }
 
-/// Runs `world` on each seed's calls; one score per seed. The seeds are shared out over the
-/// cores, each thread on its own fork of the router (runs add their closures to it).
+/// Runs `world` on each seed's calls (`calls[k]` are those of `seeds[k]`, which also draws
+/// their breakdowns and re-triage, as `simulator run --seed` does); one score per seed. The
+/// seeds are shared out over the cores, each thread on its own fork of the router (runs add
+/// their closures to it).
 pub fn evaluate(
     world: &World,
+    seeds: &[u64],
     calls: &[Vec<CallSpec>],
     run: &RunOptions,
     late_s: f64,
@@ -205,12 +208,12 @@ pub fn evaluate(
         .map_or(1, |n| n.get())
         .min(calls.len())
         .max(1);
-    let one = |w: &World, c: &[CallSpec]| -> Result<Score, SimError> {
-        let r = engine::run(w, c, run, &mut |_| {})?;
+    let one = |w: &World, k: usize| -> Result<Score, SimError> {
+        let r = engine::run(w, &calls[k], &seeded(run, seeds[k]), &mut |_| {})?;
         Ok(Score::of(&r, late_s))
     };
     if threads == 1 {
-        return calls.iter().map(|c| one(world, c)).collect();
+        return (0..calls.len()).map(|k| one(world, k)).collect();
     }
     let mut out: Vec<Option<Result<Score, SimError>>> = (0..calls.len()).map(|_| None).collect();
     std::thread::scope(|s| {
@@ -223,7 +226,7 @@ pub fn evaluate(
                     };
                     (t..calls.len())
                         .step_by(threads)
-                        .map(|k| (k, one(&own, &calls[k])))
+                        .map(|k| (k, one(&own, k)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -238,6 +241,13 @@ pub fn evaluate(
     out.into_iter()
         .map(|r| r.unwrap_or_else(|| Err(SimError::setting("--seeds", "a seed was not run"))))
         .collect()
+}
+
+/// `run` with the breakdowns and re-triage drawn for `seed`'s calls.
+fn seeded(run: &RunOptions, seed: u64) -> RunOptions {
+    let mut o = run.clone();
+    o.exceptions.seed = seed;
+    o
 }
 
 /// Paired differences `b − a` of two score lists, with 95 % intervals over the seeds.
@@ -487,11 +497,19 @@ pub fn make_plan(
         .collect::<Result<Vec<_>, _>>()?;
     let plan = searched.plan.clone();
     let plan_world = plan.world(base, &sites);
-    let automatic = evaluate(base, &eval_calls, run, opts.late_s)?;
-    let mexclp = evaluate(&start.world(base, &sites), &eval_calls, run, opts.late_s)?;
-    let planned = evaluate(&plan_world, &eval_calls, run, opts.late_s)?;
-    let automatic_run = engine::run(base, &eval_calls[0], run, &mut |_| {})?;
-    let plan_run = engine::run(&plan_world, &eval_calls[0], run, &mut |_| {})?;
+    let seeds = &opts.eval_seeds;
+    let automatic = evaluate(base, seeds, &eval_calls, run, opts.late_s)?;
+    let mexclp = evaluate(
+        &start.world(base, &sites),
+        seeds,
+        &eval_calls,
+        run,
+        opts.late_s,
+    )?;
+    let planned = evaluate(&plan_world, seeds, &eval_calls, run, opts.late_s)?;
+    let first = seeded(run, seeds[0]);
+    let automatic_run = engine::run(base, &eval_calls[0], &first, &mut |_| {})?;
+    let plan_run = engine::run(&plan_world, &eval_calls[0], &first, &mut |_| {})?;
     let report = PlanReport {
         candidates: sites.len(),
         stations: plan.opened().len(),

@@ -139,7 +139,8 @@ pub fn search(
     let t0 = Instant::now();
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut plan = start;
-    let mut scores = evaluate(&plan.world(base, sites), calls, run, opts.late_s)?;
+    let seeds = &opts.search_seeds;
+    let mut scores = evaluate(&plan.world(base, sites), seeds, calls, run, opts.late_s)?;
     let start_scores = scores.clone();
     let mut kept = Vec::new();
     let (mut candidates, mut idle) = (0usize, 0usize);
@@ -152,7 +153,7 @@ pub fn search(
             break;
         };
         candidates += 1;
-        let got = evaluate(&next.world(base, sites), calls, run, opts.late_s)?;
+        let got = evaluate(&next.world(base, sites), seeds, calls, run, opts.late_s)?;
         let difference = Difference::of(&scores, &got);
         if difference.better(&scores, &got) {
             plan = next;

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::helpers::simulator_on_monaco;
 
 fn simulator(dir: &Path, args: &[&str]) -> String {
+    // Breakdowns and re-triage too: each seed's own draws, in the plan as in `run --seed`.
     let common = [
         "--hospitals",
         "1",
@@ -16,6 +17,10 @@ fn simulator(dir: &Path, args: &[&str]) -> String {
         "300",
         "--hours",
         "24",
+        "--breakdown-share",
+        "0.1",
+        "--upgrade-share",
+        "0.2",
     ];
     simulator_on_monaco(dir, &[args, &common[..]].concat())
 }
