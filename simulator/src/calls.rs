@@ -55,6 +55,26 @@ pub struct CallSpec {
     pub needs: Vec<CrewType>,
 }
 
+impl CallSpec {
+    /// A call at `t` (ms from the start) and a place, nothing drawn yet: no turnout, time on
+    /// scene or handover, no transport, one general crew.
+    pub fn at(id: u64, t: SimTime, lat: f64, lon: f64, priority: Priority) -> CallSpec {
+        CallSpec {
+            id,
+            t,
+            lat,
+            lon,
+            priority,
+            turnout_ms: 0,
+            on_scene_ms: 0,
+            transport: false,
+            handover_ms: 0,
+            hospital: None,
+            needs: Vec::new(),
+        }
+    }
+}
+
 /// Typical share of a day's calls in each hour (EMS demand is lowest around 4-5 h and
 /// highest late morning to early evening; shape after published ambulance call-volume
 /// curves). Normalised when used.
@@ -205,19 +225,8 @@ pub fn generate(
             let at = t + need_ms.round() as i64;
             let at = at.min(hour_end - 1).max(t);
             let pos = demand.draw(router, &mut rng);
-            let mut c = CallSpec {
-                id: calls.len() as u64 + 1,
-                t: at,
-                lat: pos.lat(),
-                lon: pos.lon(),
-                priority: model.priority(&mut rng),
-                turnout_ms: 0,
-                on_scene_ms: 0,
-                transport: false,
-                handover_ms: 0,
-                hospital: None,
-                needs: Vec::new(),
-            };
+            let priority = model.priority(&mut rng);
+            let mut c = CallSpec::at(calls.len() as u64 + 1, at, pos.lat(), pos.lon(), priority);
             model.fill(&mut rng, &mut c);
             calls.push(c);
             t = at;
@@ -337,8 +346,7 @@ pub fn parse_csv(
         handover_s: col("handover_s"),
         needs: col("needs"),
     };
-    let mut rows: Vec<(When, CallSpec)> = Vec::new();
-    let mut givens: Vec<Given> = Vec::new();
+    let mut rows: Vec<(When, CallSpec, Given)> = Vec::new();
     let mut errors = table.errors.clone();
     for (line, rec) in &table.rows {
         let line = *line;
@@ -378,21 +386,7 @@ pub fn parse_csv(
         let given = optional.read(&get, &mut why);
         match (t, lat, lon, p) {
             (Some(t), Some(lat), Some(lon), Some(priority)) if why.is_empty() => {
-                let c = CallSpec {
-                    id: 0,
-                    t: 0,
-                    lat,
-                    lon,
-                    priority,
-                    turnout_ms: 0,
-                    on_scene_ms: 0,
-                    transport: false,
-                    handover_ms: 0,
-                    hospital: None,
-                    needs: Vec::new(),
-                };
-                rows.push((t, c));
-                givens.push(given);
+                rows.push((t, CallSpec::at(0, 0, lat, lon, priority), given));
             }
             _ => errors.push(RowError {
                 line,
@@ -411,8 +405,7 @@ pub fn parse_csv(
         .unwrap_or(0);
     let mut calls: Vec<(CallSpec, Given)> = rows
         .into_iter()
-        .zip(givens)
-        .map(|((w, mut c), given)| {
+        .map(|(w, mut c, given)| {
             let secs = match w {
                 When::Seconds(s) => s,
                 When::Dated {

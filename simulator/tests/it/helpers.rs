@@ -75,17 +75,11 @@ pub fn call(
 ) -> CallSpec {
     let ms = |s: f64| (s * 1000.0).round() as i64;
     CallSpec {
-        id,
-        t: ms(t_s),
-        lat,
-        lon,
-        priority,
         turnout_ms: ms(turnout_s),
         on_scene_ms: ms(on_scene_s),
         transport,
         handover_ms: ms(handover_s),
-        hospital: None,
-        needs: Vec::new(),
+        ..CallSpec::at(id, ms(t_s), lat, lon, priority)
     }
 }
 
