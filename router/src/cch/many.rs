@@ -23,6 +23,7 @@
 
 use super::metric::CchMetric;
 use super::topology::CchTopology;
+use super::walk_arcs::{ArcList, WalkArcs};
 use super::{add, INF, INVALID};
 
 /// Single-direction elimination tree walk over the ancestors of some points.
@@ -42,14 +43,14 @@ impl EtreeWalk {
         }
     }
 
-    /// Walks the ancestors of `points` in ascending rank, relaxing upward
-    /// edges with `weights` (upward weights: forward search, downward weights:
-    /// backward search), and calls `visit(rank, distance)` for every settled
-    /// node with a finite distance.
+    /// Walks the ancestors of `points` in ascending rank, relaxing the upward
+    /// `arcs` (those of the upward weights: forward search, of the downward
+    /// weights: backward search), and calls `visit(rank, distance)` for every
+    /// settled node with a finite distance.
     pub(crate) fn run(
         &mut self,
         t: &CchTopology,
-        weights: &[u32],
+        arcs: &ArcList,
         points: &[(u32, u32)],
         mut visit: impl FnMut(u32, u32),
     ) {
@@ -84,11 +85,8 @@ impl EtreeWalk {
                 continue;
             }
             visit(x, d);
-            let (b, e) = (
-                t.up_first[x as usize] as usize,
-                t.up_first[x as usize + 1] as usize,
-            );
-            for (&y, &w) in t.up_head[b..e].iter().zip(&weights[b..e]) {
+            let (heads, weights) = arcs.of(x);
+            for (&y, &w) in heads.iter().zip(weights) {
                 let c = add(d, w);
                 let dy = &mut self.dist[y as usize];
                 if c < *dy {
@@ -149,6 +147,8 @@ struct Buckets {
     dirty: Vec<u32>,
     /// Metric version the entries were computed with (0: none yet).
     version: u64,
+    /// The arcs the walks relax, of that version.
+    arcs: WalkArcs,
     walk: EtreeWalk,
     /// A new search space while it replaces the old one.
     fresh: Vec<(u32, u32)>,
@@ -163,6 +163,7 @@ impl Buckets {
             slots: Vec::new(),
             dirty: Vec::new(),
             version: 0,
+            arcs: WalkArcs::default(),
             walk: EtreeWalk::new(t.node_count()),
             fresh: Vec::new(),
         }
@@ -211,16 +212,20 @@ impl Buckets {
     /// Computes the search space of `slot` and stores it in place of the stored one (if
     /// any): entries at nodes in both are updated in place, so a point that moved a little
     /// (its search space mostly the same ancestors) costs little more than its walk.
-    fn replace_entries(&mut self, t: &CchTopology, metric: &CchMetric, slot: u32) {
-        let weights = if self.forward {
-            &metric.up_weight
+    fn replace_entries(&mut self, t: &CchTopology, slot: u32) {
+        debug_assert_eq!(
+            self.arcs.version, self.version,
+            "walk arcs of another metric"
+        );
+        let arcs = if self.forward {
+            &self.arcs.up
         } else {
-            &metric.down_weight
+            &self.arcs.down
         };
         let mut fresh = std::mem::take(&mut self.fresh);
         fresh.clear();
         self.walk
-            .run(t, weights, &self.slots[slot as usize].points, |x, d| {
+            .run(t, arcs, &self.slots[slot as usize].points, |x, d| {
                 fresh.push((x, d))
             });
         let s = &mut self.slots[slot as usize];
@@ -287,6 +292,8 @@ impl Buckets {
             t.edge_count(),
             "metric of another topology"
         );
+        self.arcs = WalkArcs::new(t, metric);
+        self.version = metric.version();
         for b in &mut self.buckets {
             b.clear();
         }
@@ -298,9 +305,8 @@ impl Buckets {
         }
         self.dirty.clear();
         for slot in 0..self.slots.len() as u32 {
-            self.replace_entries(t, metric, slot);
+            self.replace_entries(t, slot);
         }
-        self.version = metric.version();
     }
 
     fn refresh(&mut self, t: &CchTopology, metric: &CchMetric) {
@@ -311,7 +317,7 @@ impl Buckets {
         let dirty = std::mem::take(&mut self.dirty);
         for &slot in &dirty {
             self.slots[slot as usize].dirty = false;
-            self.replace_entries(t, metric, slot);
+            self.replace_entries(t, slot);
         }
         self.dirty = dirty;
         self.dirty.clear();
@@ -327,13 +333,13 @@ impl Buckets {
         self.refresh(t, metric);
         out.clear();
         out.resize(self.slots.len(), INF);
-        let weights = if self.forward {
-            &metric.down_weight
+        let arcs = if self.forward {
+            &self.arcs.down
         } else {
-            &metric.up_weight
+            &self.arcs.up
         };
         let buckets = &self.buckets;
-        self.walk.run(t, weights, points, |x, d| {
+        self.walk.run(t, arcs, points, |x, d| {
             for entry in &buckets[x as usize] {
                 let c = add(entry.dist, d);
                 let o = &mut out[entry.slot as usize];
@@ -369,10 +375,10 @@ impl Buckets {
     ) {
         self.refresh(t, metric);
         found.clear();
-        let weights = if self.forward {
-            &metric.down_weight
+        let arcs = if self.forward {
+            &self.arcs.down
         } else {
-            &metric.up_weight
+            &self.arcs.up
         };
         let BestScratch { dist, touched, log } = scratch;
         if dist.len() < self.slots.len() {
@@ -422,7 +428,7 @@ impl Buckets {
         log.clear();
         let buckets = &self.buckets;
         let bucket_min = &mut self.bucket_min;
-        self.walk.run(t, weights, points, |x, d| {
+        self.walk.run(t, arcs, points, |x, d| {
             log.push((x, d));
             let m = &mut bucket_min[x as usize];
             let limit = threshold(&best);

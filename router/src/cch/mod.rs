@@ -52,6 +52,7 @@ pub mod metric;
 pub mod order;
 pub mod query;
 pub mod topology;
+mod walk_arcs;
 
 mod inertial_flow;
 

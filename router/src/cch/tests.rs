@@ -692,3 +692,50 @@ fn shortcut_origin_and_reuse_across_metrics() {
     tb.distances_from(&t, &direct, &[(1, 0)], &mut out);
     assert_eq!(out, vec![INF, 5]);
 }
+
+/// Every upward walk over the kept arcs ([`walk_arcs`]) settles the same nodes at the same
+/// distances as over all the CCH's arcs (the walk before any was left out), on random
+/// graphs (zero and infinite weights, parallel arcs) and on grids of equal-ish weights
+/// (many ties), and some arcs are left out.
+#[test]
+fn walks_over_kept_arcs_equal_walks_over_all_arcs() {
+    use super::many::EtreeWalk;
+    use super::walk_arcs::{ArcList, WalkArcs};
+    let all = |t: &CchTopology, weights: &[u32]| ArcList {
+        first: t.up_first.clone(),
+        head: t.up_head.clone(),
+        weight: weights.to_vec(),
+    };
+    let (mut kept_total, mut all_total) = (0usize, 0usize);
+    for seed in 0..8u64 {
+        let mut rng = StdRng::seed_from_u64(4000 + seed);
+        let g = if seed % 2 == 0 {
+            let n = rng.gen_range(50..400);
+            random_graph(&mut rng, n)
+        } else {
+            let (w, h) = (rng.gen_range(5..20), rng.gen_range(5..20));
+            grid_graph(&mut rng, w, h)
+        };
+        let (topo, metric) = g.build();
+        let kept = WalkArcs::new(&topo, &metric);
+        assert_eq!(kept.version, metric.version());
+        let full = [
+            all(&topo, &metric.up_weight),
+            all(&topo, &metric.down_weight),
+        ];
+        kept_total += kept.up.head.len() + kept.down.head.len();
+        all_total += 2 * topo.up_head.len();
+        let mut walk = EtreeWalk::new(topo.node_count());
+        for step in 0..100 {
+            let points = random_points(&mut rng, g.n());
+            for (ours, reference) in [(&kept.up, &full[0]), (&kept.down, &full[1])] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                walk.run(&topo, ours, &points, |x, d| a.push((x, d)));
+                walk.run(&topo, reference, &points, |x, d| b.push((x, d)));
+                assert_eq!(a, b, "seed {seed} step {step} points {points:?}");
+            }
+        }
+    }
+    println!("walk arcs: {kept_total} of {all_total} kept");
+    assert!(kept_total < all_total);
+}
