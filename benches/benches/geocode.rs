@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use osm_data::address::{AddressIndex, MatchKind};
+use simulator::stats::percentile;
 
 /// The maps, with the middle of their town.
 const MAPS: [(&str, f64, f64); 2] = [
@@ -96,10 +97,6 @@ fn queries(index: &AddressIndex, lat: f64, lon: f64) -> Vec<Kind> {
             queries: full.iter().map(street).collect(),
         },
     ]
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Times every query of every kind 50 times and prints p50, p99 and the share found.

@@ -502,39 +502,19 @@ pub(crate) fn random_token() -> std::io::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Writes a file only its owner may read (mode 0600 on unix) atomically: a new temporary file
-/// in the same directory, synced, then renamed over `path`, and the directory synced.
+/// Writes a file only its owner may read atomically: a temporary file in the same directory
+/// (`tempfile` creates it exclusively, mode 0600 on unix), synced, renamed over `path`, and
+/// the directory synced.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    // A fresh name, created exclusively: a left-over temporary file with wider permissions is
-    // never reused.
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        &random_token()?[..8]
-    ));
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let mut f = tempfile::NamedTempFile::new_in(&dir)?;
+    f.write_all(bytes)?;
+    f.as_file().sync_all()?;
+    f.persist(path).map_err(|e| e.error)?;
     #[cfg(unix)]
     if let Ok(d) = std::fs::File::open(&dir) {
         // The rename is durable once the directory is; best effort (the file is complete

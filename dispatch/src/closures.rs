@@ -61,7 +61,7 @@ fn closure_error(message: &str) -> ApiError {
 
 fn router_error(e: RouterError) -> ApiError {
     match e {
-        RouterError::InvalidClosure(m) => closure_error(&m),
+        RouterError::InvalidClosure(m) | RouterError::MalformedClosure(m) => closure_error(&m),
         RouterError::UnknownClosure(id) => ApiError::not_found(format!("no closure with id {id}")),
         other => ApiError::internal(other),
     }
@@ -92,7 +92,7 @@ async fn create(
             "only dispatchers and admins may change closures",
         ));
     }
-    let spec = router::http::parse_closure_request(body).map_err(|m| closure_error(&m))?;
+    let spec = router::http::parse_closure_request(body).map_err(router_error)?;
     let router = state.0.router.clone();
     let applied = state
         .apply(&actor, None, move |core, now| {

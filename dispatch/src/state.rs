@@ -12,7 +12,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use dispatch_core::{CrewStatus, DispatchConfig, Dispatcher, Event};
 use router::Router;
@@ -156,13 +156,7 @@ impl HasTokens for AppState {
     }
 }
 
-/// Current time, Unix milliseconds.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use router::http::now_ms;
 
 /// What an operation did, for [`AppState::apply`].
 pub struct Effect<T> {

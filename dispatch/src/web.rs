@@ -102,6 +102,15 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/assets/{*path}", get(asset))
 }
 
+/// The first 64 bits of a file's SHA-256, in hex: the validator of an embedded file.
+fn content_tag(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn find(path: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.path == path)
 }
@@ -112,7 +121,7 @@ fn etag(asset: &Asset) -> &'static str {
     TAGS.get_or_init(|| {
         ASSETS
             .iter()
-            .map(|a| (a.path, format!("\"{:016x}\"", osm_data::fnv1a64(a.body))))
+            .map(|a| (a.path, format!("\"{}\"", content_tag(a.body))))
             .collect()
     })
     .get(asset.path)
@@ -216,14 +225,14 @@ fn worker() -> &'static (Vec<u8>, String) {
             all.extend_from_slice(a.path.as_bytes());
             all.extend_from_slice(a.body);
         }
-        let version = format!("{:016x}", osm_data::fnv1a64(&all));
+        let version = content_tag(&all);
         let files = serde_json::to_string(&tablet_files()).unwrap_or_else(|_| "[]".into());
         let source = find("app/sw.js")
             .map(|a| String::from_utf8_lossy(a.body).into_owned())
             .unwrap_or_default()
             .replace("'__VERSION__'", &format!("'{version}'"))
             .replace("['__FILES__']", &files);
-        let tag = format!("\"{:016x}\"", osm_data::fnv1a64(source.as_bytes()));
+        let tag = format!("\"{}\"", content_tag(source.as_bytes()));
         (source.into_bytes(), tag)
     })
 }

@@ -16,6 +16,7 @@ pub enum Error {
         /// The file concerned.
         path: PathBuf,
         /// The operating system's error.
+        #[source]
         cause: std::io::Error,
     },
     /// The PBF file is truncated, corrupt or uses an unsupported feature.
@@ -41,6 +42,13 @@ pub enum Error {
     Profile {
         /// The profile file, when it came from one.
         origin: Option<PathBuf>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A graph's arrays disagree, or bytes given as a graph file do not decode (no file
+    /// concerned: [`crate::RoadGraph::validate`], [`crate::graph_file::decode`]).
+    #[error("malformed graph: {reason}")]
+    MalformedGraph {
         /// What is wrong.
         reason: String,
     },

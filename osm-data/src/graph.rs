@@ -47,6 +47,12 @@ impl Coord {
 /// Mean Earth radius used for all distances, metres.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
+/// Rounded to six decimals: degrees to 1e-6 (about 0.1 m), the precision of the coordinates
+/// the services answer with and of the simulator's summaries.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// Great-circle distance between two coordinates, metres.
 pub fn haversine_m(a: Coord, b: Coord) -> f64 {
     let (la1, lo1, la2, lo2) = (
@@ -80,7 +86,7 @@ pub struct GraphMeta {
     pub source_name: String,
     /// Size of the source PBF, bytes.
     pub source_size: u64,
-    /// FNV-1a 64 hash of the source PBF's bytes.
+    /// XXH3 (64-bit) hash of the source PBF's bytes.
     pub source_hash: u64,
     /// Name of the profile used.
     pub profile_name: String,
@@ -196,8 +202,14 @@ impl RoadGraph {
             .collect()
     }
 
-    /// Checks the internal consistency of the arrays (used after loading and in tests).
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the internal consistency of the arrays (used after loading and in tests):
+    /// [`crate::Error::MalformedGraph`] saying which disagree.
+    pub fn validate(&self) -> crate::Result<()> {
+        self.check_arrays()
+            .map_err(|reason| crate::Error::MalformedGraph { reason })
+    }
+
+    pub(crate) fn check_arrays(&self) -> Result<(), String> {
         let n = self.node_count();
         let m = self.arc_count();
         let s = self.segment_count();

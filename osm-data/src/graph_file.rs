@@ -78,45 +78,35 @@ pub fn save(graph: &RoadGraph, path: &Path) -> Result<()> {
     write_atomically(path, &encode(graph))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory (`tempfile`),
+/// synced, then renamed over `path`; on failure the temporary file is removed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     };
-    let file_name = path.file_name().ok_or_else(|| {
-        Error::io(
-            "cannot write",
-            path,
-            std::io::Error::other("not a file name"),
-        )
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+    (|| {
+        let mut f = tempfile::NamedTempFile::new_in(dir)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io("cannot write", path, e));
-    }
-    Ok(())
+        f.as_file().sync_all()?;
+        f.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    })()
+    .map_err(|e| Error::io("cannot write", path, e))
 }
 
 /// Reads and checks a graph file.
 pub fn load(path: &Path) -> Result<RoadGraph> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-    decode(&bytes).map_err(|reason| Error::graph_file(path, reason))
+    decode_bytes(&bytes).map_err(|reason| Error::graph_file(path, reason))
 }
 
-/// Decodes a graph file's bytes; the error says what is wrong with them.
-pub fn decode(bytes: &[u8]) -> std::result::Result<RoadGraph, String> {
+/// Decodes a graph file's bytes: [`Error::MalformedGraph`] saying what is wrong with them.
+pub fn decode(bytes: &[u8]) -> Result<RoadGraph> {
+    decode_bytes(bytes).map_err(|reason| Error::MalformedGraph { reason })
+}
+
+fn decode_bytes(bytes: &[u8]) -> std::result::Result<RoadGraph, String> {
     if bytes.len() < HEADER_LEN || &bytes[..8] != GRAPH_MAGIC {
         return Err(
             "not a graph file (no AMBGRAPH header); import a map with `dispatch import`".into(),
@@ -185,7 +175,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<RoadGraph, String> {
     if r.pos != payload.len() {
         return Err(damaged("trailing bytes"));
     }
-    g.validate().map_err(|e| damaged(&e))?;
+    g.check_arrays().map_err(|e| damaged(&e))?;
     Ok(g)
 }
 

@@ -45,9 +45,9 @@ use std::time::{Duration, Instant};
 
 pub use build::BuildStats;
 pub use error::{Error, Result};
-pub use graph::{haversine_m, BoundingBox, Coord, GraphMeta, RoadGraph};
+pub use graph::{haversine_m, round6, BoundingBox, Coord, GraphMeta, RoadGraph};
 pub use places::{hospitals, Place};
-pub use profile::{fnv1a64, Profile};
+pub use profile::Profile;
 pub use reader::{Progress, ReadCounts};
 
 /// The result of an import: the graph and what it took.
@@ -99,7 +99,7 @@ pub fn import_bytes(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         source_size: source.len() as u64,
-        source_hash: profile::fnv1a64(source),
+        source_hash: xxhash_rust::xxh3::xxh3_64(source),
         profile_name: profile.name.clone(),
         profile_hash: profile.content_hash(),
     };

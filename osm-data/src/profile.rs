@@ -157,10 +157,10 @@ impl Profile {
         Ok(())
     }
 
-    /// A stable 64-bit hash of the profile's content (FNV-1a over its canonical TOML).
+    /// A stable 64-bit hash of the profile's content (XXH3 of its canonical TOML).
     pub fn content_hash(&self) -> u64 {
         let canonical = toml::to_string(self).unwrap_or_default();
-        fnv1a64(canonical.as_bytes())
+        xxhash_rust::xxh3::xxh3_64(canonical.as_bytes())
     }
 
     /// Travel speed in km/h for a road of `class` whose legal speed is `legal_kmh`
@@ -183,16 +183,6 @@ fn merge(base: &mut toml::Table, user: toml::Table) {
             }
         }
     }
-}
-
-/// FNV-1a, 64 bit: a small stable hash for content identity (not for security).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! The one error type of the `router` crate.
 
-use std::path::PathBuf;
-
 /// What can go wrong when preparing or querying the router.
 #[derive(Debug, thiserror::Error)]
 pub enum RouterError {
@@ -30,13 +28,9 @@ pub enum RouterError {
     #[error("cannot prepare the graph: {0}")]
     Prepare(#[from] crate::cch::CchError),
     /// The cached preprocessing next to the graph could not be written.
-    #[error("cannot write {path}: {cause}")]
-    Cache {
-        /// The cache file.
-        path: PathBuf,
-        /// Why.
-        cause: String,
-    },
+    /// (The error names the file.)
+    #[error("cannot keep the preprocessing cache: {0}")]
+    Cache(#[source] osm_data::Error),
     /// A closure's values are out of bounds (a factor below 1 in a request, a polygon that
     /// crosses itself, ...); the message names the field.
     #[error("invalid closure: {0}")]
@@ -48,4 +42,16 @@ pub enum RouterError {
     /// No closure has this id.
     #[error("no closure with id {0}")]
     UnknownClosure(u64),
+}
+
+impl RouterError {
+    /// For a closure refused ([`RouterError::MalformedClosure`],
+    /// [`RouterError::InvalidClosure`]), the message that names the field, as
+    /// `factor: must be at least 1, a travel-time multiplier (got 0.5)`.
+    pub fn closure_field_message(&self) -> Option<&str> {
+        match self {
+            RouterError::MalformedClosure(m) | RouterError::InvalidClosure(m) => Some(m),
+            _ => None,
+        }
+    }
 }

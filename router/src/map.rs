@@ -50,7 +50,7 @@ pub fn open_map(path: &Path, note: &mut dyn FnMut(MapNote)) -> Result<Router, Ro
         path: path.to_path_buf(),
         cause,
     })?;
-    let source_hash = osm_data::fnv1a64(&bytes);
+    let source_hash = xxhash_rust::xxh3::xxh3_64(&bytes);
     if let Ok(g) = graph_file::load(&graph_path) {
         if g.meta.source_hash == source_hash && g.meta.profile_hash == profile.content_hash() {
             return Router::prepare_file(g, &graph_path);

@@ -37,10 +37,10 @@ pub struct Distribution {
     pub max: f64,
 }
 
-/// The `p` nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[i64], p: f64) -> i64 {
+/// The `p` nearest-rank percentile of sorted values (the default value, zero, of none).
+pub fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     if sorted.is_empty() {
-        return 0;
+        return T::default();
     }
     let rank = (p * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
@@ -165,7 +165,7 @@ fn group<'a>(calls: impl Iterator<Item = &'a CallRecord>) -> Group {
         if on_map == 0 {
             0.0
         } else {
-            round6(k as f64 / on_map as f64)
+            osm_data::round6(k as f64 / on_map as f64)
         }
     };
     g.response_s = Response {
@@ -176,10 +176,6 @@ fn group<'a>(calls: impl Iterator<Item = &'a CallRecord>) -> Group {
     };
     g.queue_s = Distribution::of_ms(queue);
     g
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 impl Summary {
@@ -206,7 +202,7 @@ impl Summary {
             all: group(r.calls.iter()),
             by_priority,
             crew_utilization: if crew_ms > 0.0 {
-                round6(busy as f64 / crew_ms)
+                osm_data::round6(busy as f64 / crew_ms)
             } else {
                 0.0
             },

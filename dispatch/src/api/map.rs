@@ -257,43 +257,15 @@ fn drawn_at(class: Option<RoadClass>, zoom: f64) -> bool {
     }
 }
 
-/// Douglas–Peucker on points projected to metres: the indexes kept, first and last always.
+/// Douglas–Peucker (`geo::SimplifyIdx`) on points projected to metres: the indexes kept,
+/// first and last always.
 fn simplify(p: &[[f64; 2]], tolerance_m: f64) -> Vec<usize> {
+    use geo::SimplifyIdx;
     if p.len() <= 2 || tolerance_m <= 0.0 {
         return (0..p.len()).collect();
     }
-    let mut keep = vec![false; p.len()];
-    keep[0] = true;
-    keep[p.len() - 1] = true;
-    let mut stack = vec![(0, p.len() - 1)];
-    while let Some((a, b)) = stack.pop() {
-        let (ax, ay) = (p[a][0], p[a][1]);
-        let (dx, dy) = (p[b][0] - ax, p[b][1] - ay);
-        let len2 = dx * dx + dy * dy;
-        let mut worst = (0.0, a);
-        for (i, q) in p.iter().enumerate().take(b).skip(a + 1) {
-            let d2 = if len2 == 0.0 {
-                (q[0] - ax).powi(2) + (q[1] - ay).powi(2)
-            } else {
-                let t = (((q[0] - ax) * dx + (q[1] - ay) * dy) / len2).clamp(0.0, 1.0);
-                (q[0] - ax - t * dx).powi(2) + (q[1] - ay - t * dy).powi(2)
-            };
-            if d2 > worst.0 {
-                worst = (d2, i);
-            }
-        }
-        if worst.0 > tolerance_m * tolerance_m {
-            keep[worst.1] = true;
-            stack.push((a, worst.1));
-            stack.push((worst.1, b));
-        }
-    }
-    (0..p.len()).filter(|&i| keep[i]).collect()
-}
-
-/// Degrees rounded to 1e-6 (about 0.1 m), to keep the answer small.
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+    let line: geo::LineString<f64> = p.iter().map(|&[x, y]| (x, y)).collect();
+    line.simplify_idx(tolerance_m)
 }
 
 /// The road segments in a box, as GeoJSON, simplified for a zoom.
@@ -359,7 +331,12 @@ async fn roads(
                     kind: LineStringType::LineString,
                     coordinates: kept
                         .iter()
-                        .map(|&i| [round6(pts[i].lon()), round6(pts[i].lat())])
+                        .map(|&i| {
+                            [
+                                osm_data::round6(pts[i].lon()),
+                                osm_data::round6(pts[i].lat()),
+                            ]
+                        })
                         .collect(),
                 },
                 properties: RoadProperties {
@@ -490,8 +467,8 @@ fn street_matches(g: &RoadGraph, needle: &str) -> Vec<StreetMatch> {
                 .unwrap_or(centre);
             StreetMatch {
                 name: name.to_string(),
-                lat: round6(best.lat()),
-                lon: round6(best.lon()),
+                lat: osm_data::round6(best.lat()),
+                lon: osm_data::round6(best.lon()),
             }
         })
         .collect()

@@ -86,5 +86,5 @@ fn segment_offset_near_u32_max_is_refused_not_an_overflow() {
     let mut g = osm_data::graph_file::decode(&bytes).unwrap();
     g.seg_first_point[1] = u32::MAX;
     let e = osm_data::graph_file::decode(&osm_data::graph_file::encode(&g)).unwrap_err();
-    assert!(e.contains("segment shapes"), "{e}");
+    assert!(e.to_string().contains("segment shapes"), "{e}");
 }

@@ -118,7 +118,8 @@ pub struct Router {
 }
 
 const CACHE_MAGIC: &[u8; 8] = b"AMBCCHOR";
-const CACHE_VERSION: u32 = 1;
+/// 2: the key is XXH3 and the check value CRC-32 (1: FNV-1a for both).
+const CACHE_VERSION: u32 = 2;
 
 /// A hash of what the order depends on: the graph's structure and coordinates.
 fn structure_key(g: &RoadGraph) -> u64 {
@@ -132,7 +133,7 @@ fn structure_key(g: &RoadGraph) -> u64 {
     for w in words {
         bytes.extend_from_slice(&w.to_le_bytes());
     }
-    osm_data::fnv1a64(&bytes)
+    xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
 /// Computes the nested-dissection order of a graph (the expensive, metric-independent step).
@@ -146,7 +147,7 @@ fn read_cached_order(path: &Path, key: u64, n: usize) -> Option<Vec<u32>> {
     let bytes = std::fs::read(path).ok()?;
     let body_len = bytes.len().checked_sub(4)?;
     let (body, crc) = bytes.split_at(body_len);
-    if crc32_of(body) != u32::from_le_bytes(crc.try_into().ok()?)
+    if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().ok()?)
         || body.len() < 28
         || &body[..8] != CACHE_MAGIC
     {
@@ -165,12 +166,6 @@ fn read_cached_order(path: &Path, key: u64, n: usize) -> Option<Vec<u32>> {
     cch::order::is_permutation(&order).then_some(order)
 }
 
-/// A 32-bit check value: the cache is a convenience, any damage only costs a rebuild.
-fn crc32_of(bytes: &[u8]) -> u32 {
-    let h = osm_data::fnv1a64(bytes);
-    (h ^ (h >> 32)) as u32
-}
-
 fn write_cached_order(path: &Path, key: u64, order: &[u32]) -> Result<(), RouterError> {
     let mut body = Vec::with_capacity(32 + 4 * order.len());
     body.extend_from_slice(CACHE_MAGIC);
@@ -180,12 +175,9 @@ fn write_cached_order(path: &Path, key: u64, order: &[u32]) -> Result<(), Router
     for &x in order {
         body.extend_from_slice(&x.to_le_bytes());
     }
-    let crc = crc32_of(&body);
+    let crc = crc32fast::hash(&body);
     body.extend_from_slice(&crc.to_le_bytes());
-    osm_data::graph_file::write_atomically(path, &body).map_err(|e| RouterError::Cache {
-        path: path.to_path_buf(),
-        cause: e.to_string(),
-    })
+    osm_data::graph_file::write_atomically(path, &body).map_err(RouterError::Cache)
 }
 
 /// Path of the preprocessing cache of a graph file.

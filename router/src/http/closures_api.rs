@@ -248,14 +248,12 @@ pub fn closure_json(c: &Closure, now: i64) -> ClosureView {
 /// e.g. `factor: must be at least 1, a travel-time multiplier (got 0.5)`.
 ///
 /// The same checks as [`read_closure_request`] followed by
-/// [`ClosureSpec::validate_request`], with the error's message only.
-pub fn parse_closure_request(body: Value) -> Result<ClosureSpec, String> {
-    let message = |e: RouterError| match e {
-        RouterError::MalformedClosure(m) | RouterError::InvalidClosure(m) => m,
-        other => other.to_string(),
-    };
-    let spec = read_closure_request(body).map_err(message)?;
-    spec.validate_request().map_err(message)?;
+/// [`ClosureSpec::validate_request`]: [`RouterError::MalformedClosure`] or
+/// [`RouterError::InvalidClosure`], whose [`RouterError::closure_field_message`] names the
+/// field.
+pub fn parse_closure_request(body: Value) -> Result<ClosureSpec, RouterError> {
+    let spec = read_closure_request(body)?;
+    spec.validate_request()?;
     Ok(spec)
 }
 
@@ -367,6 +365,14 @@ fn insert_window(m: &mut Map<String, Value>, spec: &ClosureSpec) {
 mod tests {
     use super::*;
 
+    /// The field-naming message of a refused request.
+    fn refusal(body: Value) -> String {
+        let e = parse_closure_request(body).expect_err("refused");
+        e.closure_field_message()
+            .unwrap_or_else(|| panic!("not a refused closure: {e}"))
+            .to_string()
+    }
+
     #[test]
     fn a_closure_request_survives_the_round_trip_through_its_json() {
         for body in [
@@ -379,9 +385,9 @@ mod tests {
             assert_eq!(again, body);
             assert_eq!(parse_closure_request(again).unwrap(), spec);
         }
-        let err = parse_closure_request(json!({"way_ids": [1], "colour": "red"})).unwrap_err();
+        let err = refusal(json!({"way_ids": [1], "colour": "red"}));
         assert!(err.contains("colour"), "{err}");
-        let err = parse_closure_request(json!({"way_ids": [1], "from": "yesterday"})).unwrap_err();
+        let err = refusal(json!({"way_ids": [1], "from": "yesterday"}));
         assert!(
             err.starts_with("from: ") && err.contains("RFC 3339"),
             "{err}"
@@ -448,7 +454,7 @@ mod tests {
                 "polygon: needs at least 3 distinct vertices",
             ),
         ] {
-            let err = parse_closure_request(body.clone()).unwrap_err();
+            let err = refusal(body.clone());
             assert!(err.starts_with(start), "{body}: {err}");
         }
         for body in [

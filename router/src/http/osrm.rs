@@ -301,11 +301,7 @@ fn snap_all(
 }
 
 fn lonlat(c: Coord) -> [f64; 2] {
-    [round6(c.lon()), round6(c.lat())]
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+    [osm_data::round6(c.lon()), osm_data::round6(c.lat())]
 }
 
 fn round1(x: f64) -> f64 {
@@ -314,7 +310,7 @@ fn round1(x: f64) -> f64 {
 
 fn waypoint(router: &Router, s: &Snapped) -> Waypoint {
     Waypoint {
-        distance: round6(s.distance_m),
+        distance: osm_data::round6(s.distance_m),
         hint: String::new(),
         location: lonlat(s.point),
         name: router.graph().segment_name(s.segment).to_string(),
