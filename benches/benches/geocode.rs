@@ -10,7 +10,6 @@
 //!
 //! Run: `cargo bench -p benches --bench geocode`.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -23,11 +22,7 @@ const MAPS: [(&str, f64, f64); 2] = [
     ("moscow-fragment", 55.757, 37.615),
 ];
 
-fn map_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(format!("{name}.osm.pbf"))
-}
+use test_support::map_path;
 
 /// The queries of one kind.
 struct Kind {

@@ -1,39 +1,18 @@
 //! The bundled maps and seeded random workloads on them (node pairs, snapped points, ways).
 
-use std::path::PathBuf;
-
 use osm_data::RoadGraph;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use router::{Router, Snapped};
 
-/// Every map shipped in `data/`.
-pub const MAPS: [&str; 6] = [
-    "heidelberg",
-    "monaco",
-    "liechtenstein",
-    "helsinki",
-    "baltimore",
-    "moscow-fragment",
-];
-
-/// Path of a bundled map, `data/NAME.osm.pbf`.
-pub fn map_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(format!("{name}.osm.pbf"))
-}
+pub use test_support::{map_path, MAPS};
 
 /// Imports a bundled map with the default emergency profile.
 ///
 /// # Panics
 /// If the map is missing or does not import.
 pub fn import_map(name: &str) -> RoadGraph {
-    let path = map_path(name);
-    match osm_data::import(&path, &osm_data::Profile::default(), &mut |_| {}) {
-        Ok(imported) => imported.graph,
-        Err(e) => panic!("cannot import {}: {e}", path.display()),
-    }
+    test_support::graph(name)
 }
 
 /// `count` random `(source, target)` node pairs of a graph with `node_count` nodes.

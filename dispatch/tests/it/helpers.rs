@@ -10,11 +10,9 @@ use router::Router;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Path of a shipped map.
+/// Path of a file in `data/` (a shipped map: `heidelberg.osm.pbf`).
 pub fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(name)
+    test_support::data_dir().join(name)
 }
 
 /// A prepared router for a shipped map (`heidelberg` or `moscow-fragment`), shared by the

@@ -1,7 +1,6 @@
 //! Shared fixtures: the bundled maps, opened once per test binary.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use dispatch_core::Priority;
@@ -11,12 +10,7 @@ use simulator::demand::Demand;
 use simulator::engine::World;
 use simulator::places::Place;
 
-/// Path of a bundled map.
-pub fn map_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(format!("{name}.osm.pbf"))
-}
+pub use test_support::map_path;
 
 /// A bundled map's router, shared by the tests (no test may add closures to it).
 pub fn router(name: &str) -> Arc<Router> {

@@ -2,7 +2,6 @@
 //! event pickers and the invariants every state must satisfy.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use dispatch_core::{
@@ -22,10 +21,7 @@ pub const MIN: i64 = 60_000;
 
 /// The imported Moscow fragment.
 pub fn graph() -> RoadGraph {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/moscow-fragment.osm.pbf");
-    osm_data::import(&path, &Default::default(), &mut |_| {})
-        .expect("moscow fragment imports")
-        .graph
+    test_support::graph("moscow-fragment")
 }
 
 /// A fresh router (for tests that add closures).
