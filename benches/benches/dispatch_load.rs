@@ -20,6 +20,9 @@
 //! runtime) and the simulated clients share its two cores, so the figures are an upper bound
 //! on what the server alone needs.
 
+// Tests and benches unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

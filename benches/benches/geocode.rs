@@ -10,6 +10,9 @@
 //!
 //! Run: `cargo bench -p benches --bench geocode`.
 
+// Tests and benches unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};

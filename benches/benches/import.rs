@@ -2,6 +2,9 @@
 //!
 //! Run: `cargo bench -p benches --bench import`.
 
+// Tests and benches unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -16,6 +16,9 @@
 //! file in a temporary directory by default, or a `postgres://` URL naming an empty
 //! database or schema).
 
+// Tests and benches unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;

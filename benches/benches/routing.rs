@@ -23,6 +23,9 @@
 //! Run: `cargo bench -p benches --bench routing` (about 7 minutes on 2 shared cores;
 //! `BENCH_LARGE=1` adds about 5 more).
 
+// Tests and benches unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

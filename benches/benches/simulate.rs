@@ -16,6 +16,9 @@
 //! Run: `cargo bench -p benches --bench simulate` (about 3 minutes on 2 shared cores, after a
 //! build of several minutes: release builds use fat LTO).
 
+// Tests and benches unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::hint::black_box;

@@ -7,6 +7,9 @@
 //!   of its own (see `dispatch::demo`), printing a link to open.
 //! * `dispatch import MAP.osm.pbf -o MAP.graph`: build the road graph from OpenStreetMap data.
 
+// Unit tests unwrap: a panic is their failure report; the rest of the code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;

@@ -30,6 +30,9 @@
 //!
 //! Map data © OpenStreetMap contributors, ODbL 1.0.
 
+// Unit tests unwrap: a panic is their failure report; the rest of the code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod address;
 pub mod build;
 pub mod error;

@@ -28,6 +28,9 @@
 //! # Ok::<(), router::RouterError>(())
 //! ```
 
+// Unit tests unwrap: a panic is their failure report; the rest of the code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod cch;
 pub mod closures;
 pub mod dijkstra;

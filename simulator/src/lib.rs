@@ -44,6 +44,9 @@
 //! # Ok::<(), simulator::SimError>(())
 //! ```
 
+// Unit tests unwrap: a panic is their failure report; the rest of the code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod calls;
 pub mod closures;
 pub mod compare;

@@ -1,6 +1,9 @@
 //! `simulator`: the command line of the call simulator (see the crate docs and
 //! `simulator/README.md`).
 
+// Unit tests unwrap: a panic is their failure report; the rest of the code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -5,6 +5,9 @@
 //!
 //! A dev-dependency only: nothing shipped links it.
 
+// Unit tests unwrap: a panic is their failure report; the rest of the code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use std::path::PathBuf;
 
 use osm_data::{Imported, Profile, RoadGraph};

@@ -243,7 +243,7 @@ impl std::str::FromStr for QueueOrder {
 mod seconds {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(ms: &u32, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(ms: &u32, s: S) -> Result<S::Ok, S::Error> {
         if ms % 1000 == 0 {
             s.serialize_u32(ms / 1000)
         } else {
@@ -251,7 +251,7 @@ mod seconds {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         let s = f64::deserialize(d)?;
         checked(s).map_err(D::Error::custom)
     }
@@ -269,7 +269,7 @@ mod seconds {
     }
 
     /// [`checked`] for the setting named `setting`.
-    pub fn to_ms(setting: &'static str, s: f64) -> Result<u32, crate::DispatchError> {
+    pub(super) fn to_ms(setting: &'static str, s: f64) -> Result<u32, crate::DispatchError> {
         checked(s).map_err(|message| crate::DispatchError::SettingOutOfRange { setting, message })
     }
 }

@@ -313,9 +313,9 @@ pub(super) async fn create(
 }
 
 /// How many calls a page holds unless `limit` says otherwise.
-pub const PAGE_DEFAULT: u32 = 500;
+pub(super) const PAGE_DEFAULT: u32 = 500;
 /// The most calls a page may hold.
-pub const PAGE_MAX: u32 = 5_000;
+pub(super) const PAGE_MAX: u32 = 5_000;
 
 /// `?status=&since=&limit=&cursor=`: which calls, and which page of them.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -336,7 +336,7 @@ pub(super) struct CallsQuery {
 }
 
 /// The header that carries the next page's cursor.
-pub const NEXT_CURSOR: &str = "x-next-cursor";
+pub(super) const NEXT_CURSOR: &str = "x-next-cursor";
 
 /// The call id a cursor stands for (the last call of the page before).
 fn parse_cursor(cursor: &str) -> Result<CallId, ApiError> {

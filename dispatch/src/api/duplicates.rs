@@ -25,7 +25,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::{AppState, Applied, Effect};
 
 /// The duplicate-call routes, each with its OpenAPI description.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(duplicates))
         .routes(routes!(link))
@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// An open call a new call may repeat.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DuplicateView {
+pub(super) struct DuplicateView {
     /// The open call, as dispatchers see it.
     pub call: CallView,
     /// How far its place is from the new call's, metres.

@@ -24,7 +24,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// The geocoding routes, each with its OpenAPI description.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(geocode))
         .routes(routes!(reverse))
@@ -74,7 +74,7 @@ impl PointQuery {
 
 /// An address in its parts, as mapped.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AddressParts {
+pub(super) struct AddressParts {
     /// The street (`addr:street`), or the place an address names instead (`addr:place`).
     pub street: Option<String>,
     /// The house number with its letter or fraction (`27А`, `12/2`).
@@ -98,7 +98,7 @@ pub struct AddressParts {
 
 /// A point, degrees.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GeoPoint {
+pub(super) struct GeoPoint {
     /// Latitude.
     pub lat: f64,
     /// Longitude.
@@ -107,7 +107,7 @@ pub struct GeoPoint {
 
 /// A found address, street or place.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GeocodeMatch {
+pub(super) struct GeocodeMatch {
     /// `address` (a house), `street` or `place`.
     #[schema(example = "address")]
     pub kind: String,
@@ -129,7 +129,7 @@ pub struct GeocodeMatch {
 
 /// The address nearest a point.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReverseAnswer {
+pub(super) struct ReverseAnswer {
     /// The address; `null` when the map has none.
     pub address: Option<GeocodeMatch>,
     /// How far it is from the point, metres.

@@ -30,7 +30,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// The map routes, each with its OpenAPI description.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(map_info))

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::stations::Station;
 
 /// The station routes, each with its OpenAPI description.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))
 }
 

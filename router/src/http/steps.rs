@@ -20,7 +20,7 @@ fn lonlat(c: Coord) -> [f64; 2] {
 }
 
 /// Initial bearing from `a` to `b`, degrees clockwise from north in 0..360.
-pub fn bearing(a: Coord, b: Coord) -> f64 {
+pub(super) fn bearing(a: Coord, b: Coord) -> f64 {
     let (la1, la2) = (a.lat().to_radians(), b.lat().to_radians());
     let dlon = (b.lon() - a.lon()).to_radians();
     let y = dlon.sin() * la2.cos();
@@ -29,7 +29,7 @@ pub fn bearing(a: Coord, b: Coord) -> f64 {
 }
 
 /// OSRM's modifier for a change of bearing.
-pub fn modifier(before: f64, after: f64) -> Modifier {
+pub(super) fn modifier(before: f64, after: f64) -> Modifier {
     let d = (after - before + 540.0) % 360.0 - 180.0; // -180..180, positive = to the right
     match d.abs() {
         a if a < 20.0 => Modifier::Straight,
@@ -59,7 +59,7 @@ pub fn modifier(before: f64, after: f64) -> Modifier {
 }
 
 /// The names of the (up to) two longest named streets of a leg, as OSRM's `summary`.
-pub fn summary(router: &Router, leg: &Route) -> String {
+pub(super) fn summary(router: &Router, leg: &Route) -> String {
     let g = router.graph();
     let mut by_name: Vec<(String, f64)> = Vec::new();
     for p in &leg.pieces {
@@ -86,7 +86,7 @@ pub fn summary(router: &Router, leg: &Route) -> String {
 }
 
 /// The steps of a leg; `encode` turns a step's shape into the requested geometry format.
-pub fn steps(
+pub(super) fn steps(
     router: &Router,
     leg: &Route,
     encode: impl Fn(&[Coord]) -> Geometry,

@@ -1,5 +1,9 @@
 //! Integration tests of the dispatch core on the bundled Moscow fragment.
 
+// Tests unwrap: a panic is their failure report. Their helpers are `pub` for the other
+// modules of this test crate, which is all `unreachable_pub` would say.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
 mod archive;
 mod divert;
 mod duplicates;
