@@ -135,20 +135,10 @@ pub struct Estimate {
     pub ci95: f64,
 }
 
-/// Student t quantile 0.975 for `df` degrees of freedom.
+/// Student t quantile 0.975 for `df` degrees of freedom (`statrs`; NaN for none).
 pub fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::NAN,
-        1..=30 => T[df - 1],
-        31..=60 => 2.000,
-        61..=120 => 1.980,
-        _ => 1.960,
-    }
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
 }
 
 /// The mean and 95 % interval of values.
@@ -370,9 +360,13 @@ mod tests {
     fn intervals_use_student_t() {
         let e = estimate(&[1.0, 2.0, 3.0]);
         assert_eq!(e.mean, 2.0);
-        // sd = 1, n = 3: 4.303 / sqrt(3).
-        assert!((e.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+        // sd = 1, n = 3: t(2) / sqrt(3), t(2) = 4.303 in the printed tables.
+        assert!((e.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-3);
         assert_eq!(estimate(&[5.0]).ci95, 0.0);
-        assert_eq!(t975(100), 1.98);
+        // The printed tables' values.
+        for (df, t) in [(1, 12.706), (9, 2.262), (19, 2.093), (30, 2.042), (100, 1.984)] {
+            assert!((t975(df) - t).abs() < 1e-3, "df {df}: {}", t975(df));
+        }
+        assert!(t975(0).is_nan());
     }
 }

@@ -1,6 +1,8 @@
 //! Service-time distributions: lognormal, given by its median and the spread `sigma` of
 //! its logarithm (so `p90 = median · e^(1.2816·sigma)`), sampled with the simulator's one
-//! seeded RNG (Box–Muller, so the draws do not depend on another crate's algorithm).
+//! seeded RNG. The normal (Box–Muller) and exponential (inversion) draws are written here
+//! rather than taken from `rand_distr`: a seed's run, and every figure published from one,
+//! must not move when another crate changes its sampling algorithm.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
