@@ -8,6 +8,7 @@
 //! (paediatrics). A file is a JSON array of
 //! `{"id", "name", "lat", "lon", "capabilities": ["general", "pci", "stroke", "trauma", "paediatric"]}`.
 
+use crate::settings::SettingsError;
 use std::path::Path;
 
 use dispatch_core::{Capability, DispatchError, Hospital, NewHospital};
@@ -56,11 +57,15 @@ pub fn from_places(places: &[osm_data::Place]) -> Vec<NewHospital> {
 }
 
 /// Reads a hospitals file (see the module docs).
-pub fn load_file(path: &Path) -> anyhow::Result<Vec<NewHospital>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read hospitals file {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("hospitals file {}: {e}", path.display()))
+pub fn load_file(path: &Path) -> Result<Vec<NewHospital>, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::HospitalsRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| SettingsError::HospitalsInvalid {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Adds the hospitals the dispatcher does not know yet (by id), in one logged change; a

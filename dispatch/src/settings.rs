@@ -9,9 +9,25 @@ use serde::Deserialize;
 
 use crate::stations::{Station, StationError};
 
-/// Why the rules cannot be read.
+/// Why the rules, or a file the service starts with, cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// The hospitals file (`--hospitals`) cannot be read.
+    #[error("cannot read the hospitals file {path}: {source}")]
+    HospitalsRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The hospitals file is not a JSON list of hospitals.
+    #[error("hospitals file {path}: {source}")]
+    HospitalsInvalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with its line and column.
+        source: serde_json::Error,
+    },
     /// The file cannot be read.
     #[error("cannot read the settings file {path}: {source}")]
     Read {

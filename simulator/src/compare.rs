@@ -364,7 +364,13 @@ mod tests {
         assert!((e.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-3);
         assert_eq!(estimate(&[5.0]).ci95, 0.0);
         // The printed tables' values.
-        for (df, t) in [(1, 12.706), (9, 2.262), (19, 2.093), (30, 2.042), (100, 1.984)] {
+        for (df, t) in [
+            (1, 12.706),
+            (9, 2.262),
+            (19, 2.093),
+            (30, 2.042),
+            (100, 1.984),
+        ] {
             assert!((t975(df) - t).abs() < 1e-3, "df {df}: {}", t975(df));
         }
         assert!(t975(0).is_nan());
