@@ -5,25 +5,10 @@
 // Tests and benches unwrap: a panic is their failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-
-const MAPS: [&str; 6] = [
-    "heidelberg",
-    "monaco",
-    "liechtenstein",
-    "helsinki",
-    "baltimore",
-    "moscow-fragment",
-];
-
-fn map_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../data")
-        .join(format!("{name}.osm.pbf"))
-}
+use test_support::{map_path, MAPS};
 
 fn import(c: &mut Criterion) {
     let profile = osm_data::Profile::default();

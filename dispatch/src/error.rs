@@ -1,5 +1,7 @@
 //! The service's one error type: every failure becomes `{"error": .., "message": ..}` with the
-//! right HTTP status. 5xx bodies say nothing internal; their cause is logged once.
+//! right HTTP status. 5xx bodies say nothing internal; their cause travels with the error and
+//! is logged once, where the error is answered: by the service's error layer
+//! ([`log_answered_errors`]) for HTTP, by [`ApiError::log`] elsewhere (a tablet's socket).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,6 +24,38 @@ pub struct ApiError {
     /// The input at fault, when one is: a JSON path (`vitals.heart_rate`, `needs[1]`), a
     /// query parameter or a header.
     pub field: Option<String>,
+    /// What went wrong inside (500 and 503): logged, never answered.
+    pub cause: Option<String>,
+}
+
+impl std::fmt::Display for ApiError {
+    /// The message, and the cause when there is one (for logs, never for clients).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            Some(cause) => write!(f, "{}: {cause}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The cause of an error answered over HTTP, for [`log_answered_errors`].
+#[derive(Debug, Clone)]
+struct AnsweredCause {
+    code: &'static str,
+    cause: String,
+}
+
+/// Logs, once, the cause of every error the service answers with one (5xx), within the
+/// request's span (method and path).
+pub async fn log_answered_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if let Some(a) = response.extensions().get::<AnsweredCause>() {
+        tracing::error!(cause = %a.cause, code = a.code, status = response.status().as_u16(), "request failed");
+    }
+    response
 }
 
 impl ApiError {
@@ -32,6 +66,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            cause: None,
         }
     }
 
@@ -89,24 +124,37 @@ impl ApiError {
         )
     }
 
-    /// 503: the store cannot be reached or written; nothing was changed. Logged here.
+    /// 503: the store cannot be reached or written; nothing was changed. The cause is kept
+    /// for the log.
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "store unavailable");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the dispatch store is unavailable: nothing was changed, try again",
-        )
+        ApiError {
+            cause: Some(cause.to_string()),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the dispatch store is unavailable: nothing was changed, try again",
+            )
+        }
     }
 
-    /// 500: logged here, answered without detail.
+    /// 500: answered without detail; the cause is kept for the log.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ApiError {
+            cause: Some(cause.to_string()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            )
+        }
+    }
+
+    /// Logs the cause, if there is one: for an error answered other than over HTTP (HTTP
+    /// answers are logged by [`log_answered_errors`]).
+    pub fn log(&self) {
+        if let Some(cause) = &self.cause {
+            tracing::error!(%cause, code = self.code, "request failed");
+        }
     }
 }
 
@@ -132,7 +180,14 @@ impl IntoResponse for ApiError {
             message: self.message,
             field: self.field,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(AnsweredCause {
+                code: self.code,
+                cause,
+            });
+        }
+        response
     }
 }
 
@@ -148,5 +203,94 @@ impl From<DispatchError> for ApiError {
             }
             _ => Self::new(StatusCode::CONFLICT, "conflict", message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A log sink the test reads back.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failure_is_logged_once_where_it_is_answered_and_its_cause_never_sent() {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+
+        // Made but handled elsewhere (say, mapped to another answer): nothing is logged.
+        let quiet = ApiError::internal("the disk is on fire");
+        assert_eq!(quiet.to_string(), "internal error: the disk is on fire");
+        drop(quiet);
+        assert!(sink.0.lock().unwrap().is_empty());
+
+        let app = axum::Router::new()
+            .route(
+                "/fail",
+                get(|| async { Err::<(), _>(ApiError::internal("the disk is on fire")) }),
+            )
+            .route(
+                "/refuse",
+                get(|| async { Err::<(), _>(ApiError::not_found("no such call")) }),
+            )
+            .layer(axum::middleware::from_fn(log_answered_errors));
+        let answer = |path: &'static str| {
+            let app = app.clone();
+            rt.block_on(async move {
+                let request = axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                let response = app.oneshot(request).await.unwrap();
+                let status = response.status();
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                (status, String::from_utf8_lossy(&body).into_owned())
+            })
+        };
+        let (status, body) = answer("/fail");
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !body.contains("fire"),
+            "the cause reached the client: {body}"
+        );
+        let (status, _) = answer("/refuse");
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(log.matches("the disk is on fire").count(), 1, "{log}");
+        assert!(
+            log.contains("code=\"internal\"") || log.contains("code=internal"),
+            "{log}"
+        );
+        assert!(
+            !log.contains("no such call"),
+            "a client's mistake is not an error: {log}"
+        );
     }
 }

@@ -128,6 +128,7 @@ pub fn app(state: AppState) -> axum::Router {
                         .make_span_with(span_without_query)
                         .on_failure(()),
                 )
+                .layer(middleware::from_fn(crate::error::log_answered_errors))
                 .layer(CatchPanicLayer::custom(panicked))
                 .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
                 .layer(middleware::from_fn(timeout))

@@ -489,6 +489,7 @@ async fn forward_tablet_message(
 
 /// An error as a tablet receives it: `{"type": "error", "error", "message", "field"?}`.
 fn error_message(e: ApiError) -> String {
+    e.log();
     let mut v = json!({"type": "error", "error": e.code, "message": e.message});
     if let Some(field) = e.field {
         v["field"] = json!(field);

@@ -51,7 +51,7 @@ pub async fn run(state: AppState, server: Arc<FhirServer>) {
         for row in due {
             let attempt = send(&state, &client, &server, &row).await;
             if let Err(e) = record(&state, &row, attempt).await {
-                tracing::warn!(call = row.call_id, error = %e.message, "cannot record a FHIR delivery; it is sent again");
+                tracing::warn!(call = row.call_id, error = %e, "cannot record a FHIR delivery; it is sent again");
             }
         }
     }

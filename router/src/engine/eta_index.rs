@@ -34,20 +34,23 @@ enum Buckets {
 impl EtaIndex {
     /// Many sources (crews), one target per query (the call).
     pub fn many_to_one(router: &Router) -> EtaIndex {
-        EtaIndex {
-            buckets: Buckets::Sources(SourceBuckets::new(&router.topology)),
-            points: Vec::new(),
-            version: router.live().version,
-            out: Vec::new(),
-            scratch: BestScratch::default(),
-            on_segment: HashMap::default(),
-        }
+        Self::with(
+            router,
+            Buckets::Sources(SourceBuckets::new(&router.topology)),
+        )
     }
 
     /// One source per query (a crew), many targets (hospitals).
     pub fn one_to_many(router: &Router) -> EtaIndex {
+        Self::with(
+            router,
+            Buckets::Targets(TargetBuckets::new(&router.topology)),
+        )
+    }
+
+    fn with(router: &Router, buckets: Buckets) -> EtaIndex {
         EtaIndex {
-            buckets: Buckets::Targets(TargetBuckets::new(&router.topology)),
+            buckets,
             points: Vec::new(),
             version: router.live().version,
             out: Vec::new(),
