@@ -54,7 +54,7 @@ pub struct PatientId {
 impl PatientId {
     /// The number as the register writes it (ОМС: 16 digits; СНИЛС: `123-456-789 01`), or
     /// why it is not one.
-    pub fn normalized(&self) -> Result<String, String> {
+    pub(crate) fn normalized(&self) -> Result<String, String> {
         let digits = || -> Result<String, String> {
             let v: String = self
                 .value
