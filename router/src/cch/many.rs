@@ -134,11 +134,12 @@ struct Slot {
     pos: Vec<u32>,
 }
 
-/// Direction-agnostic bucket store.
+/// Direction-agnostic bucket store: [`SourceBuckets`] and [`TargetBuckets`] are its two
+/// public faces; the router's `EtaIndex` holds one directly, its direction a value.
 #[derive(Debug, Clone)]
-struct Buckets {
+pub(crate) struct Buckets {
     /// `true`: cached spaces are forward (upward weights), queries backward.
-    forward: bool,
+    pub(crate) forward: bool,
     buckets: Vec<Vec<Entry>>,
     /// A lower bound on the distances in each bucket (exact after a pruned query scanned
     /// it; removals may leave it lower than the true minimum, which stays a lower bound).
@@ -155,7 +156,7 @@ struct Buckets {
 }
 
 impl Buckets {
-    fn new(t: &CchTopology, forward: bool) -> Self {
+    pub(crate) fn new(t: &CchTopology, forward: bool) -> Self {
         Buckets {
             forward,
             buckets: vec![Vec::new(); t.node_count()],
@@ -169,7 +170,7 @@ impl Buckets {
         }
     }
 
-    fn set(&mut self, slot: u32, points: &[(u32, u32)]) {
+    pub(crate) fn set(&mut self, slot: u32, points: &[(u32, u32)]) {
         let i = slot as usize;
         if i >= self.slots.len() {
             self.slots.resize_with(i + 1, Slot::default);
@@ -183,7 +184,7 @@ impl Buckets {
         }
     }
 
-    fn remove(&mut self, slot: u32) {
+    pub(crate) fn remove(&mut self, slot: u32) {
         let i = slot as usize;
         if i >= self.slots.len() {
             return;
@@ -323,7 +324,7 @@ impl Buckets {
         self.dirty.clear();
     }
 
-    fn query(
+    pub(crate) fn query(
         &mut self,
         t: &CchTopology,
         metric: &CchMetric,
@@ -362,7 +363,7 @@ impl Buckets {
     /// ends exact (ties included), and exactly those admitted slots are `found`. The work
     /// is the walk and the buckets scanned, whatever the number of slots.
     #[allow(clippy::too_many_arguments)]
-    fn query_best(
+    pub(crate) fn query_best(
         &mut self,
         t: &CchTopology,
         metric: &CchMetric,
@@ -465,7 +466,7 @@ impl Buckets {
 
     /// The exact bucket distance of one slot through the walk of the last
     /// [`Buckets::query_best`] (kept in `scratch`).
-    fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
+    pub(crate) fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
         let Some(s) = self.slots.get(slot as usize) else {
             return INF;
         };

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use foldhash::fast::FixedState;
 
 use super::{LiveMetric, Router};
-use crate::cch::{BestScratch, SourceBuckets, TargetBuckets, INF};
+use crate::cch::many::Buckets;
+use crate::cch::{BestScratch, INF};
 use crate::snap::Snapped;
 
 /// Cached ETAs between many moving points and one point at a time, in either direction:
@@ -15,6 +16,7 @@ use crate::snap::Snapped;
 /// recomputed only when that point moves or the weights change.
 #[derive(Debug)]
 pub struct EtaIndex {
+    /// Forward (the points are sources: many-to-one) or backward (targets: one-to-many).
     buckets: Buckets,
     points: Vec<Option<Snapped>>,
     version: u64,
@@ -25,27 +27,15 @@ pub struct EtaIndex {
     on_segment: HashMap<u32, Vec<u32>, FixedState>,
 }
 
-#[derive(Debug)]
-enum Buckets {
-    Sources(SourceBuckets),
-    Targets(TargetBuckets),
-}
-
 impl EtaIndex {
     /// Many sources (crews), one target per query (the call).
     pub fn many_to_one(router: &Router) -> EtaIndex {
-        Self::with(
-            router,
-            Buckets::Sources(SourceBuckets::new(&router.topology)),
-        )
+        Self::with(router, Buckets::new(&router.topology, true))
     }
 
     /// One source per query (a crew), many targets (hospitals).
     pub fn one_to_many(router: &Router) -> EtaIndex {
-        Self::with(
-            router,
-            Buckets::Targets(TargetBuckets::new(&router.topology)),
-        )
+        Self::with(router, Buckets::new(&router.topology, false))
     }
 
     fn with(router: &Router, buckets: Buckets) -> EtaIndex {
@@ -63,24 +53,12 @@ impl EtaIndex {
         let Some(p) = self.points[slot as usize] else {
             return;
         };
-        match &mut self.buckets {
-            Buckets::Sources(b) => {
-                let pts: Vec<(u32, u32)> = router
-                    .entries(live, &p, true)
-                    .iter()
-                    .map(|e| (e.node, e.dist))
-                    .collect();
-                b.set_source(slot, &pts);
-            }
-            Buckets::Targets(b) => {
-                let pts: Vec<(u32, u32)> = router
-                    .entries(live, &p, false)
-                    .iter()
-                    .map(|e| (e.node, e.dist))
-                    .collect();
-                b.set_target(slot, &pts);
-            }
-        }
+        let pts: Vec<(u32, u32)> = router
+            .entries(live, &p, self.buckets.forward)
+            .iter()
+            .map(|e| (e.node, e.dist))
+            .collect();
+        self.buckets.set(slot, &pts);
     }
 
     /// Puts (or moves) the point in `slot`.
@@ -102,10 +80,7 @@ impl EtaIndex {
         self.unlist(slot);
         if let Some(p) = self.points.get_mut(slot as usize) {
             *p = None;
-            match &mut self.buckets {
-                Buckets::Sources(b) => b.remove_source(slot),
-                Buckets::Targets(b) => b.remove_target(slot),
-            }
+            self.buckets.remove(slot);
         }
     }
 
@@ -132,14 +107,8 @@ impl EtaIndex {
     pub fn etas(&mut self, router: &Router, other: &Snapped) -> Vec<Option<u32>> {
         let live = router.live();
         let pts = self.prepare(router, &live, other);
-        match &mut self.buckets {
-            Buckets::Sources(b) => {
-                b.distances_to(&router.topology, &live.metric, &pts, &mut self.out)
-            }
-            Buckets::Targets(b) => {
-                b.distances_from(&router.topology, &live.metric, &pts, &mut self.out)
-            }
-        }
+        self.buckets
+            .query(&router.topology, &live.metric, &pts, &mut self.out);
         self.points
             .iter()
             .enumerate()
@@ -160,7 +129,7 @@ impl EtaIndex {
                 self.load(router, live, slot);
             }
         }
-        let forward = matches!(self.buckets, Buckets::Sources(_));
+        let forward = self.buckets.forward;
         router
             .entries(live, other, !forward)
             .iter()
@@ -170,9 +139,10 @@ impl EtaIndex {
 
     /// The travel time on the same road between the point in `slot` and `other`.
     fn direct(&self, router: &Router, live: &LiveMetric, p: &Snapped, other: &Snapped) -> u32 {
-        let d = match self.buckets {
-            Buckets::Sources(_) => router.direct(live, p, other),
-            Buckets::Targets(_) => router.direct(live, other, p),
+        let d = if self.buckets.forward {
+            router.direct(live, p, other)
+        } else {
+            router.direct(live, other, p)
         };
         d.map_or(INF, |(d, _)| d)
     }
@@ -205,29 +175,16 @@ impl EtaIndex {
             })
             .collect();
         let mut found = Vec::new();
-        let scratch = &mut self.scratch;
-        match &mut self.buckets {
-            Buckets::Sources(b) => b.best_distances_to(
-                &router.topology,
-                &live.metric,
-                &pts,
-                k,
-                admit,
-                &known,
-                scratch,
-                &mut found,
-            ),
-            Buckets::Targets(b) => b.best_distances_from(
-                &router.topology,
-                &live.metric,
-                &pts,
-                k,
-                admit,
-                &known,
-                scratch,
-                &mut found,
-            ),
-        }
+        self.buckets.query_best(
+            &router.topology,
+            &live.metric,
+            &pts,
+            k,
+            admit,
+            &known,
+            &mut self.scratch,
+            &mut found,
+        );
         for &slot in also {
             let Err(i) = found.binary_search_by_key(&slot, |&(s, _)| s) else {
                 continue;
@@ -235,10 +192,7 @@ impl EtaIndex {
             let Some(p) = self.get(slot) else {
                 continue;
             };
-            let via = match &self.buckets {
-                Buckets::Sources(b) => b.distance_via(slot, &self.scratch),
-                Buckets::Targets(b) => b.distance_via(slot, &self.scratch),
-            };
+            let via = self.buckets.distance_via(slot, &self.scratch);
             let d = via.min(self.direct(router, &live, &p, other));
             if d != INF {
                 found.insert(i, (slot, d));
