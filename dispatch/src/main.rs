@@ -69,18 +69,8 @@ enum Command {
         /// the stations (`[[stations]]` with id, name, lat, lon).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Queue order within a priority: `age` (first come, first served) or `eta_weighted`.
-        #[arg(long)]
-        queue_order: Option<dispatch_core::QueueOrder>,
-        /// Whether a new emergency may divert a crew on its way to a less urgent call.
-        #[arg(long)]
-        diversion: Option<bool>,
-        /// Diversion when the crew arrives this much sooner than the best available one (s).
-        #[arg(long)]
-        divert_gain_s: Option<f64>,
-        /// A freed crew takes over an emergency when it arrives this much sooner (s).
-        #[arg(long)]
-        reassign_gain_s: Option<f64>,
+        #[command(flatten)]
+        rule_flags: dispatch_core::RuleOverrides,
         /// The routing API's `/table` answers at most N² cells (sources × destinations, as
         /// `osrm-routed --max-table-size` counts them): 100 allows 1 call × 10,000 crews.
         #[arg(long, default_value_t = router::http::DEFAULT_MAX_TABLE_SIZE)]
@@ -156,10 +146,7 @@ fn main() -> ExitCode {
             listen,
             tokens,
             config,
-            queue_order,
-            diversion,
-            divert_gain_s,
-            reassign_gain_s,
+            rule_flags,
             max_table_size,
             log_format,
             advertise,
@@ -170,13 +157,7 @@ fn main() -> ExitCode {
             fhir,
         } => {
             init_logs(log_format);
-            let flags = dispatch_core::RuleOverrides {
-                queue_order,
-                diversion,
-                divert_gain_s,
-                reassign_gain_s,
-            };
-            dispatch::settings::read(config.as_deref(), &flags)
+            dispatch::settings::read(config.as_deref(), &rule_flags)
                 .map_err(anyhow::Error::from)
                 .and_then(|settings| {
                     let osrm = router::http::OsrmOptions {

@@ -176,18 +176,8 @@ struct CommonArgs {
     /// below override it.
     #[arg(long)]
     rules: Option<PathBuf>,
-    /// Queue order within a priority: `age` (first come, first served) or `eta_weighted`.
-    #[arg(long)]
-    queue_order: Option<dispatch_core::QueueOrder>,
-    /// Whether a new emergency may divert a crew on its way to a less urgent call.
-    #[arg(long)]
-    diversion: Option<bool>,
-    /// Diversion when the crew arrives this much sooner than the best available one (s).
-    #[arg(long)]
-    divert_gain_s: Option<f64>,
-    /// A freed crew takes over an emergency when it arrives this much sooner (s).
-    #[arg(long)]
-    reassign_gain_s: Option<f64>,
+    #[command(flatten)]
+    rule_flags: dispatch_core::RuleOverrides,
     /// Share of trips to a call in which the crew breaks down on its way (0-1).
     #[arg(long, default_value_t = 0.0)]
     breakdown_share: f64,
@@ -419,12 +409,7 @@ fn options(a: &CommonArgs, world: &engine::World, policy: SimPolicy) -> anyhow::
         }
         None => dispatch_core::DispatchConfig::default(),
     };
-    let rules = rules.with(&dispatch_core::RuleOverrides {
-        queue_order: a.queue_order,
-        diversion: a.diversion,
-        divert_gain_s: a.divert_gain_s,
-        reassign_gain_s: a.reassign_gain_s,
-    })?;
+    let rules = rules.with(&a.rule_flags)?;
     Ok(RunOptions {
         policy,
         rules,

@@ -209,16 +209,23 @@ fn merge(into: &mut toml::Table, changes: toml::Table) {
     }
 }
 
-/// Rules given on a command line (the service's and the simulator's flags), over a file's.
+/// Rules given on a command line over a file's: the same flags for the service and the
+/// simulator (feature `cli`: flattened into both commands with clap, the doc lines below
+/// being their help).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct RuleOverrides {
-    /// `--queue-order`.
+    /// Queue order within a priority: `age` (first come, first served) or `eta_weighted`.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub queue_order: Option<QueueOrder>,
-    /// `--diversion true|false`.
+    /// Whether a new emergency may divert a crew on its way to a less urgent call.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub diversion: Option<bool>,
-    /// `--divert-gain-s`.
+    /// Diversion when the crew arrives this much sooner than the best available one (s).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub divert_gain_s: Option<f64>,
-    /// `--reassign-gain-s`.
+    /// A freed crew takes over an emergency when it arrives this much sooner (s).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub reassign_gain_s: Option<f64>,
 }
 
