@@ -53,11 +53,7 @@ impl EtaIndex {
         let Some(p) = self.points[slot as usize] else {
             return;
         };
-        let pts: Vec<(u32, u32)> = router
-            .entries(live, &p, self.buckets.forward)
-            .iter()
-            .map(|e| (e.node, e.dist))
-            .collect();
+        let pts = router.search_points(live, &p, self.buckets.forward);
         self.buckets.set(slot, &pts);
     }
 
@@ -129,12 +125,7 @@ impl EtaIndex {
                 self.load(router, live, slot);
             }
         }
-        let forward = self.buckets.forward;
-        router
-            .entries(live, other, !forward)
-            .iter()
-            .map(|e| (e.node, e.dist))
-            .collect()
+        router.search_points(live, other, !self.buckets.forward)
     }
 
     /// The travel time on the same road between the point in `slot` and `other`.

@@ -25,16 +25,8 @@ impl Router {
     /// Fastest travel time (ms) from `s` to `t`, `None` if unreachable.
     pub fn eta(&self, s: &Snapped, t: &Snapped) -> Option<u32> {
         let live = self.live();
-        let src: Vec<(u32, u32)> = self
-            .entries(&live, s, true)
-            .iter()
-            .map(|e| (e.node, e.dist))
-            .collect();
-        let dst: Vec<(u32, u32)> = self
-            .entries(&live, t, false)
-            .iter()
-            .map(|e| (e.node, e.dist))
-            .collect();
+        let src = self.search_points(&live, s, true);
+        let dst = self.search_points(&live, t, false);
         let via = self.with_query(|q| q.run(&self.topology, &live.metric, &src, &dst));
         let direct = self.direct(&live, s, t).map(|(d, _)| d);
         match (via, direct) {

@@ -155,21 +155,27 @@ impl Router {
             .min()
     }
 
-    /// Source points of a snapped position for [`crate::cch::SourceBuckets`]-style callers.
-    pub fn source_points(&self, p: &Snapped) -> Vec<(u32, u32)> {
-        let live = self.live();
-        self.entries(&live, p, true)
+    /// The search points `(node, time)` of a snapped position under `live`: where a search
+    /// from it (`forward`) or to it starts, as the CCH queries and buckets take them.
+    pub(super) fn search_points(
+        &self,
+        live: &LiveMetric,
+        p: &Snapped,
+        forward: bool,
+    ) -> Vec<(u32, u32)> {
+        self.entries(live, p, forward)
             .iter()
             .map(|e| (e.node, e.dist))
             .collect()
     }
 
+    /// Source points of a snapped position for [`crate::cch::SourceBuckets`]-style callers.
+    pub fn source_points(&self, p: &Snapped) -> Vec<(u32, u32)> {
+        self.search_points(&self.live(), p, true)
+    }
+
     /// Target points of a snapped position.
     pub fn target_points(&self, p: &Snapped) -> Vec<(u32, u32)> {
-        let live = self.live();
-        self.entries(&live, p, false)
-            .iter()
-            .map(|e| (e.node, e.dist))
-            .collect()
+        self.search_points(&self.live(), p, false)
     }
 }
