@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod error;
 mod migrations;
 mod postgres;

@@ -121,7 +121,8 @@ async fn story(store: Store, url: &str) {
     };
     let err = store.commit(bad.clone()).await.unwrap_err();
     assert!(matches!(err, StoreError::Query { .. }), "{err:?}");
-    assert!(err.to_string().contains("upsert an entity"), "{err}");
+    // It says what the store was doing (an entity's upsert, or the group's upserts).
+    assert!(err.to_string().contains("upsert"), "{err}");
     assert_eq!(store.last_seq().await.unwrap(), 5);
     assert_eq!(store.entity("crew", "c").await.unwrap(), None);
     assert_eq!(store.entities("crew").await.unwrap(), expected_crews);
@@ -451,6 +452,42 @@ async fn group_story(store: Store) {
             first_seq: 7,
             last_seq: 8
         }
+    );
+    // One entity written by several changes of a group ends as the last of them left it:
+    // upserts before deletes within a change, changes in order.
+    let entity_change = |upserts: Vec<(&str, i64)>, deletes: Vec<&str>| Change {
+        upserts: upserts
+            .into_iter()
+            .map(|(id, n)| upsert("crew", id, json!({ "n": n })))
+            .collect(),
+        deletes: deletes
+            .into_iter()
+            .map(|id| ("crew".to_string(), id.to_string()))
+            .collect(),
+        ..Change::default()
+    };
+    store
+        .commit(entity_change(vec![("a", 0), ("b", 0), ("c", 0)], vec![]))
+        .await
+        .unwrap();
+    store
+        .commit_all(&[
+            entity_change(vec![("a", 1), ("d", 1)], vec!["b"]),
+            entity_change(vec![("a", 2), ("b", 2)], vec!["c", "d"]),
+            entity_change(vec![("c", 3), ("e", 3)], vec!["c", "missing"]),
+            entity_change(vec![("e", 4), ("a", 4)], vec![]),
+        ])
+        .await
+        .unwrap();
+    let mut crews = store.entities("crew").await.unwrap();
+    crews.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(
+        crews,
+        vec![
+            ("a".to_string(), json!({"n": 4})),
+            ("b".to_string(), json!({"n": 2})),
+            ("e".to_string(), json!({"n": 4})),
+        ]
     );
     store.close().await;
 }
