@@ -13,79 +13,49 @@
 //! worker a new version, which fetches them again) and the last answers of the map and crew
 //! APIs, per token.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use rust_embed::{EmbeddedFile, RustEmbed};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// One embedded file.
+/// Every file under `dispatch/web/` but its README, embedded at build time (also in debug
+/// builds, so that tests serve what the binary ships), each with its SHA-256.
+#[derive(RustEmbed)]
+#[folder = "web/"]
+#[exclude = "README.md"]
+struct Web;
+
+/// An embedded file, by its path under `dispatch/web/`.
 struct Asset {
-    path: &'static str,
-    content_type: &'static str,
-    body: &'static [u8],
+    path: String,
+    file: EmbeddedFile,
 }
 
-macro_rules! assets {
-    ($(($path:literal, $ctype:literal)),* $(,)?) => {
-        &[$(Asset {
-            path: $path,
-            content_type: $ctype,
-            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/", $path)),
-        }),*]
-    };
+fn find(path: &str) -> Option<Asset> {
+    Web::get(path).map(|file| Asset {
+        path: path.to_owned(),
+        file,
+    })
 }
 
-/// Every file the pages use, by its path under `dispatch/web/`.
-static ASSETS: &[Asset] = assets![
-    ("console.html", "text/html; charset=utf-8"),
-    ("tablet.html", "text/html; charset=utf-8"),
-    ("app/style.css", "text/css; charset=utf-8"),
-    ("app/common.js", "text/javascript; charset=utf-8"),
-    ("app/i18n.js", "text/javascript; charset=utf-8"),
-    ("app/i18n/en.js", "text/javascript; charset=utf-8"),
-    ("app/i18n/ru.js", "text/javascript; charset=utf-8"),
-    ("app/console.js", "text/javascript; charset=utf-8"),
-    ("app/console/state.js", "text/javascript; charset=utf-8"),
-    ("app/console/stream.js", "text/javascript; charset=utf-8"),
-    ("app/console/map.js", "text/javascript; charset=utf-8"),
-    ("app/console/routes.js", "text/javascript; charset=utf-8"),
-    ("app/console/closures.js", "text/javascript; charset=utf-8"),
-    ("app/console/newcall.js", "text/javascript; charset=utf-8"),
-    ("app/console/calls.js", "text/javascript; charset=utf-8"),
-    ("app/console/detail.js", "text/javascript; charset=utf-8"),
-    ("app/console/crews.js", "text/javascript; charset=utf-8"),
-    ("app/console/events.js", "text/javascript; charset=utf-8"),
-    ("app/console/crewview.js", "text/javascript; charset=utf-8"),
-    ("app/console/labels.js", "text/javascript; charset=utf-8"),
-    ("app/console/alerts.js", "text/javascript; charset=utf-8"),
-    ("app/tablet.js", "text/javascript; charset=utf-8"),
-    ("app/tablet/state.js", "text/javascript; charset=utf-8"),
-    ("app/tablet/outbox.js", "text/javascript; charset=utf-8"),
-    ("app/tablet/route.js", "text/javascript; charset=utf-8"),
-    ("app/tablet/places.js", "text/javascript; charset=utf-8"),
-    ("app/tablet/handover.js", "text/javascript; charset=utf-8"),
-    ("app/tablet/patient.js", "text/javascript; charset=utf-8"),
-    ("app/address.js", "text/javascript; charset=utf-8"),
-    ("app/sw.js", "text/javascript; charset=utf-8"),
-    ("app/icon.svg", "image/svg+xml"),
-    (
-        "vendor/leaflet/leaflet.js",
-        "text/javascript; charset=utf-8"
-    ),
-    ("vendor/leaflet/leaflet.css", "text/css; charset=utf-8"),
-    ("vendor/leaflet/LICENSE", "text/plain; charset=utf-8"),
-    ("vendor/leaflet/images/layers.png", "image/png"),
-    ("vendor/leaflet/images/layers-2x.png", "image/png"),
-    ("vendor/leaflet/images/marker-icon.png", "image/png"),
-    ("vendor/leaflet/images/marker-icon-2x.png", "image/png"),
-    ("vendor/leaflet/images/marker-shadow.png", "image/png"),
-];
+/// The type of an embedded file, by its extension. The files are ours and few: a table of
+/// their six kinds says it with the charset, where a MIME-guessing crate would not.
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "text/plain; charset=utf-8",
+    }
+}
 
 /// The pages allow nothing from elsewhere: scripts, styles, images and sockets come from the
 /// service itself.
@@ -102,47 +72,34 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/assets/{*path}", get(asset))
 }
 
-/// The first 64 bits of a file's SHA-256, in hex: the validator of an embedded file.
-fn content_tag(bytes: &[u8]) -> String {
+/// The first 64 bits of a SHA-256, in hex: the validator of an embedded file.
+fn tag_of(sha256: &[u8]) -> String {
+    let hex: String = sha256[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// The SHA-256 of `bytes`.
+fn sha256(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn find(path: &str) -> Option<&'static Asset> {
-    ASSETS.iter().find(|a| a.path == path)
-}
-
-/// A strong validator for each embedded file, computed once.
-fn etag(asset: &Asset) -> &'static str {
-    static TAGS: OnceLock<HashMap<&'static str, String>> = OnceLock::new();
-    TAGS.get_or_init(|| {
-        ASSETS
-            .iter()
-            .map(|a| (a.path, format!("\"{}\"", content_tag(a.body))))
-            .collect()
-    })
-    .get(asset.path)
-    .map(String::as_str)
-    .unwrap_or("\"0\"")
+    sha2::Sha256::digest(bytes).into()
 }
 
 /// Serves an embedded file: `no-cache` (revalidated by its ETag, so a new binary's pages are
 /// used at once) for the pages and their scripts, a week for vendored libraries.
-fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
+fn serve(asset: Asset, headers: &HeaderMap) -> Response {
     let cache = if asset.path.starts_with("vendor/") {
         "public, max-age=604800"
     } else {
         "no-cache"
     };
-    respond(asset.body, asset.content_type, etag(asset), cache, headers)
+    let tag = tag_of(&asset.file.metadata.sha256_hash());
+    let content_type = content_type(&asset.path);
+    respond(asset.file.data, content_type, &tag, cache, headers)
 }
 
 /// `body` with its type, validator and caching, or 304 when the client has it.
 fn respond(
-    body: &'static [u8],
+    body: impl Into<axum::body::Body>,
     content_type: &'static str,
     tag: &str,
     cache: &'static str,
@@ -155,7 +112,7 @@ fn respond(
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        ([(header::CONTENT_TYPE, content_type)], body.into()).into_response()
     };
     let h = out.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
@@ -198,19 +155,18 @@ async fn tablet_page(headers: HeaderMap) -> Response {
 /// The files the tablet needs offline, as the service worker fetches them: the page (at
 /// `/tablet`) and every embedded file but the console's and the worker itself.
 fn tablet_files() -> Vec<String> {
+    let mut assets: Vec<String> = Web::iter()
+        .filter(|p| {
+            !p.ends_with(".html")
+                && !p.starts_with("app/console")
+                && p.as_ref() != "app/sw.js"
+                && !p.ends_with("LICENSE")
+        })
+        .map(|p| format!("/assets/{p}"))
+        .collect();
+    assets.sort();
     let mut files = vec!["/tablet".to_string()];
-    files.extend(
-        ASSETS
-            .iter()
-            .map(|a| a.path)
-            .filter(|p| {
-                !p.ends_with(".html")
-                    && !p.starts_with("app/console")
-                    && *p != "app/sw.js"
-                    && !p.ends_with("LICENSE")
-            })
-            .map(|p| format!("/assets/{p}")),
-    );
+    files.extend(assets);
     files
 }
 
@@ -220,19 +176,25 @@ fn tablet_files() -> Vec<String> {
 fn worker() -> &'static (Vec<u8>, String) {
     static WORKER: OnceLock<(Vec<u8>, String)> = OnceLock::new();
     WORKER.get_or_init(|| {
+        // Each file's path and digest, in a fixed order.
         let mut all = Vec::new();
-        for a in ASSETS {
-            all.extend_from_slice(a.path.as_bytes());
-            all.extend_from_slice(a.body);
+        let mut paths: Vec<_> = Web::iter().collect();
+        paths.sort();
+        for path in paths {
+            all.extend_from_slice(path.as_bytes());
+            if let Some(file) = Web::get(&path) {
+                all.extend_from_slice(&file.metadata.sha256_hash());
+            }
         }
-        let version = content_tag(&all);
+        let version = tag_of(&sha256(&all));
+        let version = version.trim_matches('"');
         let files = serde_json::to_string(&tablet_files()).unwrap_or_else(|_| "[]".into());
         let source = find("app/sw.js")
-            .map(|a| String::from_utf8_lossy(a.body).into_owned())
+            .map(|a| String::from_utf8_lossy(&a.file.data).into_owned())
             .unwrap_or_default()
             .replace("'__VERSION__'", &format!("'{version}'"))
             .replace("['__FILES__']", &files);
-        let tag = format!("\"{}\"", content_tag(source.as_bytes()));
+        let tag = tag_of(&sha256(source.as_bytes()));
         (source.into_bytes(), tag)
     })
 }
@@ -270,11 +232,12 @@ mod tests {
             ("vendor/leaflet/leaflet.css", "text/css"),
         ] {
             let a = find(path).unwrap_or_else(|| panic!("{path} is not embedded"));
-            assert!(a.content_type.starts_with(kind) && !a.body.is_empty());
+            assert!(content_type(&a.path).starts_with(kind) && !a.file.data.is_empty());
         }
         // Each page's references to /assets/ resolve to embedded files.
         for page in ["console.html", "tablet.html"] {
-            let html = std::str::from_utf8(find(page).unwrap().body).unwrap();
+            let html = find(page).unwrap().file.data;
+            let html = std::str::from_utf8(&html).unwrap();
             for part in html.split("/assets/").skip(1) {
                 let path: String = part.chars().take_while(|c| !"\"'?#".contains(*c)).collect();
                 assert!(find(&path).is_some(), "{page} refers to {path}");
@@ -303,11 +266,11 @@ mod tests {
         // The tablet's own modules are all embedded (a module imported by another is not
         // seen by the page test above): the entry's imports, and those of its parts in
         // app/tablet/.
-        for module in ASSETS
-            .iter()
-            .filter(|a| a.path == "app/tablet.js" || a.path.starts_with("app/tablet/"))
+        for module in Web::iter()
+            .filter(|p| p == "app/tablet.js" || p.starts_with("app/tablet/"))
+            .filter_map(|p| find(&p))
         {
-            let source = std::str::from_utf8(module.body).unwrap();
+            let source = std::str::from_utf8(&module.file.data).unwrap();
             let dir = &module.path[..module.path.rfind('/').unwrap()];
             for part in source.split(" from '").skip(1) {
                 let name: String = part.chars().take_while(|c| *c != '\'').collect();
