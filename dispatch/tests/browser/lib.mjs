@@ -140,7 +140,7 @@ export async function open(page, path, base = BASE) {
   await page.waitForSelector('body[data-ready="true"]');
 }
 
-/** Clicks the map at a coordinate (console pages). */
+/** Clicks the map at a coordinate (console pages); fails if a marker covers the point. */
 export async function clickMap(page, lat, lon) {
   // Where the point is once the map stands still (a pan or zoom may still be animating, and
   // the click would land elsewhere).
@@ -152,6 +152,14 @@ export async function clickMap(page, lat, lon) {
     if (again.x === at.x && again.y === at.y) break;
     at = again;
   }
+  // A click on a marker (a call's number or timer, a crew) selects it instead: say so
+  // rather than wait for what a map click would have done.
+  const on = await page.evaluate(({ x, y }) => {
+    const el = document.elementFromPoint(x, y);
+    const marker = el?.closest('.leaflet-marker-icon');
+    return marker ? marker.className : null;
+  }, at);
+  if (on) throw new Error(`clickMap(${lat}, ${lon}): the point is on a marker (${on}), not on the map`);
   await page.mouse.click(at.x, at.y);
 }
 
