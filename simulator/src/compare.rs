@@ -255,18 +255,25 @@ impl Comparison {
     }
 
     /// The table as an HTML table (for `report.html`).
-    pub fn html(&self) -> String {
-        let mut s = String::from(
-            "<table><tr><th>variant</th><th>figure</th><th>value ± 95 %</th><th>difference to baseline ± 95 %</th><th>relative</th></tr>\n",
-        );
-        for [label, name, value, diff, relative] in self.cells() {
-            let _ = writeln!(
-                s,
-                "<tr><td>{label}</td><td>{name}</td><td>{value}</td><td>{diff}</td><td>{relative}</td></tr>",
-            );
+    pub fn html(&self) -> maud::Markup {
+        maud::html! {
+            table {
+                tr {
+                    th { "variant" }
+                    th { "figure" }
+                    th { "value ± 95 %" }
+                    th { "difference to baseline ± 95 %" }
+                    th { "relative" }
+                }
+                @for row in self.cells() {
+                    tr {
+                        @for cell in &row {
+                            td { (cell) }
+                        }
+                    }
+                }
+            }
         }
-        s.push_str("</table>\n");
-        s
     }
 
     /// The table as Markdown.

@@ -483,7 +483,8 @@ fn run(a: RunArgs) -> anyhow::Result<()> {
         a.common.map.display()
     );
     let (summary, page) = std::thread::scope(|s| {
-        let page = s.spawn(|| simulator::report::html(&[&result], &p.world, &title, ""));
+        let page =
+            s.spawn(|| simulator::report::html(&[&result], &p.world, &title, maud::html! {}));
         let summary = simulator::output::write_run(&a.out, &result);
         let page = page.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         (summary, page)
@@ -621,27 +622,47 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
         format!("{:.2} ± {:.2} %", e.mean * 100.0, e.ci95 * 100.0)
     };
     let sec = |e: &simulator::compare::Estimate| format!("{:.1} ± {:.1} s", e.mean, e.ci95);
-    let table = format!(
-        "<h2>Over {n} evaluation seeds (95 % intervals; differences paired with the automatic placement)</h2>\n<table><tr><th>placement</th><th>emergencies late (&gt; {late:.0} s)</th><th>difference</th><th>mean response</th><th>difference</th></tr>\n<tr><td>automatic (k-means, all crews all day)</td><td>{al}</td><td></td><td>{am}</td><td></td></tr>\n<tr><td>MEXCLP start</td><td>{ml}</td><td>{mdl}</td><td>{mm}</td><td>{mdm}</td></tr>\n<tr><td>plan (after {c} candidates, {k} kept)</td><td>{pl}</td><td>{pdl}</td><td>{pm}</td><td>{pdm}</td></tr></table>\n<p>{st} stations, {ch} crew-hours a day; crews on duty by hour: {bh:?}.</p>\n<h2>Evaluation seed {s0}</h2>\n",
-        n = r.eval_seeds.len(),
-        late = a.late_s,
-        al = pct(&r.automatic.late),
-        am = sec(&r.automatic.mean_s),
-        ml = pct(&r.mexclp.late),
-        mdl = pct(&r.mexclp_vs_automatic.late),
-        mm = sec(&r.mexclp.mean_s),
-        mdm = sec(&r.mexclp_vs_automatic.mean_s),
-        pl = pct(&r.plan.late),
-        pdl = pct(&r.plan_vs_automatic.late),
-        pm = sec(&r.plan.mean_s),
-        pdm = sec(&r.plan_vs_automatic.mean_s),
-        c = r.search.candidates,
-        k = r.search.kept.len(),
-        st = r.stations,
-        ch = r.crew_hours_per_day,
-        bh = r.crews_by_hour,
-        s0 = r.eval_seeds[0],
-    );
+    let table = maud::html! {
+        h2 {
+            "Over " (r.eval_seeds.len())
+            " evaluation seeds (95 % intervals; differences paired with the automatic placement)"
+        }
+        table {
+            tr {
+                th { "placement" }
+                th { "emergencies late (> " (format!("{:.0}", a.late_s)) " s)" }
+                th { "difference" }
+                th { "mean response" }
+                th { "difference" }
+            }
+            tr {
+                td { "automatic (k-means, all crews all day)" }
+                td { (pct(&r.automatic.late)) }
+                td {}
+                td { (sec(&r.automatic.mean_s)) }
+                td {}
+            }
+            tr {
+                td { "MEXCLP start" }
+                td { (pct(&r.mexclp.late)) }
+                td { (pct(&r.mexclp_vs_automatic.late)) }
+                td { (sec(&r.mexclp.mean_s)) }
+                td { (sec(&r.mexclp_vs_automatic.mean_s)) }
+            }
+            tr {
+                td { "plan (after " (r.search.candidates) " candidates, " (r.search.kept.len()) " kept)" }
+                td { (pct(&r.plan.late)) }
+                td { (pct(&r.plan_vs_automatic.late)) }
+                td { (sec(&r.plan.mean_s)) }
+                td { (sec(&r.plan_vs_automatic.mean_s)) }
+            }
+        }
+        p {
+            (r.stations) " stations, " (r.crew_hours_per_day) " crew-hours a day; crews on duty by hour: "
+            (format!("{:?}", r.crews_by_hour)) "."
+        }
+        h2 { "Evaluation seed " (r.eval_seeds[0]) }
+    };
     let plan_world = plan.world(&p.world, sites);
     let page = simulator::report::html_labelled(
         &[
@@ -650,7 +671,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
         ],
         &plan_world,
         &format!("Station and shift plan: {}", a.common.map.display()),
-        &table,
+        table,
     )?;
     simulator::output::write(&a.out.join("report.html"), &page)?;
     let mut out = std::io::stdout().lock();
@@ -837,17 +858,16 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         simulator::output::write_run(&dir, r)?;
     }
     let refs: Vec<&engine::RunResult> = first.iter().collect();
-    let extra = format!(
-        "<h2>Over {} seeds (95 % intervals, differences paired with the baseline)</h2>{}<h2>Seed {}</h2>",
-        seeds.len(),
-        cmp.html(),
-        seeds[0]
-    );
+    let extra = maud::html! {
+        h2 { "Over " (seeds.len()) " seeds (95 % intervals, differences paired with the baseline)" }
+        (cmp.html())
+        h2 { "Seed " (seeds[0]) }
+    };
     let page = simulator::report::html(
         &refs,
         &worlds[0].1,
         &format!("Policy comparison: {}", a.common.map.display()),
-        &extra,
+        extra,
     )?;
     simulator::output::write(&a.out.join("report.html"), &page)?;
     let mut out = std::io::stdout().lock();

@@ -3,8 +3,8 @@
 //! histogram and CDF per policy, calls and busy crews by hour, and a map of the calls
 //! coloured by response time with the stations and hospitals.
 
-use std::fmt::Write as _;
-
+pub use maud::Markup;
+use maud::{PreEscaped, DOCTYPE};
 use plotters::prelude::*;
 
 use crate::engine::{CallOutcome, RunResult, World};
@@ -416,19 +416,19 @@ fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
     Ok(svg)
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+/// The page's own style: no external file.
+const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:1em auto;color:#222}\
+table{border-collapse:collapse;font-size:13px}\
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}\
+td:first-child{text-align:left}svg{display:block;margin:1em 0}";
 
 /// The page for one or several runs on the same calls (the first run's world is mapped).
-/// `extra` is Markdown-free HTML put under the table (e.g. a comparison).
+/// `extra` goes under the table (e.g. a comparison).
 pub fn html(
     runs: &[&RunResult],
     world: &World,
     title: &str,
-    extra: &str,
+    extra: Markup,
 ) -> Result<String, SimError> {
     let labelled: Vec<(String, &RunResult)> = runs
         .iter()
@@ -438,12 +438,13 @@ pub fn html(
 }
 
 /// [`html`] with a label of its own for each run (in the table, and as the run's name in the
-/// charts with its crews); the map shows the first run on `world`.
+/// charts with its crews); the map shows the first run on `world`. Text is escaped by the
+/// template (`maud`); the charts are `plotters`' SVG, put in as they are.
 pub fn html_labelled(
     labelled: &[(String, &RunResult)],
     world: &World,
     title: &str,
-    extra: &str,
+    extra: Markup,
 ) -> Result<String, SimError> {
     let runs: Vec<&RunResult> = labelled.iter().map(|(_, r)| *r).collect();
     let runs = &runs[..];
@@ -451,53 +452,75 @@ pub fn html_labelled(
         .iter()
         .map(|(l, r)| format!("{l} ({} crews)", r.crews))
         .collect();
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:1000px;margin:1em auto;color:#222}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f3f3f3}}td:first-child{{text-align:left}}svg{{display:block;margin:1em 0}}</style></head><body>\n<h1>{t}</h1>\n",
-        t = esc(title)
-    );
-    let _ = writeln!(
-        s,
-        "<p>{} crews at {} stations, {} hospitals; {} calls over {} h. Response time: call to first crew on scene. Late: after 20 min or never.</p>",
-        world.crew_station.len(),
-        world.stations.len(),
-        world.hospitals.len(),
-        runs.first().map(|r| r.calls.len()).unwrap_or(0),
-        runs.first().map(|r| r.hours).unwrap_or(0.0)
-    );
-    s.push_str("<table><tr><th>policy</th><th>crews</th><th>served</th><th>never served</th><th>off map</th><th>mean (s)</th><th>p50 (s)</th><th>p90 (s)</th><th>p95 (s)</th><th>within 8 min</th><th>late (&gt;20 min)</th><th>emergencies late</th><th>mean queue (s)</th><th>utilization</th></tr>\n");
-    for ((name, _), r) in labelled.iter().zip(runs) {
-        let m = Summary::of(r);
-        let a = &m.all;
-        let em = &m.by_priority["emergency"].response_s;
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.1} %</td><td>{:.2} %</td><td>{:.2} %</td><td>{:.0}</td><td>{:.1} %</td></tr>",
-            esc(name),
-            r.crews,
-            a.served,
-            a.never_served,
-            a.off_map,
-            a.response_s.dist.mean,
-            a.response_s.dist.p50,
-            a.response_s.dist.p90,
-            a.response_s.dist.p95,
-            a.response_s.within_8_min * 100.0,
-            a.response_s.late_over_20_min * 100.0,
-            em.late_over_20_min * 100.0,
-            a.queue_s.mean,
-            m.crew_utilization * 100.0
-        );
-    }
-    s.push_str("</table>\n");
-    s.push_str(extra);
-    s.push_str(&histogram(runs, &labels)?);
-    s.push_str(&cdf(runs, &labels)?);
-    s.push_str(&by_hour(runs, &labels)?);
+    let mut charts = vec![
+        histogram(runs, &labels)?,
+        cdf(runs, &labels)?,
+        by_hour(runs, &labels)?,
+    ];
     if let Some(first) = runs.first() {
-        s.push_str(&map(first, world)?);
+        charts.push(map(first, world)?);
     }
-    s.push_str("<p>Map data © OpenStreetMap contributors, ODbL 1.0.</p>\n</body></html>\n");
-    Ok(s)
+    let page = maud::html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { (title) }
+                p {
+                    (world.crew_station.len()) " crews at " (world.stations.len()) " stations, "
+                    (world.hospitals.len()) " hospitals; "
+                    (runs.first().map(|r| r.calls.len()).unwrap_or(0)) " calls over "
+                    (runs.first().map(|r| r.hours).unwrap_or(0.0)) " h. "
+                    "Response time: call to first crew on scene. Late: after 20 min or never."
+                }
+                table {
+                    tr {
+                        @for h in ["policy", "crews", "served", "never served", "off map",
+                            "mean (s)", "p50 (s)", "p90 (s)", "p95 (s)", "within 8 min",
+                            "late (>20 min)", "emergencies late", "mean queue (s)", "utilization"] {
+                            th { (h) }
+                        }
+                    }
+                    @for ((name, _), r) in labelled.iter().zip(runs) {
+                        (summary_row(name, r))
+                    }
+                }
+                (extra)
+                @for chart in &charts {
+                    (PreEscaped(chart))
+                }
+                p { "Map data © OpenStreetMap contributors, ODbL 1.0." }
+            }
+        }
+    };
+    Ok(page.into_string() + "\n")
+}
+
+/// One run's row of the summary table.
+fn summary_row(name: &str, r: &RunResult) -> Markup {
+    let m = Summary::of(r);
+    let a = &m.all;
+    let em = &m.by_priority["emergency"].response_s;
+    maud::html! {
+        tr {
+            td { (name) }
+            td { (r.crews) }
+            td { (a.served) }
+            td { (a.never_served) }
+            td { (a.off_map) }
+            td { (format!("{:.0}", a.response_s.dist.mean)) }
+            td { (format!("{:.0}", a.response_s.dist.p50)) }
+            td { (format!("{:.0}", a.response_s.dist.p90)) }
+            td { (format!("{:.0}", a.response_s.dist.p95)) }
+            td { (format!("{:.1} %", a.response_s.within_8_min * 100.0)) }
+            td { (format!("{:.2} %", a.response_s.late_over_20_min * 100.0)) }
+            td { (format!("{:.2} %", em.late_over_20_min * 100.0)) }
+            td { (format!("{:.0}", a.queue_s.mean)) }
+            td { (format!("{:.1} %", m.crew_utilization * 100.0)) }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 use dispatch_core::Priority;
 use simulator::calls::CallModel;
 use simulator::engine::{self, CallOutcome, RunOptions, SimPolicy};
+use simulator::report::Markup;
 use simulator::scenario::{self, WorldSpec};
 
 use crate::helpers::{call, place, router, world};
@@ -402,7 +403,23 @@ fn the_report_is_one_self_contained_page_with_its_plots() {
         })
         .collect();
     let refs: Vec<_> = runs.iter().collect();
-    let page = simulator::report::html(&refs, &w, "test", "").unwrap();
+    let page = simulator::report::html(&refs, &w, "test <i>&", Markup::default()).unwrap();
+    // Text is escaped: a title, and a run's label (a comparison's variant is named by its
+    // user).
+    assert!(
+        page.contains("<title>test &lt;i&gt;&amp;</title>"),
+        "{}",
+        &page[..400]
+    );
+    let labelled = simulator::report::html_labelled(
+        &[("<script>x</script>".to_string(), &runs[0])],
+        &w,
+        "labels",
+        Markup::default(),
+    )
+    .unwrap();
+    assert!(labelled.contains("<td>&lt;script&gt;x&lt;/script&gt;</td>"));
+    assert!(!labelled.contains("<script>"));
     assert_eq!(
         page.matches("<svg").count(),
         4,
@@ -424,7 +441,7 @@ fn the_report_is_one_self_contained_page_with_its_plots() {
     for (i, c) in large.calls.iter_mut().enumerate() {
         c.id = i as u64 + 1;
     }
-    let page = simulator::report::html(&[&large], &w, "large", "").unwrap();
+    let page = simulator::report::html(&[&large], &w, "large", Markup::default()).unwrap();
     println!(
         "{} calls: a page of {} bytes, {} cells",
         large.calls.len(),
