@@ -1,13 +1,54 @@
-//! The service's one error type: every failure becomes `{"error": .., "message": ..}` with the
-//! right HTTP status. 5xx bodies say nothing internal; their cause travels with the error and
-//! is logged once, where the error is answered: by the service's error layer
-//! ([`log_answered_errors`]) for HTTP, by [`ApiError::log`] elsewhere (a tablet's socket).
+//! The crate's error types.
+//!
+//! * [`Error`]: the library's one error type, what its entry points return (open the map,
+//!   the store and the state, serve). Each part's own error is one of its variants, kept
+//!   whole with its sources: [`StoreError`](crate::store::StoreError),
+//!   [`TokenError`](crate::auth::TokenError), [`SettingsError`](crate::settings::SettingsError),
+//!   [`StationError`](crate::stations::StationError), [`FhirError`](crate::fhir::FhirError)
+//!   and the router's. A part's functions return the part's error, which says exactly what
+//!   it could not do.
+//! * [`ApiError`]: the HTTP surface's one error: every failure becomes
+//!   `{"error": .., "message": ..}` with the right HTTP status. 5xx bodies say nothing
+//!   internal; their cause travels with the error and is logged once, where the error is
+//!   answered: by the service's error layer ([`log_answered_errors`]) for HTTP, by
+//!   [`ApiError::log`] elsewhere (a tablet's socket).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dispatch_core::DispatchError;
 use serde::Serialize;
+
+/// What went wrong in the dispatch service's library, by the part it went wrong in.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The map cannot be opened or imported.
+    #[error(transparent)]
+    Map(#[from] router::RouterError),
+    /// The store cannot be opened, read or written, or its log does not replay.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The tokens cannot be read or are invalid.
+    #[error(transparent)]
+    Tokens(#[from] crate::auth::TokenError),
+    /// The settings (rules, hospitals) cannot be read or are invalid.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    /// The stations are invalid.
+    #[error(transparent)]
+    Stations(#[from] crate::stations::StationError),
+    /// The FHIR server's address or the patient records cannot be used.
+    #[error(transparent)]
+    Fhir(#[from] crate::fhir::FhirError),
+    /// The service cannot listen or stopped serving.
+    #[error("cannot serve on {addr}: {source}")]
+    Serve {
+        /// The address it listens on (or was to).
+        addr: String,
+        /// The socket's error.
+        source: std::io::Error,
+    },
+}
 
 /// An error answered to an API client.
 #[derive(Debug)]

@@ -19,7 +19,7 @@
 //! * [`journal`]: what an operation writes to the event log, and the restart from it;
 //! * [`state`]: the shared state and the single writer (decide, commit, then publish);
 //! * [`store`]: durable state, an event log and JSON snapshots in SQLite or PostgreSQL;
-//! * [`error`]: the JSON error type;
+//! * [`error`]: the library's error type ([`Error`]) and the HTTP one (`ApiError`);
 //! * [`settings`]: the dispatch rules (and the stations) from a file and flags;
 //! * [`stations`]: where crews start from and go back to;
 //! * [`server`]: the axum application and [`server::serve`];
@@ -31,9 +31,12 @@
 //! ambulance; the *ETA* is the road travel time of a crew to a call.
 //!
 //! ```no_run
-//! # async fn run() -> anyhow::Result<()> {
+//! # async fn run() -> Result<(), dispatch::Error> {
 //! let router = dispatch::map::open_map("data/heidelberg.osm.pbf".as_ref())?;
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let addr = "127.0.0.1:0";
+//! let listener = tokio::net::TcpListener::bind(addr)
+//!     .await
+//!     .map_err(|source| dispatch::Error::Serve { addr: addr.into(), source })?;
 //! let config = dispatch::state::ServiceConfig {
 //!     tokens: dispatch::auth::Tokens::from_pairs([("s3cret-dispatcher-0001", "dispatcher")])?,
 //!     ..Default::default()
@@ -72,6 +75,8 @@ pub mod stations;
 pub mod store;
 pub mod web;
 pub mod ws;
+
+pub use error::Error;
 
 /// The map data's attribution, shown with the map and in `/health`.
 pub const ATTRIBUTION: &str = "© OpenStreetMap contributors, ODbL 1.0";

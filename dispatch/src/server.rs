@@ -182,7 +182,10 @@ pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> Result<(), crate::Error> {
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| "its socket".to_string(), |a| a.to_string());
     let ticker = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -250,5 +253,5 @@ pub async fn serve(
             }
         }
     }
-    result
+    result.map_err(|source| crate::Error::Serve { addr, source })
 }
