@@ -125,9 +125,11 @@ await scenario('console', async (browser) => {
   check((await page.textContent('#cancel-call')) === 'Confirm cancel', 'asks to confirm');
   await page.click('#cancel-call');
   await until(async () => (await must(200, DISPATCHER, 'GET', `/api/calls/${queued.id}`)).status === 'cancelled', 'the cancelled call');
-  const audit = await must(200, DISPATCHER, 'GET', `/api/audit`);
-  const cancelled = audit.find((e) => e.type === 'call_cancelled');
-  check(cancelled && cancelled.event.reason === 'caller called back: not needed', 'the reason is logged');
+  // The audit reads the stored log: the call may read cancelled (memory) a moment before
+  // its group commit stores the event.
+  const cancelled = await until(async () => (await must(200, DISPATCHER, 'GET', `/api/audit`))
+    .find((e) => e.type === 'call_cancelled'), 'the cancellation in the audit');
+  check(cancelled.event.reason === 'caller called back: not needed', 'the reason is logged');
   await page.waitForSelector(item, { state: 'detached' });
   await page.waitForSelector(`.call-marker.call-${queued.id}`, { state: 'detached' });
 
