@@ -24,8 +24,8 @@
 use std::sync::Arc;
 
 use osm_data::{Coord, RoadGraph};
-use rstar::primitives::{GeomWithData, Line};
-use rstar::{PointDistance, RTree};
+use rstar::primitives::Line;
+use rstar::{Point, PointDistance, RTree, RTreeObject, AABB};
 
 /// A point of the road network: a position on a segment.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,9 +43,47 @@ pub struct Snapped {
 }
 
 /// A piece in the local projection, with its segment and its index along the segment.
-type Piece = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
+type Piece = Boxed<[f64; 2]>;
 /// A piece as a chord between two points on the sphere (Earth-centred metres).
-type Chord = GeomWithData<Line<[f64; 3]>, (u32, u32)>;
+type Chord = Boxed<[f64; 3]>;
+
+/// A line with its bounding box computed once, and its segment and index along the
+/// segment. rstar's `GeomWithData<Line>` computes a line's box at each use, and a bulk load
+/// uses each box many times: with it, loading Porto's chords took 0.28 s.
+#[derive(Debug, Clone)]
+struct Boxed<P: Point> {
+    line: Line<P>,
+    envelope: AABB<P>,
+    data: (u32, u32),
+}
+
+impl<P: Point> Boxed<P> {
+    fn new(line: Line<P>, data: (u32, u32)) -> Self {
+        Boxed {
+            envelope: line.envelope(),
+            line,
+            data,
+        }
+    }
+
+    fn geom(&self) -> &Line<P> {
+        &self.line
+    }
+}
+
+impl<P: Point> RTreeObject for Boxed<P> {
+    type Envelope = AABB<P>;
+
+    fn envelope(&self) -> AABB<P> {
+        self.envelope.clone()
+    }
+}
+
+impl<P: Point> PointDistance for Boxed<P> {
+    fn distance_2(&self, point: &P) -> P::Scalar {
+        self.line.distance_2(point)
+    }
+}
 
 /// The R-trees of segment pieces (see the module docs).
 #[derive(Debug, Clone)]
@@ -141,8 +179,14 @@ impl SnapIndex {
             index.piece_start_m.push(acc); // the segment's total projected length
         }
         index.first_piece.push(index.piece_start_m.len() as u32);
-        index.tree = Arc::new(RTree::bulk_load(pieces));
-        index.chords = Arc::new(RTree::bulk_load(chords));
+        // The two trees are loaded side by side.
+        let (tree, chords) = std::thread::scope(|scope| {
+            let chords = scope.spawn(|| RTree::bulk_load(chords));
+            let tree = RTree::bulk_load(pieces);
+            (tree, chords.join())
+        });
+        index.tree = Arc::new(tree);
+        index.chords = Arc::new(chords.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         // R - sqrt(R² - (c/2)²), written so that it does not cancel for short chords.
         index.max_sagitta_m = max_half2 / (R + (R * R - max_half2).max(0.0).sqrt());
         index
