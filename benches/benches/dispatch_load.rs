@@ -23,6 +23,7 @@
 // Tests and benches unwrap: a panic is their failure report.
 #![allow(clippy::unwrap_used)]
 
+use benches::setting as env;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,13 +32,6 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use simulator::stats::percentile;
 use tokio_tungstenite::tungstenite::Message;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A tiny deterministic generator (xorshift), so the run is repeatable.
 struct Rng(u64);

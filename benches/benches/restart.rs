@@ -19,6 +19,7 @@
 // Tests and benches unwrap: a panic is their failure report.
 #![allow(clippy::unwrap_used)]
 
+use benches::setting as env;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -30,13 +31,6 @@ use dispatch_core::{
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 const MIN: i64 = 60_000;
 const DAY: i64 = 24 * 60 * MIN;

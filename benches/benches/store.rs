@@ -20,16 +20,11 @@
 
 use std::time::{Duration, Instant};
 
+use benches::setting as env;
 use dispatch::store::{Change, Store};
 use serde_json::json;
 use simulator::stats::percentile;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use test_support::pg::PgSchema;
 
 /// Group sizes measured: one report per commit, and groups as the group commit makes them.
 const GROUPS: [usize; 3] = [1, 8, 64];
@@ -67,7 +62,7 @@ fn main() {
                 ("PostgreSQL", false),
                 ("PostgreSQL without events_positions", true),
             ] {
-                let schema = Schema::create(&admin).await;
+                let schema = PgSchema::create(&admin).await;
                 let store = Store::open(&schema.url()).await.unwrap();
                 if drop_index {
                     schema.execute("DROP INDEX events_positions").await;
@@ -77,7 +72,6 @@ fn main() {
                     compactions.push((label, compact(&store, track).await));
                 }
                 store.close().await;
-                schema.drop().await;
             }
         }
         println!("\ncompaction of the whole log, in steps of {WINDOW} entries");
@@ -179,52 +173,5 @@ async fn compact(store: &Store, entries: usize) -> Compaction {
         removed,
         time,
         longest_step,
-    }
-}
-
-/// A throw-away PostgreSQL schema.
-struct Schema {
-    admin_url: String,
-    name: String,
-}
-
-impl Schema {
-    async fn create(admin_url: &str) -> Schema {
-        let name = format!("store_bench_{}", std::process::id());
-        let schema = Schema {
-            admin_url: admin_url.to_owned(),
-            name,
-        };
-        schema
-            .execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.name))
-            .await;
-        schema
-            .execute(&format!("CREATE SCHEMA {}", schema.name))
-            .await;
-        schema
-    }
-
-    fn url(&self) -> String {
-        let sep = if self.admin_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{sep}options=-c%20search_path%3D{}",
-            self.admin_url, self.name
-        )
-    }
-
-    async fn execute(&self, sql: &str) {
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.url())
-            .await
-            .unwrap();
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
-    }
-
-    async fn drop(self) {
-        self.execute(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .await;
     }
 }

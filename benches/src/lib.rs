@@ -8,3 +8,12 @@
 pub mod maps;
 pub mod peers;
 pub mod tiling;
+
+/// A bench's setting: the environment variable `name` as a number, `default` when it is
+/// unset or not a number.
+pub fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

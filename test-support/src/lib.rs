@@ -1,12 +1,15 @@
 //! Setup shared by the workspace's tests and benches, so that each crate's `tests/it/`
 //! does not repeat it: the maps bundled in `data/` by name, their imported graphs, and
 //! (feature `router`) a fresh router per call with each map's nested-dissection order computed
-//! once per test binary.
+//! once per test binary; (feature `postgres`) a throw-away PostgreSQL schema ([`pg`]).
 //!
 //! A dev-dependency only: nothing shipped links it.
 
 // Unit tests unwrap: a panic is their failure report; the rest of the code may not.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+
+#[cfg(feature = "postgres")]
+pub mod pg;
 
 use std::path::PathBuf;
 

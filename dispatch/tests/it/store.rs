@@ -1,9 +1,9 @@
 //! The durable store (`dispatch::store`) on SQLite (a temporary file) and on PostgreSQL (a
 //! throw-away schema in the database named by `TEST_DATABASE_URL`, skipped when it is unset).
 
-use crate::helpers::{test_database_url, PgSchema};
 use dispatch::store::{Backend, Change, Committed, Store, StoreError};
 use serde_json::{json, Value};
+use test_support::pg::{test_database_url, PgSchema};
 
 fn upsert(kind: &str, id: &str, body: Value) -> (String, String, Value) {
     (kind.to_owned(), id.to_owned(), body)
