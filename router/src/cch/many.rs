@@ -6,20 +6,20 @@
 //! `(slot, distance)` at the visited nodes. A target query then walks the
 //! target's own ancestors backwards and scans the buckets there:
 //! `dist(slot, target) = min over x of bucket(x, slot) + backward(x)`.
-//! [`TargetBuckets`] is the mirror image (cached backward spaces of targets,
+//! [`Buckets::targets`] is the mirror image (cached backward spaces of targets,
 //! scanned by a forward walk from one source).
 //!
 //! This answers the dispatch question "which of N crews reaches this call
 //! first" in the time of one elimination tree walk plus a tight scan over
 //! contiguous per-node bucket vectors. Sources (crews) change individually:
-//! [`SourceBuckets::set_source`] only records the new points; the search space
+//! [`Buckets::set`] only records the new points; the search space
 //! is (re)computed lazily at the next query, which has the metric at hand.
 //! Removal is eager and `O(search space · log)`, using per-slot bucket
 //! positions and `swap_remove`.
 //!
 //! Buckets remember the [`version`](CchMetric::version) of the metric they
 //! were built with; a query with a different metric rebuilds them all
-//! automatically (or call [`SourceBuckets::rebuild`] ahead of time).
+//! automatically (or call [`Buckets::rebuild`] ahead of time).
 
 use super::metric::CchMetric;
 use super::topology::CchTopology;
@@ -108,9 +108,8 @@ struct Entry {
     dist: u32,
 }
 
-/// Reusable space of a pruned query ([`SourceBuckets::best_distances_to`],
-/// [`TargetBuckets::best_distances_from`]), which also keeps its last walk for
-/// `distance_via`.
+/// Reusable space of a pruned query ([`Buckets::best_distances`]), which also keeps its
+/// last walk for `distance_via`.
 #[derive(Debug, Clone, Default)]
 pub struct BestScratch {
     /// Tentative distance per slot; all [`INF`] between queries.
@@ -134,10 +133,19 @@ struct Slot {
     pos: Vec<u32>,
 }
 
-/// Direction-agnostic bucket store: [`SourceBuckets`] and [`TargetBuckets`] are its two
-/// public faces; the router's `EtaIndex` holds one directly, its direction a value.
+/// Cached search spaces of many points in numbered *slots*, in one direction:
+///
+/// * of sources ([`Buckets::sources`]): forward spaces, for many-to-one queries ("which
+///   crew reaches this call first"); a query's points are the target's
+///   (`(input node, offset ms)`: time from that node to the target);
+/// * of targets ([`Buckets::targets`]): backward spaces, for one-to-many queries ("which
+///   hospital is closest for this crew"); a query's points are the source's (time from
+///   the source to that node).
+///
+/// Queries return one distance per slot (`out[slot]`, [`INF`] for unused slots and
+/// unreachable ones).
 #[derive(Debug, Clone)]
-pub(crate) struct Buckets {
+pub struct Buckets {
     /// `true`: cached spaces are forward (upward weights), queries backward.
     pub(crate) forward: bool,
     buckets: Vec<Vec<Entry>>,
@@ -156,6 +164,16 @@ pub(crate) struct Buckets {
 }
 
 impl Buckets {
+    /// Empty buckets of sources on `topology` (see [`Buckets`]).
+    pub fn sources(topology: &CchTopology) -> Self {
+        Buckets::new(topology, true)
+    }
+
+    /// Empty buckets of targets on `topology` (see [`Buckets`]).
+    pub fn targets(topology: &CchTopology) -> Self {
+        Buckets::new(topology, false)
+    }
+
     pub(crate) fn new(t: &CchTopology, forward: bool) -> Self {
         Buckets {
             forward,
@@ -170,7 +188,11 @@ impl Buckets {
         }
     }
 
-    pub(crate) fn set(&mut self, slot: u32, points: &[(u32, u32)]) {
+    /// Sets (inserts or replaces) the point in `slot` to `points` (`(input node, offset
+    /// ms)`: from a source to that node, or from that node to a target). The search space
+    /// is computed at the next query or refresh. Slots are dense indices: a query's output
+    /// has `max slot + 1` entries.
+    pub fn set(&mut self, slot: u32, points: &[(u32, u32)]) {
         let i = slot as usize;
         if i >= self.slots.len() {
             self.slots.resize_with(i + 1, Slot::default);
@@ -184,7 +206,8 @@ impl Buckets {
         }
     }
 
-    pub(crate) fn remove(&mut self, slot: u32) {
+    /// Removes the point in `slot` (its distances become [`INF`]).
+    pub fn remove(&mut self, slot: u32) {
         let i = slot as usize;
         if i >= self.slots.len() {
             return;
@@ -278,11 +301,16 @@ impl Buckets {
         }
     }
 
-    fn is_stale(&self, metric: &CchMetric) -> bool {
+    /// Whether the stored search spaces were built with another metric version.
+    pub fn is_stale(&self, metric: &CchMetric) -> bool {
         self.version != metric.version()
     }
 
-    fn rebuild(&mut self, t: &CchTopology, metric: &CchMetric) {
+    /// Recomputes every search space with `metric` (after a customization).
+    ///
+    /// # Panics
+    /// If the buckets, topology and metric do not belong together.
+    pub fn rebuild(&mut self, t: &CchTopology, metric: &CchMetric) {
         assert_eq!(
             self.buckets.len(),
             t.node_count(),
@@ -310,7 +338,9 @@ impl Buckets {
         }
     }
 
-    fn refresh(&mut self, t: &CchTopology, metric: &CchMetric) {
+    /// Applies pending changes now (rebuilding everything if `metric` changed), so the
+    /// next query does not pay for them.
+    pub fn refresh(&mut self, t: &CchTopology, metric: &CchMetric) {
         if self.is_stale(metric) {
             self.rebuild(t, metric);
             return;
@@ -324,7 +354,13 @@ impl Buckets {
         self.dirty.clear();
     }
 
-    pub(crate) fn query(
+    /// Distances between every slot and the best of `points` (the other end of the
+    /// query) into `out` (resized to the number of slots). Pending changes are applied
+    /// first; a different metric rebuilds every search space.
+    ///
+    /// # Panics
+    /// If the buckets, topology and metric do not belong together.
+    pub fn distances(
         &mut self,
         t: &CchTopology,
         metric: &CchMetric,
@@ -362,8 +398,12 @@ impl Buckets {
     /// above the final `k`-th. So every slot whose distance is at most the final `k`-th
     /// ends exact (ties included), and exactly those admitted slots are `found`. The work
     /// is the walk and the buckets scanned, whatever the number of slots.
+    /// `scratch` keeps the walk for [`Buckets::distance_via`].
+    ///
+    /// # Panics
+    /// If the buckets, topology and metric do not belong together.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn query_best(
+    pub fn best_distances(
         &mut self,
         t: &CchTopology,
         metric: &CchMetric,
@@ -465,8 +505,8 @@ impl Buckets {
     }
 
     /// The exact bucket distance of one slot through the walk of the last
-    /// [`Buckets::query_best`] (kept in `scratch`).
-    pub(crate) fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
+    /// [`Buckets::best_distances`] (kept in `scratch`).
+    pub fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
         let Some(s) = self.slots.get(slot as usize) else {
             return INF;
         };
@@ -487,209 +527,13 @@ impl Buckets {
         best
     }
 
-    fn entry_count(&self) -> usize {
+    /// Number of slots (`max slot ever set + 1`).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Total number of stored bucket entries.
+    pub fn entry_count(&self) -> usize {
         self.slots.iter().map(|s| s.nodes.len()).sum()
-    }
-}
-
-/// Cached forward search spaces of many sources, for many-to-one queries
-/// ("which crew reaches this call first").
-///
-/// Sources live in numbered *slots*; `distances_to` returns one distance per
-/// slot (`out[slot]`, [`INF`] for unused slots and unreachable targets).
-#[derive(Debug, Clone)]
-pub struct SourceBuckets(Buckets);
-
-impl SourceBuckets {
-    /// Creates empty buckets for `topology`.
-    pub fn new(topology: &CchTopology) -> Self {
-        SourceBuckets(Buckets::new(topology, true))
-    }
-
-    /// Sets (inserts or replaces) the source in `slot` to `points`
-    /// (`(input node, offset ms)`: time from the source to that node). The
-    /// search space is computed at the next query or refresh. Slots are dense
-    /// indices: the output of queries has `max slot + 1` entries.
-    pub fn set_source(&mut self, slot: u32, points: &[(u32, u32)]) {
-        self.0.set(slot, points);
-    }
-
-    /// Removes the source in `slot` (its distances become [`INF`]).
-    pub fn remove_source(&mut self, slot: u32) {
-        self.0.remove(slot);
-    }
-
-    /// Distances from every source slot to the best of `targets`
-    /// (`(input node, offset ms)`: time from that node to the target) into
-    /// `out` (resized to the number of slots). Pending source changes are
-    /// applied first; if `metric` is not the one the buckets were built with,
-    /// all search spaces are rebuilt.
-    ///
-    /// # Panics
-    /// If the buckets, topology and metric do not belong together.
-    pub fn distances_to(
-        &mut self,
-        topology: &CchTopology,
-        metric: &CchMetric,
-        targets: &[(u32, u32)],
-        out: &mut Vec<u32>,
-    ) {
-        self.0.query(topology, metric, targets, out);
-    }
-
-    /// The exact distances of the `k` best sources that `admit` accepts to the best of
-    /// `targets` into `found`, as `(slot, distance)` ascending by slot (ties at the `k`-th
-    /// included), without scanning the buckets that cannot hold one of them. `known` are
-    /// distances known without the buckets (along the same road), which count as
-    /// candidates. `scratch` keeps the walk for [`SourceBuckets::distance_via`].
-    ///
-    /// # Panics
-    /// If the buckets, topology and metric do not belong together.
-    #[allow(clippy::too_many_arguments)]
-    pub fn best_distances_to(
-        &mut self,
-        topology: &CchTopology,
-        metric: &CchMetric,
-        targets: &[(u32, u32)],
-        k: usize,
-        admit: impl Fn(u32) -> bool,
-        known: &[(u32, u32)],
-        scratch: &mut BestScratch,
-        found: &mut Vec<(u32, u32)>,
-    ) {
-        self.0
-            .query_best(topology, metric, targets, k, admit, known, scratch, found);
-    }
-
-    /// The exact bucket distance of one slot through the walk of the last
-    /// [`SourceBuckets::best_distances_to`] with `scratch` (which applied pending changes).
-    pub fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
-        self.0.distance_via(slot, scratch)
-    }
-
-    /// Recomputes every search space with `metric` (after a customization).
-    pub fn rebuild(&mut self, topology: &CchTopology, metric: &CchMetric) {
-        self.0.rebuild(topology, metric);
-    }
-
-    /// Applies pending source changes now (rebuilding everything if `metric`
-    /// changed), so the next query does not pay for them.
-    pub fn refresh(&mut self, topology: &CchTopology, metric: &CchMetric) {
-        self.0.refresh(topology, metric);
-    }
-
-    /// Whether the stored search spaces were built with another metric version.
-    pub fn is_stale(&self, metric: &CchMetric) -> bool {
-        self.0.is_stale(metric)
-    }
-
-    /// Number of slots (`max slot ever set + 1`).
-    pub fn slot_count(&self) -> usize {
-        self.0.slots.len()
-    }
-
-    /// Total number of stored bucket entries.
-    pub fn entry_count(&self) -> usize {
-        self.0.entry_count()
-    }
-}
-
-/// Cached backward search spaces of many targets, for one-to-many queries
-/// ("which hospital is closest for this crew").
-///
-/// Targets live in numbered *slots*; `distances_from` returns one distance
-/// per slot (`out[slot]`, [`INF`] for unused slots and unreachable targets).
-#[derive(Debug, Clone)]
-pub struct TargetBuckets(Buckets);
-
-impl TargetBuckets {
-    /// Creates empty buckets for `topology`.
-    pub fn new(topology: &CchTopology) -> Self {
-        TargetBuckets(Buckets::new(topology, false))
-    }
-
-    /// Sets (inserts or replaces) the target in `slot` to `points`
-    /// (`(input node, offset ms)`: time from that node to the target). The
-    /// search space is computed at the next query or refresh.
-    pub fn set_target(&mut self, slot: u32, points: &[(u32, u32)]) {
-        self.0.set(slot, points);
-    }
-
-    /// Removes the target in `slot` (its distances become [`INF`]).
-    pub fn remove_target(&mut self, slot: u32) {
-        self.0.remove(slot);
-    }
-
-    /// Distances from the best of `sources` (`(input node, offset ms)`: time
-    /// from the source to that node) to every target slot into `out`
-    /// (resized to the number of slots). Pending changes are applied first;
-    /// a different metric triggers a full rebuild.
-    ///
-    /// # Panics
-    /// If the buckets, topology and metric do not belong together.
-    pub fn distances_from(
-        &mut self,
-        topology: &CchTopology,
-        metric: &CchMetric,
-        sources: &[(u32, u32)],
-        out: &mut Vec<u32>,
-    ) {
-        self.0.query(topology, metric, sources, out);
-    }
-
-    /// The exact distances of the `k` best targets that `admit` accepts from the best of
-    /// `sources` into `found`, as `(slot, distance)` ascending by slot (ties at the `k`-th
-    /// included), without scanning the buckets that cannot hold one of them. `known` are
-    /// distances known without the buckets (along the same road), which count as
-    /// candidates. `scratch` keeps the walk for [`TargetBuckets::distance_via`].
-    ///
-    /// # Panics
-    /// If the buckets, topology and metric do not belong together.
-    #[allow(clippy::too_many_arguments)]
-    pub fn best_distances_from(
-        &mut self,
-        topology: &CchTopology,
-        metric: &CchMetric,
-        sources: &[(u32, u32)],
-        k: usize,
-        admit: impl Fn(u32) -> bool,
-        known: &[(u32, u32)],
-        scratch: &mut BestScratch,
-        found: &mut Vec<(u32, u32)>,
-    ) {
-        self.0
-            .query_best(topology, metric, sources, k, admit, known, scratch, found);
-    }
-
-    /// The exact bucket distance of one slot through the walk of the last
-    /// [`TargetBuckets::best_distances_from`] with `scratch` (which applied pending changes).
-    pub fn distance_via(&self, slot: u32, scratch: &BestScratch) -> u32 {
-        self.0.distance_via(slot, scratch)
-    }
-
-    /// Recomputes every search space with `metric` (after a customization).
-    pub fn rebuild(&mut self, topology: &CchTopology, metric: &CchMetric) {
-        self.0.rebuild(topology, metric);
-    }
-
-    /// Applies pending target changes now (rebuilding everything if `metric`
-    /// changed).
-    pub fn refresh(&mut self, topology: &CchTopology, metric: &CchMetric) {
-        self.0.refresh(topology, metric);
-    }
-
-    /// Whether the stored search spaces were built with another metric version.
-    pub fn is_stale(&self, metric: &CchMetric) -> bool {
-        self.0.is_stale(metric)
-    }
-
-    /// Number of slots (`max slot ever set + 1`).
-    pub fn slot_count(&self) -> usize {
-        self.0.slots.len()
-    }
-
-    /// Total number of stored bucket entries.
-    pub fn entry_count(&self) -> usize {
-        self.0.entry_count()
     }
 }

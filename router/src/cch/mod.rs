@@ -59,7 +59,7 @@ mod inertial_flow;
 #[cfg(test)]
 mod tests;
 
-pub use many::{BestScratch, SourceBuckets, TargetBuckets};
+pub use many::{BestScratch, Buckets};
 pub use metric::CchMetric;
 pub use query::{CchPath, CchQuery};
 pub use topology::CchTopology;

@@ -474,8 +474,8 @@ fn buckets_match_dijkstra_under_churn_and_updates() {
         let n = rng.gen_range(30..250);
         let mut g = random_graph(&mut rng, n);
         let (topo, mut metric) = g.build();
-        let mut sb = SourceBuckets::new(&topo);
-        let mut tb = TargetBuckets::new(&topo);
+        let mut sb = Buckets::sources(&topo);
+        let mut tb = Buckets::targets(&topo);
         let mut slots: Vec<Option<Vec<(u32, u32)>>> = vec![None; 25];
         let mut out = Vec::new();
         for step in 0..60 {
@@ -483,13 +483,13 @@ fn buckets_match_dijkstra_under_churn_and_updates() {
             for _ in 0..rng.gen_range(1..6) {
                 let slot = rng.gen_range(0..slots.len());
                 if rng.gen_bool(0.25) {
-                    sb.remove_source(slot as u32);
-                    tb.remove_target(slot as u32);
+                    sb.remove(slot as u32);
+                    tb.remove(slot as u32);
                     slots[slot] = None;
                 } else {
                     let points = random_points(&mut rng, n);
-                    sb.set_source(slot as u32, &points);
-                    tb.set_target(slot as u32, &points);
+                    sb.set(slot as u32, &points);
+                    tb.set(slot as u32, &points);
                     slots[slot] = Some(points);
                 }
             }
@@ -508,12 +508,12 @@ fn buckets_match_dijkstra_under_churn_and_updates() {
             }
             let points = random_points(&mut rng, n);
             let used = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
-            sb.distances_to(&topo, &metric, &points, &mut out);
+            sb.distances(&topo, &metric, &points, &mut out);
             let mut expected = reference_many_to_one(&g, &slots, &points);
             expected.truncate(out.len());
             assert!(out.len() >= used);
             assert_eq!(out, expected, "seed {seed} step {step}: many-to-one");
-            tb.distances_from(&topo, &metric, &points, &mut out);
+            tb.distances(&topo, &metric, &points, &mut out);
             let mut expected = reference_one_to_many(&g, &slots, &points);
             expected.truncate(out.len());
             assert_eq!(out, expected, "seed {seed} step {step}: one-to-many");
@@ -522,7 +522,7 @@ fn buckets_match_dijkstra_under_churn_and_updates() {
         sb.rebuild(&topo, &metric);
         assert_eq!(sb.entry_count(), total);
         for slot in 0..slots.len() as u32 {
-            sb.remove_source(slot);
+            sb.remove(slot);
         }
         assert_eq!(sb.entry_count(), 0);
     }
@@ -675,21 +675,21 @@ fn shortcut_origin_and_reuse_across_metrics() {
         assert_eq!((p.distance, p.arcs), (3, vec![2]));
     }
     // Buckets notice the metric change and rebuild.
-    let mut sb = SourceBuckets::new(&t);
-    sb.set_source(3, &[(1, 0)]);
+    let mut sb = Buckets::sources(&t);
+    sb.set(3, &[(1, 0)]);
     let mut out = Vec::new();
-    sb.distances_to(&t, &cheap, &[(2, 0)], &mut out);
+    sb.distances(&t, &cheap, &[(2, 0)], &mut out);
     assert_eq!(out, vec![INF, INF, INF, 2]);
     assert!(sb.is_stale(&direct));
-    sb.distances_to(&t, &direct, &[(2, 0)], &mut out);
+    sb.distances(&t, &direct, &[(2, 0)], &mut out);
     assert_eq!(out, vec![INF, INF, INF, 3]);
-    let mut tb = TargetBuckets::new(&t);
-    tb.set_target(0, &[(2, 100)]);
-    tb.set_target(1, &[(0, 0)]);
-    tb.distances_from(&t, &direct, &[(1, 0)], &mut out);
+    let mut tb = Buckets::targets(&t);
+    tb.set(0, &[(2, 100)]);
+    tb.set(1, &[(0, 0)]);
+    tb.distances(&t, &direct, &[(1, 0)], &mut out);
     assert_eq!(out, vec![103, 5]);
-    tb.remove_target(0);
-    tb.distances_from(&t, &direct, &[(1, 0)], &mut out);
+    tb.remove(0);
+    tb.distances(&t, &direct, &[(1, 0)], &mut out);
     assert_eq!(out, vec![INF, 5]);
 }
 

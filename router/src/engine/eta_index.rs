@@ -104,7 +104,7 @@ impl EtaIndex {
         let live = router.live();
         let pts = self.prepare(router, &live, other);
         self.buckets
-            .query(&router.topology, &live.metric, &pts, &mut self.out);
+            .distances(&router.topology, &live.metric, &pts, &mut self.out);
         self.points
             .iter()
             .enumerate()
@@ -166,7 +166,7 @@ impl EtaIndex {
             })
             .collect();
         let mut found = Vec::new();
-        self.buckets.query_best(
+        self.buckets.best_distances(
             &router.topology,
             &live.metric,
             &pts,

@@ -169,7 +169,7 @@ impl Router {
             .collect()
     }
 
-    /// Source points of a snapped position for [`crate::cch::SourceBuckets`]-style callers.
+    /// Source points of a snapped position for [`crate::cch::Buckets::sources`]-style callers.
     pub fn source_points(&self, p: &Snapped) -> Vec<(u32, u32)> {
         self.search_points(&self.live(), p, true)
     }
