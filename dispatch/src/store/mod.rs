@@ -46,6 +46,7 @@ mod batch;
 mod error;
 mod migrations;
 mod postgres;
+mod shared;
 mod sqlite;
 
 pub use error::{redact_url, StoreError};
@@ -300,10 +301,7 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::events_since(pool, after_seq, limit).await,
-            Pool::Postgres(pool) => postgres::events_since(pool, after_seq, limit).await,
-        }
+        shared::events_since(&self.pool, after_seq, limit).await
     }
 
     /// The log's closure events (added, removed) with `seq <= until`, ordered by `seq`: what
@@ -324,18 +322,12 @@ impl Store {
         if fence == FENCED_OFF {
             return Err(StoreError::Fenced { epoch: fence });
         }
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::save_snapshot(pool, seq, at_ms, body).await,
-            Pool::Postgres(pool) => postgres::save_snapshot(pool, seq, at_ms, body).await,
-        }
+        shared::save_snapshot(&self.pool, seq, at_ms, body).await
     }
 
     /// The latest snapshot at or before event `until`, as `(seq, body)`.
     pub async fn latest_snapshot(&self, until: i64) -> Result<Option<(i64, String)>, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::latest_snapshot(pool, until).await,
-            Pool::Postgres(pool) => postgres::latest_snapshot(pool, until).await,
-        }
+        shared::latest_snapshot(&self.pool, until).await
     }
 
     /// One step of the compaction of the crews' tracks: moves the compaction mark on from
@@ -364,26 +356,17 @@ impl Store {
     /// The compaction mark (see [`Store::compact_track`]): position reports at or before
     /// this entry may have been removed, so the log may have gaps up to it. 0 for none.
     pub async fn track_compacted(&self) -> Result<i64, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::track_compacted(pool).await,
-            Pool::Postgres(pool) => postgres::track_compacted(pool).await,
-        }
+        shared::track_compacted(&self.pool).await
     }
 
     /// The response stored under an idempotency key, `None` if the key is new.
     pub async fn response_for(&self, key: &str) -> Result<Option<Value>, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::response_for(pool, key).await,
-            Pool::Postgres(pool) => postgres::response_for(pool, key).await,
-        }
+        shared::response_for(&self.pool, key).await
     }
 
     /// The sequence number of the last event, 0 when the log is empty.
     pub async fn last_seq(&self) -> Result<i64, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::last_seq(pool).await,
-            Pool::Postgres(pool) => postgres::last_seq(pool).await,
-        }
+        shared::last_seq(&self.pool).await
     }
 
     /// All entities of `kind` as `(id, snapshot)`, ordered by id (bytewise).
@@ -396,10 +379,7 @@ impl Store {
 
     /// The snapshot of one entity, `None` if it does not exist.
     pub async fn entity(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::entity(pool, kind, id).await,
-            Pool::Postgres(pool) => postgres::entity(pool, kind, id).await,
-        }
+        shared::entity(&self.pool, kind, id).await
     }
 
     /// Closes the pool, waiting for connections in use to be returned (for SQLite this also

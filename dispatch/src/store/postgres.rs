@@ -190,25 +190,6 @@ pub(super) async fn commit(
     Ok(out)
 }
 
-/// See [`Store::events_since`](super::Store::events_since).
-pub(super) async fn events_since(
-    pool: &PgPool,
-    after_seq: i64,
-    limit: i64,
-) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows: Vec<(i64, i64, Json<Value>)> =
-        sqlx::query_as("SELECT seq, at_ms, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(after_seq)
-            .bind(limit.max(0))
-            .fetch_all(pool)
-            .await
-            .map_err(StoreError::query("read events"))?;
-    Ok(rows
-        .into_iter()
-        .map(|(seq, at_ms, Json(event))| StoredEvent { seq, at_ms, event })
-        .collect())
-}
-
 /// See [`Store::closure_events`](super::Store::closure_events). The condition is the
 /// partial index's (`events_closures`), so the index serves it.
 pub(super) async fn closure_events(
@@ -227,33 +208,6 @@ pub(super) async fn closure_events(
         .into_iter()
         .map(|(seq, at_ms, Json(event))| StoredEvent { seq, at_ms, event })
         .collect())
-}
-
-/// See [`Store::save_snapshot`](super::Store::save_snapshot).
-pub(super) async fn save_snapshot(
-    pool: &PgPool,
-    seq: i64,
-    at_ms: i64,
-    body: &str,
-) -> Result<(), StoreError> {
-    let context = "write a snapshot";
-    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
-    sqlx::query(
-        "INSERT INTO snapshots (seq, at_ms, body) VALUES ($1, $2, $3) ON CONFLICT (seq) DO UPDATE SET at_ms = excluded.at_ms, body = excluded.body",
-    )
-    .bind(seq)
-    .bind(at_ms)
-    .bind(body)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::query(context))?;
-    sqlx::query(
-        "DELETE FROM snapshots WHERE seq < (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 1 OFFSET 1)",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::query(context))?;
-    tx.commit().await.map_err(StoreError::query(context))
 }
 
 /// See [`Store::compact_track`](super::Store::compact_track). The report's own condition and
@@ -320,34 +274,6 @@ pub(super) async fn compact_track(
     })
 }
 
-/// See [`Store::track_compacted`](super::Store::track_compacted).
-pub(super) async fn track_compacted(pool: &PgPool) -> Result<i64, StoreError> {
-    sqlx::query_scalar("SELECT upto FROM track_compaction WHERE id = 1")
-        .fetch_one(pool)
-        .await
-        .map_err(StoreError::query("read the compaction mark"))
-}
-
-/// See [`Store::latest_snapshot`](super::Store::latest_snapshot).
-pub(super) async fn latest_snapshot(
-    pool: &PgPool,
-    until: i64,
-) -> Result<Option<(i64, String)>, StoreError> {
-    sqlx::query_as("SELECT seq, body FROM snapshots WHERE seq <= $1 ORDER BY seq DESC LIMIT 1")
-        .bind(until)
-        .fetch_optional(pool)
-        .await
-        .map_err(StoreError::query("read the latest snapshot"))
-}
-
-/// See [`Store::last_seq`](super::Store::last_seq).
-pub(super) async fn last_seq(pool: &PgPool) -> Result<i64, StoreError> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")
-        .fetch_one(pool)
-        .await
-        .map_err(StoreError::query("read the last sequence number"))
-}
-
 /// See [`Store::entities`](super::Store::entities).
 pub(super) async fn entities(
     pool: &PgPool,
@@ -364,33 +290,6 @@ pub(super) async fn entities(
         .into_iter()
         .map(|(id, Json(body))| (id, body))
         .collect())
-}
-
-/// See [`Store::entity`](super::Store::entity).
-pub(super) async fn entity(
-    pool: &PgPool,
-    kind: &str,
-    id: &str,
-) -> Result<Option<Value>, StoreError> {
-    let body: Option<Json<Value>> =
-        sqlx::query_scalar("SELECT body FROM entities WHERE kind = $1 AND id = $2")
-            .bind(kind)
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(StoreError::query("read an entity"))?;
-    Ok(body.map(|Json(b)| b))
-}
-
-/// See [`Store::response_for`](super::Store::response_for).
-pub(super) async fn response_for(pool: &PgPool, key: &str) -> Result<Option<Value>, StoreError> {
-    let stored: Option<Json<Value>> =
-        sqlx::query_scalar("SELECT response FROM idempotency WHERE key = $1")
-            .bind(key)
-            .fetch_optional(pool)
-            .await
-            .map_err(StoreError::query("look up the idempotency key"))?;
-    Ok(stored.map(|Json(v)| v))
 }
 
 /// `lease` as PostgreSQL's `make_interval` seconds.
