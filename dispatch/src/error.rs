@@ -1,12 +1,13 @@
 //! The crate's error types.
 //!
-//! * [`Error`]: the library's one error type, what its entry points return (open the map,
-//!   the store and the state, serve). Each part's own error is one of its variants, kept
-//!   whole with its sources: [`StoreError`](crate::store::StoreError),
-//!   [`TokenError`](crate::auth::TokenError), [`SettingsError`](crate::settings::SettingsError),
+//! * [`Error`]: the library's one error type, what [`serve`](crate::server::serve) returns
+//!   and what code using several parts returns (the crate's example). Each part's own error
+//!   is one of its variants, kept whole with its sources and converted by `?`:
+//!   [`StoreError`](crate::store::StoreError), [`TokenError`](crate::auth::TokenError),
+//!   [`SettingsError`](crate::settings::SettingsError),
 //!   [`StationError`](crate::stations::StationError), [`FhirError`](crate::fhir::FhirError)
-//!   and the router's. A part's functions return the part's error, which says exactly what
-//!   it could not do.
+//!   and the router's. A part's functions (opening the map, the store, the state) return
+//!   the part's error, which says exactly what it could not do.
 //! * [`ApiError`]: the HTTP surface's one error: every failure becomes
 //!   `{"error": .., "message": ..}` with the right HTTP status. 5xx bodies say nothing
 //!   internal; their cause travels with the error and is logged once, where the error is
