@@ -371,10 +371,7 @@ impl Store {
 
     /// All entities of `kind` as `(id, snapshot)`, ordered by id (bytewise).
     pub async fn entities(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::entities(pool, kind).await,
-            Pool::Postgres(pool) => postgres::entities(pool, kind).await,
-        }
+        shared::entities(&self.pool, kind).await
     }
 
     /// The snapshot of one entity, `None` if it does not exist.

@@ -274,24 +274,6 @@ pub(super) async fn compact_track(
     })
 }
 
-/// See [`Store::entities`](super::Store::entities).
-pub(super) async fn entities(
-    pool: &PgPool,
-    kind: &str,
-) -> Result<Vec<(String, Value)>, StoreError> {
-    // COLLATE "C": bytewise, the same order as SQLite's.
-    let rows: Vec<(String, Json<Value>)> =
-        sqlx::query_as(r#"SELECT id, body FROM entities WHERE kind = $1 ORDER BY id COLLATE "C""#)
-            .bind(kind)
-            .fetch_all(pool)
-            .await
-            .map_err(StoreError::query("read entities"))?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, Json(body))| (id, body))
-        .collect())
-}
-
 /// `lease` as PostgreSQL's `make_interval` seconds.
 fn seconds(lease: Duration) -> f64 {
     lease.as_secs_f64()

@@ -134,3 +134,19 @@ pub(super) async fn response_for(pool: &Pool, key: &str) -> Result<Option<Value>
     text.map(|t| parse("read the stored response", &t))
         .transpose()
 }
+
+/// See [`Store::entities`](super::Store::entities). Ordered here, bytewise by id: the
+/// backends' collations differ.
+pub(super) async fn entities(pool: &Pool, kind: &str) -> Result<Vec<(String, Value)>, StoreError> {
+    const SQL: &str = "SELECT id, CAST(body AS TEXT) FROM entities WHERE kind = $1";
+    let context = "read entities";
+    let mut rows: Vec<(String, String)> = on_pool!(pool, |p| sqlx::query_as(SQL)
+        .bind(kind)
+        .fetch_all(p)
+        .await
+        .map_err(StoreError::query(context))?);
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    rows.into_iter()
+        .map(|(id, body)| Ok((id, parse(context, &body)?)))
+        .collect()
+}

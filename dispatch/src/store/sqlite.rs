@@ -236,19 +236,3 @@ pub(super) async fn compact_track(
         advanced: true,
     })
 }
-
-/// See [`Store::entities`](super::Store::entities).
-pub(super) async fn entities(
-    pool: &SqlitePool,
-    kind: &str,
-) -> Result<Vec<(String, Value)>, StoreError> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, body FROM entities WHERE kind = ? ORDER BY id")
-            .bind(kind)
-            .fetch_all(pool)
-            .await
-            .map_err(StoreError::query("read entities"))?;
-    rows.into_iter()
-        .map(|(id, body)| Ok((id, parse("read entities", &body)?)))
-        .collect()
-}
