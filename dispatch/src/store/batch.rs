@@ -1,6 +1,7 @@
-//! A group of changes as a few set-wise statements: the PostgreSQL backend writes a group
+//! What a group of changes writes, planned once for both backends: PostgreSQL writes it
 //! with one statement per table (arrays bound as parameters, `UNNEST`ed by the server)
-//! instead of one round trip per event, entity and key. The plan is made here, without I/O:
+//! instead of one round trip per event, entity and key; SQLite, in the process, a statement
+//! per row. The plan is made here, without I/O:
 //! the sequence numbers, the entities' net writes (the last write of each entity in the
 //! group wins, as if the changes were written one after another) and the first change whose
 //! idempotency key repeats one stored or one earlier in the group.

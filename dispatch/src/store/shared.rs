@@ -79,8 +79,8 @@ pub(super) async fn last_seq(pool: &Pool) -> Result<i64, StoreError> {
         .map_err(StoreError::query("read the last sequence number")))
 }
 
-/// Parses JSON read from the store.
-fn parse(context: &'static str, text: &str) -> Result<Value, StoreError> {
+/// Parses JSON read from the store as text.
+pub(super) fn parse(context: &'static str, text: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|source| StoreError::Corrupt { context, source })
 }
 

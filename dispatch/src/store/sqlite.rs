@@ -1,5 +1,6 @@
 //! The SQLite backend: JSON as `TEXT`, the write lock taken by `BEGIN IMMEDIATE`.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{redact_url, Change, Committed, Compacted, StoreError, StoredEvent};
+use super::shared::parse;
+use super::{batch, redact_url, Change, Committed, Compacted, StoreError, StoredEvent};
 
 /// Opens (creating if missing) and migrates the SQLite database at `url`.
 pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
@@ -48,10 +50,6 @@ fn to_text(value: &Value) -> String {
     value.to_string()
 }
 
-fn parse(context: &'static str, text: &str) -> Result<Value, StoreError> {
-    serde_json::from_str(text).map_err(|source| StoreError::Corrupt { context, source })
-}
-
 /// See [`Store::commit`](super::Store::commit).
 pub(super) async fn commit(
     pool: &SqlitePool,
@@ -67,78 +65,76 @@ pub(super) async fn commit(
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::query("read the last sequence number"))?;
-    let mut last_seq = max;
-    let mut out = Vec::with_capacity(changes.len());
-    for (i, change) in changes.iter().enumerate() {
-        if let Some(key) = &change.idempotency_key {
-            let stored: Option<String> =
-                sqlx::query_scalar("SELECT response FROM idempotency WHERE key = ?")
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(StoreError::query("look up the idempotency key"))?;
-            if let Some(text) = stored {
-                let response = parse("read the stored response", &text)?;
-                if changes.len() > 1 {
-                    // Later changes may rest on this one: none is written.
-                    return Err(StoreError::Duplicate { index: i, response });
-                }
-                tx.rollback()
-                    .await
-                    .map_err(StoreError::query("end a replayed transaction"))?;
-                return Ok(vec![Committed::Replayed { response }]);
-            }
-        }
-        let first_seq = last_seq + 1;
-        for event in &change.events {
-            last_seq += 1;
-            sqlx::query("INSERT INTO events (seq, at_ms, body) VALUES (?, ?, ?)")
-                .bind(last_seq)
-                .bind(change.at_ms)
-                .bind(to_text(event))
-                .execute(&mut *tx)
+    // Keys committed concurrently are seen here: the write lock is ours.
+    let mut stored = HashMap::new();
+    for key in changes.iter().filter_map(|c| c.idempotency_key.as_deref()) {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT response FROM idempotency WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut *tx)
                 .await
-                .map_err(StoreError::query("append an event"))?;
+                .map_err(StoreError::query("look up the idempotency key"))?;
+        if let Some(text) = text {
+            stored.insert(key.to_owned(), parse("read the stored response", &text)?);
         }
-        if fail {
-            // Dropping the transaction rolls it back.
-            return Err(StoreError::Injected);
+    }
+    if let Some((index, response)) = batch::first_duplicate(changes, &stored) {
+        if changes.len() > 1 {
+            // Later changes may rest on this one: none is written.
+            return Err(StoreError::Duplicate { index, response });
         }
-        for (kind, id, body) in &change.upserts {
-            sqlx::query(
-                "INSERT INTO entities (kind, id, body, updated_seq) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
-            )
-            .bind(kind)
-            .bind(id)
-            .bind(to_text(body))
-            .bind(last_seq)
+        tx.rollback()
+            .await
+            .map_err(StoreError::query("end a replayed transaction"))?;
+        return Ok(vec![Committed::Replayed { response }]);
+    }
+    // The group's rows as PostgreSQL writes them, a statement per row: SQLite runs in the
+    // process, so a statement costs no round trip.
+    let rows = batch::rows(changes, max);
+    for &(seq, at_ms, event) in &rows.events {
+        sqlx::query("INSERT INTO events (seq, at_ms, body) VALUES ($1, $2, $3)")
+            .bind(seq)
+            .bind(at_ms)
+            .bind(to_text(event))
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::query("upsert an entity"))?;
-        }
-        for (kind, id) in &change.deletes {
-            sqlx::query("DELETE FROM entities WHERE kind = ? AND id = ?")
-                .bind(kind)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query("delete an entity"))?;
-        }
-        if let Some(key) = &change.idempotency_key {
-            sqlx::query("INSERT INTO idempotency (key, response, seq) VALUES (?, ?, ?)")
-                .bind(key)
-                .bind(to_text(change.response.as_ref().unwrap_or(&Value::Null)))
-                .bind(last_seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query("store the idempotency key"))?;
-        }
-        out.push(Committed::New {
-            first_seq,
-            last_seq,
-        });
+            .map_err(StoreError::query("append an event"))?;
     }
+    if fail {
+        // Dropping the transaction rolls it back.
+        return Err(StoreError::Injected);
+    }
+    for &(kind, id, body, seq) in &rows.upserts {
+        sqlx::query(
+            "INSERT INTO entities (kind, id, body, updated_seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(to_text(body))
+        .bind(seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query("upsert an entity"))?;
+    }
+    for &(kind, id) in &rows.deletes {
+        sqlx::query("DELETE FROM entities WHERE kind = $1 AND id = $2")
+            .bind(kind)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query("delete an entity"))?;
+    }
+    for (key, response, seq) in &rows.keys {
+        sqlx::query("INSERT INTO idempotency (key, response, seq) VALUES ($1, $2, $3)")
+            .bind(*key)
+            .bind(to_text(response))
+            .bind(*seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query("store the idempotency key"))?;
+    }
+    let out = rows.outcomes;
     tx.commit()
         .await
         .map_err(StoreError::query("commit the change"))?;
