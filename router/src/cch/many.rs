@@ -174,7 +174,7 @@ impl Buckets {
         Buckets::new(topology, false)
     }
 
-    pub(crate) fn new(t: &CchTopology, forward: bool) -> Self {
+    fn new(t: &CchTopology, forward: bool) -> Self {
         Buckets {
             forward,
             buckets: vec![Vec::new(); t.node_count()],

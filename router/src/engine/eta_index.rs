@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use foldhash::fast::FixedState;
 
 use super::{LiveMetric, Router};
-use crate::cch::many::Buckets;
-use crate::cch::{BestScratch, INF};
+use crate::cch::{BestScratch, Buckets, INF};
 use crate::snap::Snapped;
 
 /// Cached ETAs between many moving points and one point at a time, in either direction:
@@ -30,12 +29,12 @@ pub struct EtaIndex {
 impl EtaIndex {
     /// Many sources (crews), one target per query (the call).
     pub fn many_to_one(router: &Router) -> EtaIndex {
-        Self::with(router, Buckets::new(&router.topology, true))
+        Self::with(router, Buckets::sources(&router.topology))
     }
 
     /// One source per query (a crew), many targets (hospitals).
     pub fn one_to_many(router: &Router) -> EtaIndex {
-        Self::with(router, Buckets::new(&router.topology, false))
+        Self::with(router, Buckets::targets(&router.topology))
     }
 
     fn with(router: &Router, buckets: Buckets) -> EtaIndex {
