@@ -14,7 +14,9 @@ use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 
-use super::{batch, redact_url, Change, Committed, Compacted, Lease, StoreError, StoredEvent};
+use super::{
+    batch, redact_url, shared, Change, Committed, Compacted, Lease, StoreError, StoredEvent,
+};
 
 /// How long a session may sit in a transaction without sending anything before the database
 /// ends it: a leader frozen in the middle of a commit (SIGSTOP, a lost machine) must not hold
@@ -84,7 +86,7 @@ pub(super) async fn commit(
             return Err(StoreError::Fenced { epoch });
         }
     }
-    let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events")
+    let max: i64 = sqlx::query_scalar(shared::LAST_SEQ)
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::query("read the last sequence number"))?;

@@ -70,10 +70,13 @@ pub(super) async fn track_compacted(pool: &Pool) -> Result<i64, StoreError> {
         .map_err(StoreError::query("read the compaction mark")))
 }
 
+/// The log's last `seq` (0 when it is empty), on both backends; the commits read it too,
+/// under their write lock.
+pub(super) const LAST_SEQ: &str = "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM events";
+
 /// See [`Store::last_seq`](super::Store::last_seq).
 pub(super) async fn last_seq(pool: &Pool) -> Result<i64, StoreError> {
-    const SQL: &str = "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM events";
-    on_pool!(pool, |p| sqlx::query_scalar(SQL)
+    on_pool!(pool, |p| sqlx::query_scalar(LAST_SEQ)
         .fetch_one(p)
         .await
         .map_err(StoreError::query("read the last sequence number")))

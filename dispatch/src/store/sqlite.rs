@@ -9,7 +9,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::shared::parse;
+use super::shared::{self, parse};
 use super::{batch, redact_url, Change, Committed, Compacted, StoreError, StoredEvent};
 
 /// Opens (creating if missing) and migrates the SQLite database at `url`.
@@ -61,7 +61,7 @@ pub(super) async fn commit(
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(StoreError::query("begin a transaction"))?;
-    let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+    let max: i64 = sqlx::query_scalar(shared::LAST_SEQ)
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::query("read the last sequence number"))?;
