@@ -308,10 +308,7 @@ impl Store {
     /// a start from a snapshot replays to put the router's closures back (an index keeps
     /// this quick however long the log).
     pub async fn closure_events(&self, until: i64) -> Result<Vec<StoredEvent>, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::closure_events(pool, until).await,
-            Pool::Postgres(pool) => postgres::closure_events(pool, until).await,
-        }
+        shared::closure_events(&self.pool, until).await
     }
 
     /// Stores `body`, the state after event `seq` (replacing one stored at `seq`: closed
@@ -347,10 +344,7 @@ impl Store {
         if self.fence.load(Ordering::Acquire) == FENCED_OFF {
             return Err(StoreError::Fenced { epoch: FENCED_OFF });
         }
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::compact_track(pool, upto, before_ms, window).await,
-            Pool::Postgres(pool) => postgres::compact_track(pool, upto, before_ms, window).await,
-        }
+        shared::compact_track(&self.pool, upto, before_ms, window).await
     }
 
     /// The compaction mark (see [`Store::compact_track`]): position reports at or before

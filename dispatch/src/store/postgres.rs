@@ -14,9 +14,7 @@ use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 
-use super::{
-    batch, redact_url, shared, Change, Committed, Compacted, Lease, StoreError, StoredEvent,
-};
+use super::{batch, redact_url, shared, Change, Committed, Lease, StoreError};
 
 /// How long a session may sit in a transaction without sending anything before the database
 /// ends it: a leader frozen in the middle of a commit (SIGSTOP, a lost machine) must not hold
@@ -190,90 +188,6 @@ pub(super) async fn commit(
         .await
         .map_err(StoreError::query("commit the change"))?;
     Ok(out)
-}
-
-/// See [`Store::closure_events`](super::Store::closure_events). The condition is the
-/// partial index's (`events_closures`), so the index serves it.
-pub(super) async fn closure_events(
-    pool: &PgPool,
-    until: i64,
-) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows: Vec<(i64, i64, Json<Value>)> = sqlx::query_as(
-        "SELECT seq, at_ms, body FROM events \
-         WHERE body->>'type' IN ('closure_added', 'closure_removed') AND seq <= $1 ORDER BY seq",
-    )
-    .bind(until)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::query("read closure events"))?;
-    Ok(rows
-        .into_iter()
-        .map(|(seq, at_ms, Json(event))| StoredEvent { seq, at_ms, event })
-        .collect())
-}
-
-/// See [`Store::compact_track`](super::Store::compact_track). The report's own condition and
-/// the later report's are the partial index's (`events_positions`), so it serves the lookup.
-pub(super) async fn compact_track(
-    pool: &PgPool,
-    upto: i64,
-    before_ms: i64,
-    window: i64,
-) -> Result<Compacted, StoreError> {
-    let context = "compact the crews' tracks";
-    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
-    // FOR UPDATE: two compactions (an old leader's and a new one's) take turns.
-    let from: i64 = sqlx::query_scalar("SELECT upto FROM track_compaction WHERE id = 1 FOR UPDATE")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-    let mut to = upto.min(from.saturating_add(window.max(1)));
-    // Not over an entry within the retention (times follow seq, though not strictly).
-    let recent: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(seq) FROM events WHERE seq > $1 AND seq <= $2 AND at_ms >= $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(before_ms)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(StoreError::query(context))?;
-    if let Some(seq) = recent {
-        to = seq - 1;
-    }
-    if to <= from {
-        tx.rollback().await.map_err(StoreError::query(context))?;
-        return Ok(Compacted {
-            removed: 0,
-            mark: from,
-            advanced: false,
-        });
-    }
-    sqlx::query("UPDATE track_compaction SET upto = $1 WHERE id = 1")
-        .bind(to)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-    let removed = sqlx::query(
-        "DELETE FROM events AS e WHERE e.seq > $1 AND e.seq <= $2 \
-         AND e.body->>'type' = 'crew_moved' \
-         AND EXISTS (SELECT 1 FROM events AS l \
-             WHERE l.body->>'type' = 'crew_moved' \
-             AND l.body->>'crew_id' = e.body->>'crew_id' \
-             AND l.seq > e.seq)",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::query(context))?
-    .rows_affected();
-    tx.commit().await.map_err(StoreError::query(context))?;
-    Ok(Compacted {
-        removed,
-        mark: to,
-        advanced: true,
-    })
 }
 
 /// `lease` as PostgreSQL's `make_interval` seconds.

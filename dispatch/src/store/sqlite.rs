@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 
 use super::shared::{self, parse};
-use super::{batch, redact_url, Change, Committed, Compacted, StoreError, StoredEvent};
+use super::{batch, redact_url, Change, Committed, StoreError};
 
 /// Opens (creating if missing) and migrates the SQLite database at `url`.
 pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
@@ -139,96 +139,4 @@ pub(super) async fn commit(
         .await
         .map_err(StoreError::query("commit the change"))?;
     Ok(out)
-}
-
-/// See [`Store::closure_events`](super::Store::closure_events). The condition is the
-/// partial index's (`events_closures`), so the index serves it.
-pub(super) async fn closure_events(
-    pool: &SqlitePool,
-    until: i64,
-) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT seq, at_ms, body FROM events \
-         WHERE json_extract(body, '$.type') IN ('closure_added', 'closure_removed') AND seq <= ? \
-         ORDER BY seq",
-    )
-    .bind(until)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::query("read closure events"))?;
-    rows.into_iter()
-        .map(|(seq, at_ms, body)| {
-            Ok(StoredEvent {
-                seq,
-                at_ms,
-                event: parse("read closure events", &body)?,
-            })
-        })
-        .collect()
-}
-
-/// See [`Store::compact_track`](super::Store::compact_track). The report's own condition and
-/// the later report's are the partial index's (`events_positions`), so it serves the lookup.
-pub(super) async fn compact_track(
-    pool: &SqlitePool,
-    upto: i64,
-    before_ms: i64,
-    window: i64,
-) -> Result<Compacted, StoreError> {
-    let context = "compact the crews' tracks";
-    // IMMEDIATE: the write lock first, as a commit takes it.
-    let mut tx = pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(StoreError::query(context))?;
-    let from: i64 = sqlx::query_scalar("SELECT upto FROM track_compaction WHERE id = 1")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-    let mut to = upto.min(from.saturating_add(window.max(1)));
-    // Not over an entry within the retention (times follow seq, though not strictly).
-    let recent: Option<i64> =
-        sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE seq > ? AND seq <= ? AND at_ms >= ?")
-            .bind(from)
-            .bind(to)
-            .bind(before_ms)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::query(context))?;
-    if let Some(seq) = recent {
-        to = seq - 1;
-    }
-    if to <= from {
-        tx.rollback().await.map_err(StoreError::query(context))?;
-        return Ok(Compacted {
-            removed: 0,
-            mark: from,
-            advanced: false,
-        });
-    }
-    sqlx::query("UPDATE track_compaction SET upto = ? WHERE id = 1")
-        .bind(to)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-    let removed = sqlx::query(
-        "DELETE FROM events AS e WHERE e.seq > ? AND e.seq <= ? \
-         AND json_extract(e.body, '$.type') = 'crew_moved' \
-         AND EXISTS (SELECT 1 FROM events AS l \
-             WHERE json_extract(l.body, '$.type') = 'crew_moved' \
-             AND json_extract(l.body, '$.crew_id') = json_extract(e.body, '$.crew_id') \
-             AND l.seq > e.seq)",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::query(context))?
-    .rows_affected();
-    tx.commit().await.map_err(StoreError::query(context))?;
-    Ok(Compacted {
-        removed,
-        mark: to,
-        advanced: true,
-    })
 }
