@@ -22,6 +22,7 @@
 //! automatically (or call [`Buckets::rebuild`] ahead of time).
 
 use super::metric::CchMetric;
+use super::node_spaces::NodeSpaces;
 use super::topology::CchTopology;
 use super::walk_arcs::{ArcList, WalkArcs};
 use super::{add, INF, INVALID};
@@ -159,6 +160,8 @@ pub struct Buckets {
     /// The arcs the walks relax, of that version.
     arcs: WalkArcs,
     walk: EtreeWalk,
+    /// The spaces of single nodes, of which a slot's space is merged.
+    spaces: NodeSpaces,
     /// A new search space while it replaces the old one.
     fresh: Vec<(u32, u32)>,
 }
@@ -184,8 +187,22 @@ impl Buckets {
             version: 0,
             arcs: WalkArcs::default(),
             walk: EtreeWalk::new(t.node_count()),
+            spaces: NodeSpaces::new(t.node_count(), NodeSpaces::DEFAULT_LIMIT),
             fresh: Vec::new(),
         }
+    }
+
+    /// Caches at most `limit` entries of single nodes' spaces (see [`NodeSpaces`]).
+    #[cfg(test)]
+    pub(crate) fn with_space_limit(mut self, limit: usize) -> Self {
+        self.spaces = NodeSpaces::new(self.buckets.len(), limit);
+        self
+    }
+
+    /// Number of nodes whose search space is cached.
+    #[cfg(test)]
+    pub(crate) fn cached_spaces(&self) -> usize {
+        self.spaces.len()
     }
 
     /// Sets (inserts or replaces) the point in `slot` to `points` (`(input node, offset
@@ -233,7 +250,7 @@ impl Buckets {
         s.pos.clear();
     }
 
-    /// Computes the search space of `slot` and stores it in place of the stored one (if
+    /// Computes the search space of `slot` (merged of its nodes' cached spaces) and stores it in place of the stored one (if
     /// any): entries at nodes in both are updated in place, so a point that moved a little
     /// (its search space mostly the same ancestors) costs little more than its walk.
     fn replace_entries(&mut self, t: &CchTopology, slot: u32) {
@@ -247,11 +264,13 @@ impl Buckets {
             &self.arcs.down
         };
         let mut fresh = std::mem::take(&mut self.fresh);
-        fresh.clear();
-        self.walk
-            .run(t, arcs, &self.slots[slot as usize].points, |x, d| {
-                fresh.push((x, d))
-            });
+        self.spaces.space_of(
+            t,
+            arcs,
+            &mut self.walk,
+            &self.slots[slot as usize].points,
+            &mut fresh,
+        );
         let s = &mut self.slots[slot as usize];
         let old_nodes = std::mem::take(&mut s.nodes);
         let old_pos = std::mem::take(&mut s.pos);
@@ -323,6 +342,7 @@ impl Buckets {
         );
         self.arcs = WalkArcs::new(t, metric);
         self.version = metric.version();
+        self.spaces.clear();
         for b in &mut self.buckets {
             b.clear();
         }

@@ -49,6 +49,7 @@
 
 pub mod many;
 pub mod metric;
+mod node_spaces;
 pub mod order;
 pub mod query;
 pub mod topology;
