@@ -289,10 +289,11 @@ pub(crate) fn instant(ms: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> Handover {
+    /// A complete handover without identifiers (the FHIR tests use it too).
+    pub(crate) fn sample() -> Handover {
         Handover {
             patient: Patient {
                 name: Some("Иван Петрович Сидоров".into()),

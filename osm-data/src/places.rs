@@ -2,13 +2,13 @@
 //! `healthcare=hospital`, mapped as a node or as a closed way, whose position is then the mean
 //! of its nodes). Hospitals mapped only as multipolygon relations are not read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use osmpbfreader::{OsmObj, OsmPbfReader, Tags};
 
 use crate::error::{Error, Result};
-use crate::reader::check_framing;
+use crate::reader::{check_framing, locate_nodes, pbf_error, way_centre, NodeCoords};
 
 /// A hospital as mapped in OpenStreetMap.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,13 +64,6 @@ pub fn hospitals(path: &Path) -> Result<Vec<Place>> {
     )
 }
 
-fn pbf_error(path: &Path, e: osmpbfreader::Error) -> Error {
-    Error::Pbf {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
-}
-
 fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
     let mut places = Vec::new();
     // Ways: their node ids, resolved in the second pass.
@@ -107,17 +100,11 @@ fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
         }
     }
     if !ways.is_empty() {
-        let mut wanted: HashMap<i64, Option<(f64, f64)>> = ways
+        let mut wanted: NodeCoords = ways
             .iter()
             .flat_map(|w| w.nodes.iter().map(|&n| (n, None)))
             .collect();
-        let mut pbf = OsmPbfReader::new(bytes);
-        for node in pbf.par_iter_nodes() {
-            let node = node.map_err(|e| pbf_error(path, e))?;
-            if let Some(slot) = wanted.get_mut(&node.id.0) {
-                *slot = Some((node.lat(), node.lon()));
-            }
-        }
+        locate_nodes(path, bytes, &mut wanted)?;
         for HospitalWay {
             id,
             name,
@@ -125,25 +112,14 @@ fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Place>> {
             nodes,
         } in ways
         {
-            // A closed way repeats its first node: count it once.
-            let unique = if nodes.len() > 1 && nodes.first() == nodes.last() {
-                &nodes[..nodes.len() - 1]
-            } else {
-                &nodes[..]
-            };
-            let coords: Vec<(f64, f64)> = unique
-                .iter()
-                .filter_map(|n| wanted.get(n).copied().flatten())
-                .collect();
-            if coords.is_empty() {
+            let Some((lat, lon)) = way_centre(&nodes, &wanted) else {
                 continue;
-            }
-            let n = coords.len() as f64;
+            };
             places.push(Place {
                 osm_id: format!("w{id}"),
                 name,
-                lat: coords.iter().map(|c| c.0).sum::<f64>() / n,
-                lon: coords.iter().map(|c| c.1).sum::<f64>() / n,
+                lat,
+                lon,
                 tags,
             });
         }

@@ -5,6 +5,7 @@
 //! relations, then only the nodes the kept ways reference, so memory follows the road
 //! network and not the whole extract.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -199,7 +200,8 @@ fn blob_data_size(mut msg: &[u8]) -> Option<usize> {
     size
 }
 
-fn pbf_error(path: &Path, e: osmpbfreader::Error) -> Error {
+/// A PBF decoding error of the file at `path`, in words.
+pub(crate) fn pbf_error(path: &Path, e: osmpbfreader::Error) -> Error {
     let reason = match e {
         osmpbfreader::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             "the file is truncated".to_string()
@@ -375,4 +377,40 @@ fn read_checked(
     });
     out.node_ids = ids;
     Ok(out)
+}
+
+/// Node coordinates by id, of the nodes a step wants (`None` until found in the file).
+pub(crate) type NodeCoords = HashMap<i64, Option<(f64, f64)>>;
+
+/// Fills in the coordinates of the nodes `wanted` lists, from the nodes of the PBF `bytes`
+/// (the file at `path`, for errors).
+pub(crate) fn locate_nodes(path: &Path, bytes: &[u8], wanted: &mut NodeCoords) -> Result<()> {
+    let mut pbf = OsmPbfReader::new(bytes);
+    for node in pbf.par_iter_nodes() {
+        let node = node.map_err(|e| pbf_error(path, e))?;
+        if let Some(slot) = wanted.get_mut(&node.id.0) {
+            *slot = Some((node.lat(), node.lon()));
+        }
+    }
+    Ok(())
+}
+
+/// The mean position of a way's nodes whose coordinates `coords` has (a closed way repeats
+/// its first node: it counts once); `None` if it has none of them.
+pub(crate) fn way_centre(nodes: &[i64], coords: &NodeCoords) -> Option<(f64, f64)> {
+    let unique = if nodes.len() > 1 && nodes.first() == nodes.last() {
+        &nodes[..nodes.len() - 1]
+    } else {
+        nodes
+    };
+    let (mut lat, mut lon, mut n) = (0.0, 0.0, 0usize);
+    for c in unique
+        .iter()
+        .filter_map(|n| coords.get(n).copied().flatten())
+    {
+        lat += c.0;
+        lon += c.1;
+        n += 1;
+    }
+    (n > 0).then(|| (lat / n as f64, lon / n as f64))
 }

@@ -424,38 +424,21 @@ pub fn transaction(src: &Source, sys: &Systems) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handover::{Patient, PatientId, Vitals};
+    use crate::handover::PatientId;
 
     fn sample() -> Handover {
-        Handover {
-            patient: Patient {
-                name: Some("Иван Петрович Сидоров".into()),
-                birth_date: Some("1956-03-02".into()),
-                sex: Some("male".into()),
-                identifiers: vec![
-                    PatientId {
-                        kind: IdKind::Snils,
-                        value: "112-233-445 95".into(),
-                    },
-                    PatientId {
-                        kind: IdKind::Oms,
-                        value: "7700000000000018".into(),
-                    },
-                ],
+        let mut h = crate::handover::tests::sample();
+        h.patient.identifiers = vec![
+            PatientId {
+                kind: IdKind::Snils,
+                value: "112-233-445 95".into(),
             },
-            hospital: "GKB No. 15".into(),
-            vitals: Vitals {
-                heart_rate: Some(96.0),
-                systolic_bp: Some(150.0),
-                diastolic_bp: Some(90.0),
-                spo2: Some(93.0),
-                respiratory_rate: Some(20.0),
-                temperature_c: Some(36.9),
-                gcs: Some(15),
+            PatientId {
+                kind: IdKind::Oms,
+                value: "7700000000000018".into(),
             },
-            diagnosis_icd10: Some("I21.9".into()),
-            notes: Some("ST elevation <V2-V4> & pain".into()),
-        }
+        ];
+        h
     }
 
     fn source(h: &Handover) -> Source<'_> {

@@ -101,6 +101,14 @@ impl StoreError {
     pub(crate) fn query(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |source| StoreError::Query { context, source }
     }
+
+    /// A closure wrapping a failed connection to `url` (shown redacted).
+    pub(crate) fn connect(url: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+        move |source| StoreError::Connect {
+            url: redact_url(url),
+            source,
+        }
+    }
 }
 
 /// `url` with the password (user-info after `:`, or a `password=` query parameter) replaced by `***`.

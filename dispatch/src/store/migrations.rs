@@ -10,10 +10,14 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 
 use sqlx::error::BoxDynError;
-use sqlx::migrate::{MigrateError, Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::migrate::{Migrate, MigrateError, Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::Acquire;
+
+use super::{redact_url, StoreError};
 
 /// `(version, description, SQL)` of each migration, in order.
 type List = &'static [(i64, &'static str, &'static str)];
@@ -99,6 +103,24 @@ impl<'s> MigrationSource<'s> for Embedded {
 /// The migrator of a backend's list.
 pub(super) async fn migrator(list: List) -> Result<Migrator, MigrateError> {
     Migrator::new(Embedded(list)).await
+}
+
+/// Runs the migrations of `list` not yet run on the database at `url` (for the error).
+pub(super) async fn run<'a, A>(list: List, pool: A, url: &str) -> Result<(), StoreError>
+where
+    A: Acquire<'a>,
+    <A::Connection as Deref>::Target: Migrate,
+{
+    let migrate = |source| StoreError::Migrate {
+        url: redact_url(url),
+        source,
+    };
+    migrator(list)
+        .await
+        .map_err(migrate)?
+        .run(pool)
+        .await
+        .map_err(migrate)
 }
 
 #[cfg(test)]

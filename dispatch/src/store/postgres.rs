@@ -34,20 +34,8 @@ pub(super) async fn open(url: &str) -> Result<PgPool, StoreError> {
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
-        .map_err(|source| StoreError::Connect {
-            url: redact_url(url),
-            source,
-        })?;
-    let migrate = |source| StoreError::Migrate {
-        url: redact_url(url),
-        source,
-    };
-    super::migrations::migrator(super::migrations::POSTGRES)
-        .await
-        .map_err(migrate)?
-        .run(&pool)
-        .await
-        .map_err(migrate)?;
+        .map_err(StoreError::connect(url))?;
+    super::migrations::run(super::migrations::POSTGRES, &pool, url).await?;
     Ok(pool)
 }
 

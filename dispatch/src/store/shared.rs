@@ -151,6 +151,22 @@ pub(super) fn parse(context: &'static str, text: &str) -> Result<Value, StoreErr
     serde_json::from_str(text).map_err(|source| StoreError::Corrupt { context, source })
 }
 
+/// Log rows `(seq, at_ms, body as text)` as events.
+fn stored_events(
+    context: &'static str,
+    rows: Vec<(i64, i64, String)>,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    rows.into_iter()
+        .map(|(seq, at_ms, body)| {
+            Ok(StoredEvent {
+                seq,
+                at_ms,
+                event: parse(context, &body)?,
+            })
+        })
+        .collect()
+}
+
 /// See [`Store::events_since`](super::Store::events_since).
 pub(super) async fn events_since(
     pool: &Pool,
@@ -166,15 +182,7 @@ pub(super) async fn events_since(
         .fetch_all(p)
         .await
         .map_err(StoreError::query(context))?);
-    rows.into_iter()
-        .map(|(seq, at_ms, body)| {
-            Ok(StoredEvent {
-                seq,
-                at_ms,
-                event: parse(context, &body)?,
-            })
-        })
-        .collect()
+    stored_events(context, rows)
 }
 
 /// See [`Store::entity`](super::Store::entity).
@@ -229,15 +237,7 @@ pub(super) async fn closure_events(
         .fetch_all(p)
         .await
         .map_err(StoreError::query(context))?);
-    rows.into_iter()
-        .map(|(seq, at_ms, body)| {
-            Ok(StoredEvent {
-                seq,
-                at_ms,
-                event: parse(context, &body)?,
-            })
-        })
-        .collect()
+    stored_events(context, rows)
 }
 
 /// See [`Store::compact_track`](super::Store::compact_track): one transaction.

@@ -28,20 +28,8 @@ pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
         .max_connections(4)
         .connect_with(options)
         .await
-        .map_err(|source| StoreError::Connect {
-            url: redact_url(url),
-            source,
-        })?;
-    let migrate = |source| StoreError::Migrate {
-        url: redact_url(url),
-        source,
-    };
-    super::migrations::migrator(super::migrations::SQLITE)
-        .await
-        .map_err(migrate)?
-        .run(&pool)
-        .await
-        .map_err(migrate)?;
+        .map_err(StoreError::connect(url))?;
+    super::migrations::run(super::migrations::SQLITE, &pool, url).await?;
     Ok(pool)
 }
 

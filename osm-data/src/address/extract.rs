@@ -5,12 +5,12 @@
 //! each of its ways. Objects mapped only as relations (multipolygon buildings) are counted
 //! and left out.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use osmpbfreader::{OsmObj, OsmPbfReader, Tags};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::reader::{locate_nodes, pbf_error, way_centre, NodeCoords};
 
 /// An addressed object: `addr:housenumber` with `addr:street` or `addr:place`.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,13 +150,6 @@ fn keep(tags: &Tags, is_way: bool) -> Option<Kept> {
     })
 }
 
-fn pbf_error(path: &Path, e: osmpbfreader::Error) -> Error {
-    Error::Pbf {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
-}
-
 /// Reads the file's addresses, places and streets (the caller checks the framing and
 /// catches a decoder panic).
 pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Extract> {
@@ -193,7 +186,7 @@ pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Extract> {
     if ways.is_empty() {
         return Ok(out);
     }
-    let mut wanted: HashMap<i64, Option<(f64, f64)>> = HashMap::new();
+    let mut wanted = NodeCoords::new();
     for (_, k, nodes) in &ways {
         if k.address.is_some() || k.place.is_some() {
             wanted.extend(nodes.iter().map(|&n| (n, None)));
@@ -201,32 +194,10 @@ pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Extract> {
             wanted.insert(nodes[nodes.len() / 2], None);
         }
     }
-    let mut pbf = OsmPbfReader::new(bytes);
-    for node in pbf.par_iter_nodes() {
-        let node = node.map_err(|e| pbf_error(path, e))?;
-        if let Some(slot) = wanted.get_mut(&node.id.0) {
-            *slot = Some((node.lat(), node.lon()));
-        }
-    }
+    locate_nodes(path, bytes, &mut wanted)?;
     for (id, k, nodes) in ways {
         let middle = wanted.get(&nodes[nodes.len() / 2]).copied().flatten();
-        // A closed way repeats its first node: count it once.
-        let unique = if nodes.len() > 1 && nodes.first() == nodes.last() {
-            &nodes[..nodes.len() - 1]
-        } else {
-            &nodes[..]
-        };
-        let coords: Vec<(f64, f64)> = unique
-            .iter()
-            .filter_map(|n| wanted.get(n).copied().flatten())
-            .collect();
-        let mean = (!coords.is_empty()).then(|| {
-            let n = coords.len() as f64;
-            (
-                coords.iter().map(|c| c.0).sum::<f64>() / n,
-                coords.iter().map(|c| c.1).sum::<f64>() / n,
-            )
-        });
+        let mean = way_centre(&nodes, &wanted);
         match mean.or(middle) {
             Some(point) => emit(&mut out, &format!("w{id}"), k, point, middle),
             None => out.ways_without_nodes += 1,
