@@ -350,9 +350,6 @@ pub fn parse_csv(
     let mut errors = table.errors.clone();
     for (line, rec) in &table.rows {
         let line = *line;
-        if rec.iter().all(|f| f.is_empty()) {
-            continue;
-        }
         let get = |i: usize| rec.get(i).unwrap_or("");
         let mut why = Vec::new();
         let t = parse_time(get(ct));

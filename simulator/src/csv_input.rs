@@ -1,6 +1,7 @@
 //! The planner's CSV inputs (calls, stations and hospitals, population, shifts), read one way:
 //! a header, then each row with its line number. A header the reader cannot read, and a row
-//! it cannot take, are reported with their line numbers, as each input's own checks are.
+//! it cannot take, are reported with their line numbers, as each input's own checks are. A
+//! row whose fields are all empty (a spreadsheet's trailing rows) is left out.
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ pub struct Rows {
     /// The header.
     pub headers: csv::StringRecord,
     /// Each row the reader took, with its line number (rows may have fewer or more fields
-    /// than the header).
+    /// than the header; none has only empty fields).
     pub rows: Vec<(u64, csv::StringRecord)>,
     /// The rows it could not take.
     pub errors: Vec<RowError>,
@@ -32,6 +33,7 @@ pub fn read(text: &str, path: &Path) -> Result<Rows, SimError> {
     let mut errors = Vec::new();
     for rec in rdr.records() {
         match rec {
+            Ok(r) if r.iter().all(str::is_empty) => {}
             Ok(r) => rows.push((r.position().map(|p| p.line()).unwrap_or(0), r)),
             Err(e) => errors.push(RowError {
                 line: e.position().map(|p| p.line()).unwrap_or(0),
@@ -85,5 +87,18 @@ pub fn checked<T>(path: &Path, errors: Vec<RowError>, out: T) -> Result<T, SimEr
         Ok(out)
     } else {
         Err(malformed(path, errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_of_empty_fields_are_left_out_and_lines_kept() {
+        let rows = read("lat,lon\n1,2\n,\n , \n3,4\n", Path::new("x.csv")).expect("a header");
+        let lines: Vec<u64> = rows.rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [2, 5]);
+        assert!(rows.errors.is_empty());
     }
 }

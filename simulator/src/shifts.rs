@@ -94,9 +94,6 @@ pub fn parse_csv(text: &str, path: &Path, stations: &[Place]) -> Result<Roster, 
     let mut errors = table.errors.clone();
     for (line, rec) in &table.rows {
         let line = *line;
-        if rec.iter().all(|f| f.is_empty()) {
-            continue;
-        }
         let get = |i: usize| rec.get(i).unwrap_or("");
         let mut why = Vec::new();
         let hour = get(ch).parse::<usize>().ok().filter(|h| *h < 24);

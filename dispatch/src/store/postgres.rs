@@ -95,15 +95,8 @@ pub(super) async fn commit(
         .map(|(key, Json(response))| (key, response))
         .collect()
     };
-    if let Some((index, response)) = batch::first_duplicate(changes, &stored) {
-        if changes.len() > 1 {
-            // Later changes may rest on this one: none is written.
-            return Err(StoreError::Duplicate { index, response });
-        }
-        tx.rollback()
-            .await
-            .map_err(StoreError::query("end a replayed transaction"))?;
-        return Ok(vec![Committed::Replayed { response }]);
+    if let Some(duplicate) = batch::first_duplicate(changes, &stored) {
+        return shared::refuse_duplicate(tx, changes.len(), duplicate).await;
     }
     let rows = batch::rows(changes, max);
     // One statement per table, whatever the group's size: arrays bound, unnested.

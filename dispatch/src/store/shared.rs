@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::{Compacted, Pool, StoreError, StoredEvent};
+use super::{Committed, Compacted, Pool, StoreError, StoredEvent};
 
 /// `$body` with `$p` bound to the store's pool, whichever backend it is (and `$d` to its
 /// [`Dialect`]).
@@ -224,6 +224,23 @@ pub(super) async fn entities(pool: &Pool, kind: &str) -> Result<Vec<(String, Val
     rows.into_iter()
         .map(|(id, body)| Ok((id, parse(context, &body)?)))
         .collect()
+}
+
+/// A group's answer when its change `index` repeats a key (stored, or earlier in the group)
+/// whose response is `response`: the stored response with nothing written when it is the
+/// only change, else an error naming it (later changes may rest on it: none is written).
+pub(super) async fn refuse_duplicate<DB: sqlx::Database>(
+    tx: sqlx::Transaction<'_, DB>,
+    changes: usize,
+    (index, response): (usize, Value),
+) -> Result<Vec<Committed>, StoreError> {
+    if changes > 1 {
+        return Err(StoreError::Duplicate { index, response });
+    }
+    tx.rollback()
+        .await
+        .map_err(StoreError::query("end a replayed transaction"))?;
+    Ok(vec![Committed::Replayed { response }])
 }
 
 /// See [`Store::closure_events`](super::Store::closure_events).

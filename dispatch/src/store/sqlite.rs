@@ -66,15 +66,8 @@ pub(super) async fn commit(
             stored.insert(key.to_owned(), parse("read the stored response", &text)?);
         }
     }
-    if let Some((index, response)) = batch::first_duplicate(changes, &stored) {
-        if changes.len() > 1 {
-            // Later changes may rest on this one: none is written.
-            return Err(StoreError::Duplicate { index, response });
-        }
-        tx.rollback()
-            .await
-            .map_err(StoreError::query("end a replayed transaction"))?;
-        return Ok(vec![Committed::Replayed { response }]);
+    if let Some(duplicate) = batch::first_duplicate(changes, &stored) {
+        return shared::refuse_duplicate(tx, changes.len(), duplicate).await;
     }
     // The group's rows as PostgreSQL writes them, a statement per row: SQLite runs in the
     // process, so a statement costs no round trip.
