@@ -66,11 +66,12 @@ pub fn dijkstra_one_to_all(
     weight: &[u32],
     sources: &[(u32, u32)],
 ) -> Vec<u32> {
-    search(first_out.len().saturating_sub(1), sources, |v, relax| {
-        for a in first_out[v as usize]..first_out[v as usize + 1] {
-            relax(head[a as usize], weight[a as usize], a);
-        }
-    })
+    search(
+        first_out.len().saturating_sub(1),
+        sources,
+        out_arcs(first_out, head, weight),
+        |_, _| true,
+    )
     .0
 }
 
@@ -93,12 +94,17 @@ pub fn dijkstra_all_to_one_with(
     targets: &[(u32, u32)],
 ) -> Vec<u32> {
     let r = reverse;
-    search(r.first_in.len().saturating_sub(1), targets, |v, relax| {
-        for i in r.first_in[v as usize]..r.first_in[v as usize + 1] {
-            let a = r.arc[i as usize];
-            relax(r.tail[i as usize], weight[a as usize], a);
-        }
-    })
+    search(
+        r.first_in.len().saturating_sub(1),
+        targets,
+        |v, relax| {
+            for i in r.first_in[v as usize]..r.first_in[v as usize + 1] {
+                let a = r.arc[i as usize];
+                relax(r.tail[i as usize], weight[a as usize], a);
+            }
+        },
+        |_, _| true,
+    )
     .0
 }
 
@@ -129,21 +135,9 @@ pub fn one_to_one(
     };
     // Best known total (distance + target offset) and its target node.
     let mut best = (INF, NONE);
-    let mut dist = vec![INF; n];
-    let mut pred = vec![NONE; n];
-    let mut heap = BinaryHeap::new();
-    for &(v, o) in sources {
-        if (v as usize) < n && o < dist[v as usize] {
-            dist[v as usize] = o;
-            heap.push(Reverse((o, v)));
-        }
-    }
-    while let Some(Reverse((d, v))) = heap.pop() {
-        if d > dist[v as usize] {
-            continue;
-        }
+    let (_, pred) = search(n, sources, out_arcs(first_out, head, weight), |v, d| {
         if d >= best.0 {
-            break;
+            return false;
         }
         if let Some(o) = offset_of(v) {
             let total = d.saturating_add(o);
@@ -151,20 +145,8 @@ pub fn one_to_one(
                 best = (total, v);
             }
         }
-        for a in first_out[v as usize]..first_out[v as usize + 1] {
-            let w = weight[a as usize];
-            let h = head[a as usize];
-            if w == INF || h == v {
-                continue;
-            }
-            let c = d.saturating_add(w);
-            if c < dist[h as usize] {
-                dist[h as usize] = c;
-                pred[h as usize] = a;
-                heap.push(Reverse((c, h)));
-            }
-        }
-    }
+        true
+    });
     if best.0 == INF {
         return None;
     }
@@ -184,12 +166,27 @@ pub fn tail_of(first_out: &[u32], a: u32) -> u32 {
     (first_out.partition_point(|&f| f <= a) - 1) as u32
 }
 
+/// The arcs out of each node of a CSR graph, as [`search`] expands them.
+fn out_arcs<'a>(
+    first_out: &'a [u32],
+    head: &'a [u32],
+    weight: &'a [u32],
+) -> impl Fn(u32, &mut dyn FnMut(u32, u32, u32)) + 'a {
+    move |v, relax| {
+        for a in first_out[v as usize]..first_out[v as usize + 1] {
+            relax(head[a as usize], weight[a as usize], a);
+        }
+    }
+}
+
 /// Generic multi-source Dijkstra; `expand(v, relax)` calls
-/// `relax(neighbour, weight, arc)` for every arc out of `v`.
+/// `relax(neighbour, weight, arc)` for every arc out of `v`, and `settle(v, distance)` is
+/// called as each node is settled, before its arcs: `false` ends the search.
 fn search(
     n: usize,
     starts: &[(u32, u32)],
     expand: impl Fn(u32, &mut dyn FnMut(u32, u32, u32)),
+    mut settle: impl FnMut(u32, u32) -> bool,
 ) -> (Vec<u32>, Vec<u32>) {
     let mut dist = vec![INF; n];
     let mut pred = vec![NONE; n];
@@ -203,6 +200,9 @@ fn search(
     while let Some(Reverse((d, v))) = heap.pop() {
         if d > dist[v as usize] {
             continue;
+        }
+        if !settle(v, d) {
+            break;
         }
         expand(v, &mut |h, w, a| {
             if w == INF || h == v {
