@@ -5,6 +5,7 @@
 
 pub use maud::Markup;
 use maud::{PreEscaped, DOCTYPE};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::engine::{CallOutcome, RunResult, World};
@@ -26,8 +27,44 @@ fn palette(i: usize) -> RGBColor {
     C[i % C.len()]
 }
 
-fn plot_err(what: &'static str) -> impl Fn(String) -> SimError {
-    move |cause| SimError::Plot { what, cause }
+/// What a chart's drawing gives: plotters' errors, boxed.
+type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// An SVG chart of `size` that `draw` draws on a white area; `what` names it in errors.
+fn svg_chart(
+    what: &'static str,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Drawn,
+) -> Result<String, SimError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let drawn: Drawn = (|| {
+            root.fill(&WHITE)?;
+            draw(&root)?;
+            root.present()?;
+            Ok(())
+        })();
+        drawn.map_err(|cause| SimError::Plot {
+            what,
+            cause: cause.to_string(),
+        })?;
+    }
+    Ok(svg)
+}
+
+/// The legend of a chart's labelled series, at `position`.
+fn legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
 }
 
 fn responses_min(r: &RunResult) -> Vec<i64> {
@@ -38,7 +75,6 @@ fn responses_min(r: &RunResult) -> Vec<i64> {
 
 /// Response-time histogram, one-minute bins, policies side by side.
 fn histogram(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
-    let e = plot_err("the response-time histogram");
     let data: Vec<Vec<i64>> = runs.iter().map(|r| responses_min(r)).collect();
     let max_min = data
         .iter()
@@ -58,11 +94,8 @@ fn histogram(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError>
         })
         .collect();
     let top = counts.iter().flatten().fold(1.0f64, |a, &b| a.max(b)) * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+    svg_chart("the response-time histogram", (W, H), |root| {
+        let mut chart = ChartBuilder::on(root)
             .caption(
                 "Response time (call to first crew on scene)",
                 ("sans-serif", 18),
@@ -70,14 +103,12 @@ fn histogram(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError>
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(55)
-            .build_cartesian_2d(0f64..(max_min + 1) as f64, 0f64..top)
-            .map_err(|x| e(x.to_string()))?;
+            .build_cartesian_2d(0f64..(max_min + 1) as f64, 0f64..top)?;
         chart
             .configure_mesh()
             .x_desc("minutes (last bin: that or more)")
             .y_desc("% of calls served")
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
+            .draw()?;
         let k = runs.len().max(1) as f64;
         for (i, c) in counts.iter().enumerate() {
             let color = palette(i);
@@ -86,58 +117,43 @@ fn histogram(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError>
                 .draw_series(c.iter().enumerate().map(|(b, &y)| {
                     let x0 = b as f64 + 0.05 + i as f64 * w;
                     Rectangle::new([(x0, 0.0), (x0 + w, y)], color.filled())
-                }))
-                .map_err(|x| e(x.to_string()))?
+                }))?
                 .label(labels[i].clone())
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        root.present().map_err(|x| e(x.to_string()))?;
-    }
-    Ok(svg)
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
+        Ok(())
+    })
 }
 
 /// Cumulative distribution of response times per policy.
 fn cdf(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
-    let e = plot_err("the response-time CDF");
     let data: Vec<Vec<i64>> = runs.iter().map(|r| responses_min(r)).collect();
     let max_min = data
         .iter()
         .map(|v| percentile(v, 0.99) as f64 / 60_000.0)
         .fold(10.0f64, f64::max)
         .min(180.0);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+    svg_chart("the response-time CDF", (W, H), |root| {
+        let mut chart = ChartBuilder::on(root)
             .caption("Share of calls reached within a time", ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(55)
-            .build_cartesian_2d(0f64..max_min, 0f64..100f64)
-            .map_err(|x| e(x.to_string()))?;
+            .build_cartesian_2d(0f64..max_min, 0f64..100f64)?;
         chart
             .configure_mesh()
             .x_desc("minutes")
             .y_desc("% of calls served")
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
+            .draw()?;
         for mark in [8.0, 20.0] {
             if mark < max_min {
-                chart
-                    .draw_series(LineSeries::new(
-                        vec![(mark, 0.0), (mark, 100.0)],
-                        BLACK.mix(0.3).stroke_width(1),
-                    ))
-                    .map_err(|x| e(x.to_string()))?;
+                chart.draw_series(LineSeries::new(
+                    vec![(mark, 0.0), (mark, 100.0)],
+                    BLACK.mix(0.3).stroke_width(1),
+                ))?;
             }
         }
         for (i, v) in data.iter().enumerate() {
@@ -152,28 +168,19 @@ fn cdf(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
                 pts.push((last as f64 / 60_000.0, 100.0));
             }
             chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                .map_err(|x| e(x.to_string()))?
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))?
                 .label(labels[i].clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        root.present().map_err(|x| e(x.to_string()))?;
-    }
-    Ok(svg)
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        Ok(())
+    })
 }
 
 /// Calls per hour (bars) and mean busy crews per hour (lines, per policy).
 fn by_hour(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
-    let e = plot_err("calls and busy crews by hour");
     let Some(first) = runs.first() else {
         return Ok(String::new());
     };
@@ -191,31 +198,25 @@ fn by_hour(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
         .chain(calls.iter().copied())
         .fold(1.0f64, f64::max)
         * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+    svg_chart("calls and busy crews by hour", (W, H), |root| {
+        let mut chart = ChartBuilder::on(root)
             .caption("Calls and busy crews by hour", ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(55)
-            .build_cartesian_2d(0f64..hours as f64, 0f64..top)
-            .map_err(|x| e(x.to_string()))?;
+            .build_cartesian_2d(0f64..hours as f64, 0f64..top)?;
         chart
             .configure_mesh()
             .x_desc("hour of the run")
             .y_desc("calls / mean busy crews")
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
+            .draw()?;
         chart
             .draw_series(calls.iter().enumerate().map(|(h, &c)| {
                 Rectangle::new(
                     [(h as f64 + 0.1, 0.0), (h as f64 + 0.9, c)],
                     RGBColor(190, 190, 190).filled(),
                 )
-            }))
-            .map_err(|x| e(x.to_string()))?
+            }))?
             .label("calls received")
             .legend(|(x, y)| {
                 Rectangle::new(
@@ -233,22 +234,15 @@ fn by_hour(runs: &[&RunResult], labels: &[String]) -> Result<String, SimError> {
                 .map(|(h, &b)| (h as f64 + 0.5, b))
                 .collect();
             chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                .map_err(|x| e(x.to_string()))?
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))?
                 .label(format!("busy crews, {}", labels[i]))
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        root.present().map_err(|x| e(x.to_string()))?;
-    }
-    Ok(svg)
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
+        Ok(())
+    })
 }
 
 /// Colour of a response time: green within 8 min, through yellow, red at 20 min and over.
@@ -298,7 +292,6 @@ fn cells(
 /// squares) and hospitals (red crosses). A run of more than [`MAP_MARKS`] calls is drawn
 /// as cells coloured by their mean response (black where most calls were never served).
 fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
-    let e = plot_err("the map of response times");
     let lats = run
         .calls
         .iter()
@@ -327,11 +320,8 @@ fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
     // Keep the aspect of the ground: a degree of longitude is cos(lat) of one of latitude.
     let aspect = (lo1 - lo0) * ((la0 + la1) / 2.0).to_radians().cos() / (la1 - la0);
     let height = ((W as f64 - 80.0) / aspect + 80.0).clamp(300.0, 900.0) as u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+    svg_chart("the map of response times", (W, height), |root| {
+        let mut chart = ChartBuilder::on(root)
             .caption(
                 if run.calls.len() <= MAP_MARKS {
                     format!("Response times by place ({}): green within 8 min, red 20 min or more, black never", run.policy.as_str())
@@ -344,55 +334,49 @@ fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
             .x_label_area_size(35)
             .y_label_area_size(55)
             .build_cartesian_2d(lo0..lo1, la0..la1)
-            .map_err(|x| e(x.to_string()))?;
+            ?;
         chart
             .configure_mesh()
             .x_desc("longitude")
             .y_desc("latitude")
             .disable_mesh()
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
+            .draw()?;
         if run.calls.len() <= MAP_MARKS {
-            chart
-                .draw_series(run.calls.iter().map(|c| {
-                    let color = match c.response_ms() {
-                        Some(ms) => response_color(ms),
-                        None => BLACK,
-                    };
-                    Circle::new((c.lon, c.lat), 2, color.mix(0.75).filled())
-                }))
-                .map_err(|x| e(x.to_string()))?;
+            chart.draw_series(run.calls.iter().map(|c| {
+                let color = match c.response_ms() {
+                    Some(ms) => response_color(ms),
+                    None => BLACK,
+                };
+                Circle::new((c.lon, c.lat), 2, color.mix(0.75).filled())
+            }))?;
         } else {
             let nx = MAP_CELLS;
             let ny = ((MAP_CELLS as f64 / aspect).round() as usize).clamp(1, 4 * MAP_CELLS);
             let grid = cells(run, (lo0, lo1, la0, la1), nx, ny);
             let (dx, dy) = ((lo1 - lo0) / nx as f64, (la1 - la0) / ny as f64);
-            chart
-                .draw_series(grid.iter().enumerate().filter(|(_, g)| g.0 > 0).map(
-                    |(i, &(n, never, sum_ms))| {
-                        let served = n - never;
-                        let color = if 2 * never >= n {
-                            BLACK
-                        } else {
-                            response_color(sum_ms / served as i64)
-                        };
-                        let (x, y) = ((i % nx) as f64, (i / nx) as f64);
-                        Rectangle::new(
-                            [
-                                (lo0 + x * dx, la0 + y * dy),
-                                (lo0 + (x + 1.0) * dx, la0 + (y + 1.0) * dy),
-                            ],
-                            color.mix(0.8).filled(),
-                        )
-                    },
-                ))
-                .map_err(|x| e(x.to_string()))?;
+            chart.draw_series(grid.iter().enumerate().filter(|(_, g)| g.0 > 0).map(
+                |(i, &(n, never, sum_ms))| {
+                    let served = n - never;
+                    let color = if 2 * never >= n {
+                        BLACK
+                    } else {
+                        response_color(sum_ms / served as i64)
+                    };
+                    let (x, y) = ((i % nx) as f64, (i / nx) as f64);
+                    Rectangle::new(
+                        [
+                            (lo0 + x * dx, la0 + y * dy),
+                            (lo0 + (x + 1.0) * dx, la0 + (y + 1.0) * dy),
+                        ],
+                        color.mix(0.8).filled(),
+                    )
+                },
+            ))?;
         }
         chart
             .draw_series(world.stations.iter().map(|s| {
                 EmptyElement::at((s.lon, s.lat)) + Rectangle::new([(-4, -4), (4, 4)], BLUE.filled())
-            }))
-            .map_err(|x| e(x.to_string()))?
+            }))?
             .label("station")
             .legend(|(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], BLUE.filled()));
         chart
@@ -401,19 +385,12 @@ fn map(run: &RunResult, world: &World) -> Result<String, SimError> {
                     .hospitals
                     .iter()
                     .map(|h| Cross::new((h.lon, h.lat), 6, RED.stroke_width(3))),
-            )
-            .map_err(|x| e(x.to_string()))?
+            )?
             .label("hospital")
             .legend(|(x, y)| Cross::new((x + 4, y), 4, RED.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        root.present().map_err(|x| e(x.to_string()))?;
-    }
-    Ok(svg)
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
+        Ok(())
+    })
 }
 
 /// The page's own style: no external file.
