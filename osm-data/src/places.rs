@@ -50,10 +50,7 @@ fn kept(tags: &Tags) -> (String, BTreeMap<String, String>) {
 /// The hospitals of the PBF file at `path`, ordered by `osm_id`.
 pub fn hospitals(path: &Path) -> Result<Vec<Place>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-    check_framing(&bytes).map_err(|reason| Error::Pbf {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    check_framing(path, &bytes)?;
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(path, &bytes))).unwrap_or_else(
         |_| {
             Err(Error::Pbf {

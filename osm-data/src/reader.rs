@@ -105,13 +105,51 @@ impl<R: Read> Read for CountingReader<R> {
 
 type Pbf<'a> = OsmPbfReader<CountingReader<&'a [u8]>>;
 
-fn open(bytes: &[u8]) -> (Pbf<'_>, Arc<AtomicU64>, u64) {
+/// The file's reader for one pass, and the pass's progress.
+fn open(bytes: &[u8], pass: u8) -> (Pbf<'_>, Pass) {
     let count = Arc::new(AtomicU64::new(0));
     let reader = CountingReader {
         inner: bytes,
         count: count.clone(),
     };
-    (OsmPbfReader::new(reader), count, bytes.len() as u64)
+    let pass = Pass {
+        pass,
+        seen: 0,
+        count,
+        size: bytes.len() as u64,
+    };
+    (OsmPbfReader::new(reader), pass)
+}
+
+/// One pass over the file, reporting its progress every 65,536 objects and at its end.
+struct Pass {
+    pass: u8,
+    seen: u64,
+    count: Arc<AtomicU64>,
+    size: u64,
+}
+
+impl Pass {
+    /// One more object read.
+    fn tick(&mut self, progress: &mut dyn FnMut(Progress)) {
+        self.seen += 1;
+        if self.seen % 65_536 == 0 {
+            progress(Progress {
+                pass: self.pass,
+                bytes_done: self.count.load(Ordering::Relaxed),
+                bytes_total: self.size,
+            });
+        }
+    }
+
+    /// The whole file read.
+    fn done(&self, progress: &mut dyn FnMut(Progress)) {
+        progress(Progress {
+            pass: self.pass,
+            bytes_done: self.size,
+            bytes_total: self.size,
+        });
+    }
 }
 
 /// Largest blob header and blob the PBF specification allows.
@@ -120,9 +158,17 @@ const MAX_BLOB: usize = 32 * 1024 * 1024;
 
 /// Checks the file's framing (a sequence of length-prefixed blob headers and blobs that
 /// ends exactly at the end of the file) before any decoding, so that a truncated or
-/// damaged file is refused with the byte offset of the problem. Returns the offset at
-/// which each block ends.
-pub fn check_framing(bytes: &[u8]) -> std::result::Result<Vec<usize>, String> {
+/// damaged file is refused with the byte offset of the problem ([`Error::Pbf`] naming
+/// `path`). Returns the offset at which each block ends.
+pub fn check_framing(path: &Path, bytes: &[u8]) -> Result<Vec<usize>> {
+    framing(bytes).map_err(|reason| Error::Pbf {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// [`check_framing`]'s reading: the blocks' ends, or what is wrong where.
+fn framing(bytes: &[u8]) -> std::result::Result<Vec<usize>, String> {
     if bytes.is_empty() {
         return Err("the file is empty".into());
     }
@@ -230,10 +276,7 @@ pub fn read_pbf(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<OsmExtract> {
     let path: PathBuf = path.to_path_buf();
-    check_framing(bytes).map_err(|reason| Error::Pbf {
-        path: path.clone(),
-        reason,
-    })?;
+    check_framing(&path, bytes)?;
     // The framing is sound; a decoder panic on damaged block contents is still turned
     // into an error rather than allowed to take the caller down.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -258,18 +301,10 @@ fn read_checked(
     let mut raw_relations = Vec::new();
 
     // Pass 1: ways and relations.
-    let (mut pbf, count, size) = open(bytes);
-    let mut seen: u64 = 0;
+    let (mut pbf, mut pass) = open(bytes, 1);
     for obj in pbf.par_iter() {
         let obj = obj.map_err(|e| pbf_error(&path, e))?;
-        seen += 1;
-        if seen % 65_536 == 0 {
-            progress(Progress {
-                pass: 1,
-                bytes_done: count.load(Ordering::Relaxed),
-                bytes_total: size,
-            });
-        }
+        pass.tick(progress);
         match obj {
             OsmObj::Node(_) => out.counts.osm_nodes += 1,
             OsmObj::Way(way) => {
@@ -302,11 +337,7 @@ fn read_checked(
             }
         }
     }
-    progress(Progress {
-        pass: 1,
-        bytes_done: size,
-        bytes_total: size,
-    });
+    pass.done(progress);
     if out.ways.is_empty() {
         return Err(Error::NoRoads {
             path,
@@ -353,28 +384,16 @@ fn read_checked(
     ids.dedup();
     out.node_coords = vec![None; ids.len()];
     out.node_blocks = vec![false; ids.len()];
-    let (mut pbf, count, _) = open(bytes);
-    let mut seen: u64 = 0;
+    let (mut pbf, mut pass) = open(bytes, 2);
     for node in pbf.par_iter_nodes() {
         let node = node.map_err(|e| pbf_error(&path, e))?;
-        seen += 1;
-        if seen % 65_536 == 0 {
-            progress(Progress {
-                pass: 2,
-                bytes_done: count.load(Ordering::Relaxed),
-                bytes_total: size,
-            });
-        }
+        pass.tick(progress);
         if let Ok(i) = ids.binary_search(&node.id.0) {
             out.node_coords[i] = Some((node.decimicro_lat, node.decimicro_lon));
             out.node_blocks[i] = tags::node_blocks(&node.tags, profile);
         }
     }
-    progress(Progress {
-        pass: 2,
-        bytes_done: size,
-        bytes_total: size,
-    });
+    pass.done(progress);
     out.node_ids = ids;
     Ok(out)
 }

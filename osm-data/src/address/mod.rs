@@ -128,10 +128,7 @@ impl AddressIndex {
     /// Builds the index of a PBF file already in memory (`path` names it in errors). Any
     /// bytes give an index or an error, never a panic.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<AddressIndex> {
-        check_framing(bytes).map_err(|reason| Error::Pbf {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        check_framing(path, bytes)?;
         let extract =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::read(path, bytes)))
                 .unwrap_or_else(|_| {

@@ -1,5 +1,7 @@
 //! Bad input: every case gives a clear error, never a panic, and never a half-written file.
 
+use std::path::Path;
+
 use osm_data::{graph_file, Error, Profile};
 
 use crate::helpers::{import, map_path};
@@ -61,7 +63,7 @@ fn garbage_and_empty_files_are_refused() {
 #[test]
 fn damaged_block_contents_are_refused() {
     let bytes = std::fs::read(map_path("moscow-fragment")).unwrap();
-    let ends = osm_data::reader::check_framing(&bytes).unwrap();
+    let ends = osm_data::reader::check_framing(Path::new("map.osm.pbf"), &bytes).unwrap();
     // Flip bytes in the middle of the second block's compressed data.
     let (start, end) = (ends[0], ends[1]);
     let mut damaged = bytes.clone();
@@ -76,7 +78,7 @@ fn damaged_block_contents_are_refused() {
 fn pbf_without_roads_is_refused() {
     // The header block and the first data block of a file sorted by type hold nodes only.
     let bytes = std::fs::read(map_path("heidelberg")).unwrap();
-    let ends = osm_data::reader::check_framing(&bytes).unwrap();
+    let ends = osm_data::reader::check_framing(Path::new("map.osm.pbf"), &bytes).unwrap();
     let e = import_bytes(&bytes[..ends[1]]).unwrap_err();
     assert!(matches!(e, Error::NoRoads { .. }), "{e}");
     assert!(e.to_string().contains("no drivable roads"), "{e}");
