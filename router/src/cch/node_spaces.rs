@@ -43,7 +43,7 @@ impl NodeSpaces {
     pub(crate) fn new(node_count: usize, limit: usize) -> Self {
         NodeSpaces {
             at: vec![(UNSET, 0); node_count],
-            arena: Vec::with_capacity(limit.min(Self::DEFAULT_LIMIT)),
+            arena: Vec::new(),
             cached: Vec::new(),
             limit,
             spare: Vec::new(),
