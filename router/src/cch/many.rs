@@ -250,9 +250,10 @@ impl Buckets {
         s.pos.clear();
     }
 
-    /// Computes the search space of `slot` (merged of its nodes' cached spaces) and stores it in place of the stored one (if
-    /// any): entries at nodes in both are updated in place, so a point that moved a little
-    /// (its search space mostly the same ancestors) costs little more than its walk.
+    /// Computes the search space of `slot` (merged of its nodes' cached spaces) and stores
+    /// it in place of the stored one (if any): entries at nodes in both are updated in place,
+    /// so a point that moved a little (its search space mostly the same ancestors) costs
+    /// little more than the merge.
     fn replace_entries(&mut self, t: &CchTopology, slot: u32) {
         debug_assert_eq!(
             self.arcs.version, self.version,
