@@ -212,6 +212,72 @@ fn parse_geojson(text: &str, path: &Path, kind: Kind) -> Result<Vec<RawPlace>, S
     Ok(out)
 }
 
+/// The index of the first of `items` with the least `dist` (0 if there are none), each
+/// distance computed once.
+fn nearest(items: &[[f64; 2]], dist: impl Fn([f64; 2]) -> f64) -> usize {
+    let mut best = (0, f64::INFINITY);
+    for (i, &x) in items.iter().enumerate() {
+        let d = dist(x);
+        if i == 0 || d.total_cmp(&best.1).is_lt() {
+            best = (i, d);
+        }
+    }
+    best.0
+}
+
+/// Points sorted by their first coordinate, for exact nearest-point searches that stop
+/// once the gap in that coordinate alone exceeds the best distance found.
+struct ByX<'a> {
+    points: &'a [[f64; 2]],
+    /// Indices into `points`, ascending by first coordinate.
+    order: Vec<usize>,
+}
+
+impl<'a> ByX<'a> {
+    fn new(points: &'a [[f64; 2]]) -> Self {
+        let mut order: Vec<usize> = (0..points.len()).collect();
+        order.sort_by(|&a, &b| points[a][0].total_cmp(&points[b][0]).then(a.cmp(&b)));
+        ByX { points, order }
+    }
+
+    /// The index of the point nearest to `p` (squared distance, the lowest index among
+    /// equals; 0 if there are none): what [`nearest`] over all points gives.
+    fn nearest(&self, p: [f64; 2]) -> usize {
+        let d2 = |c: [f64; 2]| (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
+        let start = self.order.partition_point(|&i| self.points[i][0] < p[0]);
+        let mut best = (f64::INFINITY, usize::MAX);
+        let offer = |best: &mut (f64, usize), i: usize| {
+            let d = d2(self.points[i]);
+            if d.total_cmp(&best.0).then(i.cmp(&best.1)).is_lt() {
+                *best = (d, i);
+            }
+        };
+        // Outwards from `p`'s place, each side until its gap alone is beyond the best.
+        let (mut lo, mut hi) = (start, start);
+        loop {
+            let gap = |i: usize| (p[0] - self.points[self.order[i]][0]).powi(2);
+            let up = hi < self.order.len() && gap(hi) <= best.0;
+            let down = lo > 0 && gap(lo - 1) <= best.0;
+            if !up && !down {
+                break;
+            }
+            if up {
+                offer(&mut best, self.order[hi]);
+                hi += 1;
+            }
+            if down {
+                lo -= 1;
+                offer(&mut best, self.order[lo]);
+            }
+        }
+        if best.1 == usize::MAX {
+            0
+        } else {
+            best.1
+        }
+    }
+}
+
 /// `k` places spread over the demand (weighted k-means of the cells), in order of the
 /// demand they serve, most first; ids `{prefix}01`, `{prefix}02`, ...
 pub fn auto_place(
@@ -256,14 +322,9 @@ pub fn auto_place(
     }
     let mut assign = vec![0usize; pts.len()];
     for _ in 0..25 {
+        let by_x = ByX::new(&centres);
         for (a, &p) in assign.iter_mut().zip(&pts) {
-            *a = (0..k)
-                .min_by(|&i, &j| {
-                    d2(p, centres[i])
-                        .total_cmp(&d2(p, centres[j]))
-                        .then(i.cmp(&j))
-                })
-                .unwrap_or(0);
+            *a = by_x.nearest(p);
         }
         let mut sums = vec![[0.0f64; 3]; k];
         for ((&a, &p), c) in assign.iter().zip(&pts).zip(cells) {
@@ -284,10 +345,7 @@ pub fn auto_place(
     // Each centre goes to the road point of the nearest cell centre.
     let mut chosen: Vec<(f64, usize)> = Vec::with_capacity(k);
     for (i, c) in centres.iter().enumerate() {
-        let nearest = (0..pts.len())
-            .min_by(|&a, &b| d2(pts[a], *c).total_cmp(&d2(pts[b], *c)).then(a.cmp(&b)))
-            .unwrap_or(0);
-        chosen.push((served[i], nearest));
+        chosen.push((served[i], nearest(&pts, |p| d2(p, *c))));
     }
     chosen.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let width = k.to_string().len().max(2);
@@ -321,4 +379,38 @@ pub fn crew_stations(stations: &[Place], crews: usize) -> Vec<usize> {
             .collect();
     }
     (0..crews).map(|i| i % stations.len().max(1)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sorted search finds what a scan of every point finds, ties (points on a coarse
+    /// grid, repeated points) going to the lowest index.
+    #[test]
+    fn the_sorted_nearest_search_agrees_with_a_full_scan() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for round in 0..50 {
+            let n = rng.gen_range(1..60);
+            let grid = |rng: &mut StdRng| f64::from(rng.gen_range(-5..5)) * 10.0;
+            let points: Vec<[f64; 2]> = (0..n)
+                .map(|_| {
+                    if round % 2 == 0 {
+                        [grid(&mut rng), grid(&mut rng)]
+                    } else {
+                        [rng.gen_range(-50.0..50.0), rng.gen_range(-50.0..50.0)]
+                    }
+                })
+                .collect();
+            let by_x = ByX::new(&points);
+            for _ in 0..200 {
+                let p = [
+                    grid(&mut rng) + 5.0 * f64::from(rng.gen_range(0..2)),
+                    grid(&mut rng),
+                ];
+                let scan = nearest(&points, |c| (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2));
+                assert_eq!(by_x.nearest(p), scan, "round {round} point {p:?}");
+            }
+        }
+    }
 }
