@@ -31,7 +31,7 @@ use super::{add, INF, INVALID};
 #[derive(Debug, Clone)]
 pub(crate) struct EtreeWalk {
     dist: Vec<u32>,
-    front: Vec<u32>,
+    starts: Vec<u32>,
     seen: Vec<u32>,
 }
 
@@ -39,7 +39,7 @@ impl EtreeWalk {
     pub(crate) fn new(n: usize) -> Self {
         EtreeWalk {
             dist: vec![INF; n],
-            front: Vec::new(),
+            starts: Vec::new(),
             seen: Vec::new(),
         }
     }
@@ -55,7 +55,7 @@ impl EtreeWalk {
         points: &[(u32, u32)],
         mut visit: impl FnMut(u32, u32),
     ) {
-        self.front.clear();
+        self.starts.clear();
         for &(v, offset) in points {
             if v as usize >= t.node_count() || offset == INF {
                 continue;
@@ -63,24 +63,13 @@ impl EtreeWalk {
             let r = t.rank[v as usize];
             let d = &mut self.dist[r as usize];
             *d = (*d).min(offset);
-            if !self.front.contains(&r) {
-                self.front.push(r);
+            if !self.starts.contains(&r) {
+                self.starts.push(r);
             }
         }
-        loop {
-            let x = match self.front.len() {
-                0 => break,
-                1 => self.front[0],
-                _ => self.front.iter().copied().min().unwrap_or(INVALID),
-            };
-            if let Some(i) = self.front.iter().position(|&f| f == x) {
-                self.front.swap_remove(i);
-            }
-            let p = t.parent[x as usize];
-            if p != INVALID && !self.front.contains(&p) {
-                self.front.push(p);
-            }
-            self.seen.push(x);
+        t.ancestors_into(&mut self.starts, &mut self.seen);
+        for i in 0..self.seen.len() {
+            let x = self.seen[i];
             let d = self.dist[x as usize];
             if d == INF {
                 continue;

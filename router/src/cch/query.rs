@@ -48,8 +48,8 @@ pub struct CchQuery {
     bwd: Vec<u32>,
     fwd_pred: Vec<u32>,
     bwd_pred: Vec<u32>,
-    fwd_front: Vec<u32>,
-    bwd_front: Vec<u32>,
+    fwd_starts: Vec<u32>,
+    bwd_starts: Vec<u32>,
     fwd_seen: Vec<u32>,
     bwd_seen: Vec<u32>,
     edges: Vec<(u32, u32)>,
@@ -65,8 +65,8 @@ impl CchQuery {
             bwd: vec![INF; n],
             fwd_pred: vec![INVALID; n],
             bwd_pred: vec![INVALID; n],
-            fwd_front: Vec::new(),
-            bwd_front: Vec::new(),
+            fwd_starts: Vec::new(),
+            bwd_starts: Vec::new(),
             fwd_seen: Vec::new(),
             bwd_seen: Vec::new(),
             edges: Vec::new(),
@@ -177,35 +177,33 @@ impl CchQuery {
             sources,
             &mut self.fwd,
             &mut self.fwd_pred,
-            &mut self.fwd_front,
+            &mut self.fwd_starts,
         );
         init_points(
             t,
             targets,
             &mut self.bwd,
             &mut self.bwd_pred,
-            &mut self.bwd_front,
+            &mut self.bwd_starts,
         );
 
+        // Both walks' nodes, ascending, merged as they go.
+        t.ancestors_into(&mut self.fwd_starts, &mut self.fwd_seen);
+        t.ancestors_into(&mut self.bwd_starts, &mut self.bwd_seen);
         let mut best = INF;
         let mut meet = INVALID;
+        let (mut i, mut j) = (0, 0);
         loop {
-            let xf = self.fwd_front.iter().copied().min().unwrap_or(INVALID);
-            let xb = self.bwd_front.iter().copied().min().unwrap_or(INVALID);
+            let xf = self.fwd_seen.get(i).copied().unwrap_or(INVALID);
+            let xb = self.bwd_seen.get(j).copied().unwrap_or(INVALID);
             let x = xf.min(xb);
             if x == INVALID {
                 break;
             }
             let on_fwd = xf == x;
             let on_bwd = xb == x;
-            if on_fwd {
-                advance(t, &mut self.fwd_front, x);
-                self.fwd_seen.push(x);
-            }
-            if on_bwd {
-                advance(t, &mut self.bwd_front, x);
-                self.bwd_seen.push(x);
-            }
+            i += usize::from(on_fwd);
+            j += usize::from(on_bwd);
             let (df, db) = (self.fwd[x as usize], self.bwd[x as usize]);
             let through = add(df, db);
             if through < best {
@@ -247,7 +245,6 @@ impl CchQuery {
         }
         self.fwd_seen.clear();
         self.bwd_seen.clear();
-        debug_assert!(self.fwd_front.is_empty() && self.bwd_front.is_empty());
     }
 }
 
@@ -257,9 +254,9 @@ fn init_points(
     points: &[(u32, u32)],
     dist: &mut [u32],
     pred: &mut [u32],
-    front: &mut Vec<u32>,
+    starts: &mut Vec<u32>,
 ) {
-    front.clear();
+    starts.clear();
     for &(v, offset) in points {
         if v as usize >= t.node_count() || offset == INF {
             continue;
@@ -269,21 +266,9 @@ fn init_points(
             dist[r as usize] = offset;
             pred[r as usize] = INVALID;
         }
-        if !front.contains(&r) {
-            front.push(r);
+        if !starts.contains(&r) {
+            starts.push(r);
         }
-    }
-}
-
-/// Replaces `x` (the minimum of `front`) by its elimination tree parent.
-#[inline]
-fn advance(t: &CchTopology, front: &mut Vec<u32>, x: u32) {
-    if let Some(i) = front.iter().position(|&f| f == x) {
-        front.swap_remove(i);
-    }
-    let p = t.parent[x as usize];
-    if p != INVALID && !front.contains(&p) {
-        front.push(p);
     }
 }
 

@@ -745,3 +745,31 @@ fn walks_over_kept_arcs_equal_walks_over_all_arcs() {
     println!("walk arcs: {kept_total} of {all_total} kept");
     assert!(kept_total < all_total);
 }
+
+/// The merged ancestor chains are the union of every start's chain, ascending, each node
+/// once, also with repeated starts and starts on one chain.
+#[test]
+fn ancestors_are_the_union_of_the_chains() {
+    for seed in 0..6u64 {
+        let mut rng = StdRng::seed_from_u64(4300 + seed);
+        let n = rng.gen_range(20..300);
+        let g = random_graph(&mut rng, n);
+        let (topo, _) = g.build();
+        let mut out = Vec::new();
+        for _ in 0..200 {
+            let mut starts: Vec<u32> = (0..rng.gen_range(0..5))
+                .map(|_| rng.gen_range(0..topo.node_count() as u32))
+                .collect();
+            let mut expected = std::collections::BTreeSet::new();
+            for &s in &starts {
+                let mut x = Some(s);
+                while let Some(y) = x {
+                    expected.insert(y);
+                    x = topo.parent(y);
+                }
+            }
+            topo.ancestors_into(&mut starts, &mut out);
+            assert_eq!(out, expected.into_iter().collect::<Vec<_>>(), "seed {seed}");
+        }
+    }
+}

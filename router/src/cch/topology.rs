@@ -244,6 +244,43 @@ impl CchTopology {
         (p != INVALID).then_some(p)
     }
 
+    /// The ancestors of the ranks in `starts` (themselves included), ascending and each
+    /// once, into `out` (cleared first): the nodes an elimination tree walk from them
+    /// visits, in its order. `starts` may hold repeats; it is used up (overwritten).
+    pub(crate) fn ancestors_into(&self, starts: &mut [u32], out: &mut Vec<u32>) {
+        out.clear();
+        // Each chain ascends, and from where two chains meet they are one; so the chains
+        // are merged by advancing the lowest head each step (every head equal to it moves
+        // once: one takes the parent, the others drop out). The heads live in `starts`.
+        let heads = starts;
+        loop {
+            let live = heads.iter().filter(|&&h| h != INVALID).count();
+            if live <= 1 {
+                // One chain left (or none): follow it alone.
+                let mut y = heads
+                    .iter()
+                    .copied()
+                    .find(|&h| h != INVALID)
+                    .unwrap_or(INVALID);
+                while y != INVALID {
+                    out.push(y);
+                    y = self.parent[y as usize];
+                }
+                return;
+            }
+            let x = heads.iter().copied().min().unwrap_or(INVALID);
+            out.push(x);
+            let p = self.parent[x as usize];
+            let mut moved = false;
+            for h in heads.iter_mut() {
+                if *h == x {
+                    *h = if moved { INVALID } else { p };
+                    moved = true;
+                }
+            }
+        }
+    }
+
     /// Edge ids of the upward edges of rank `x` (their heads ascend).
     #[inline]
     pub fn up_edges(&self, x: u32) -> std::ops::Range<u32> {
