@@ -153,6 +153,8 @@ pub struct Buckets {
     spaces: NodeSpaces,
     /// A new search space while it replaces the old one.
     fresh: Vec<(u32, u32)>,
+    /// A slot's replaced `nodes` and `pos`, reused for the next replacement.
+    spare: (Vec<u32>, Vec<u32>),
 }
 
 impl Buckets {
@@ -178,6 +180,7 @@ impl Buckets {
             walk: EtreeWalk::new(t.node_count()),
             spaces: NodeSpaces::new(t.node_count(), NodeSpaces::DEFAULT_LIMIT),
             fresh: Vec::new(),
+            spare: (Vec::new(), Vec::new()),
         }
     }
 
@@ -264,8 +267,13 @@ impl Buckets {
         let s = &mut self.slots[slot as usize];
         let old_nodes = std::mem::take(&mut s.nodes);
         let old_pos = std::mem::take(&mut s.pos);
-        let mut nodes = Vec::with_capacity(fresh.len());
-        let mut pos = Vec::with_capacity(fresh.len());
+        // The old lists' allocations are kept for the next replacement.
+        let mut nodes = std::mem::take(&mut self.spare.0);
+        let mut pos = std::mem::take(&mut self.spare.1);
+        nodes.clear();
+        pos.clear();
+        nodes.reserve(fresh.len());
+        pos.reserve(fresh.len());
         let (mut i, mut j) = (0, 0);
         while i < old_nodes.len() || j < fresh.len() {
             let old = old_nodes.get(i).copied().unwrap_or(INVALID);
@@ -293,6 +301,7 @@ impl Buckets {
         let s = &mut self.slots[slot as usize];
         s.nodes = nodes;
         s.pos = pos;
+        self.spare = (old_nodes, old_pos);
         self.fresh = fresh;
     }
 
