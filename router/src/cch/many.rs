@@ -21,6 +21,8 @@
 //! were built with; a query with a different metric rebuilds them all
 //! automatically (or call [`Buckets::rebuild`] ahead of time).
 
+use std::sync::Arc;
+
 use super::metric::CchMetric;
 use super::node_spaces::NodeSpaces;
 use super::topology::CchTopology;
@@ -147,7 +149,7 @@ pub struct Buckets {
     /// Metric version the entries were computed with (0: none yet).
     version: u64,
     /// The arcs the walks relax, of that version.
-    arcs: WalkArcs,
+    arcs: Arc<WalkArcs>,
     walk: EtreeWalk,
     /// The spaces of single nodes, of which a slot's space is merged.
     spaces: NodeSpaces,
@@ -176,7 +178,7 @@ impl Buckets {
             slots: Vec::new(),
             dirty: Vec::new(),
             version: 0,
-            arcs: WalkArcs::default(),
+            arcs: Arc::default(),
             walk: EtreeWalk::new(t.node_count()),
             spaces: NodeSpaces::new(t.node_count(), NodeSpaces::DEFAULT_LIMIT),
             fresh: Vec::new(),
@@ -339,7 +341,7 @@ impl Buckets {
             t.edge_count(),
             "metric of another topology"
         );
-        self.arcs = WalkArcs::new(t, metric);
+        self.arcs = Arc::clone(metric.walk_arcs(t));
         self.version = metric.version();
         self.spaces.clear();
         for b in &mut self.buckets {

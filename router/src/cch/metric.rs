@@ -29,8 +29,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use super::topology::{CchTopology, DOWN, UP};
+use super::walk_arcs::WalkArcs;
 use super::{add, INF, INVALID};
 
 /// Unpacking data of one edge direction: `[arc, INVALID]` for an input arc,
@@ -69,6 +71,9 @@ pub struct CchMetric {
     pub(crate) up_unpack: Vec<Unpack>,
     pub(crate) down_unpack: Vec<Unpack>,
     version: u64,
+    /// The arcs distance walks relax with these weights, built at the first such walk and
+    /// shared by every cache of search spaces.
+    walk: OnceLock<Arc<WalkArcs>>,
 }
 
 impl PartialEq for CchMetric {
@@ -153,6 +158,7 @@ impl CchMetric {
             up_unpack,
             down_unpack,
             version: next_version(),
+            walk: OnceLock::new(),
         }
     }
 
@@ -227,6 +233,7 @@ impl CchMetric {
             }
         }
         self.version = next_version();
+        self.walk = OnceLock::new();
     }
 
     /// Recomputes one edge from its input arcs and lower triangles, whose
@@ -253,6 +260,13 @@ impl CchMetric {
             down_weight,
             down_unpack,
         }
+    }
+
+    /// The upward arcs distance walks relax with these weights (see [`WalkArcs`]), built
+    /// once.
+    pub(crate) fn walk_arcs(&self, topology: &CchTopology) -> &Arc<WalkArcs> {
+        self.walk
+            .get_or_init(|| Arc::new(WalkArcs::new(topology, self)))
     }
 
     /// Process-wide unique stamp of the current weights; changes on every

@@ -90,7 +90,17 @@ impl CchQuery {
         sources: &[(u32, u32)],
         targets: &[(u32, u32)],
     ) -> Option<u32> {
-        let (best, _) = self.search(topology, metric, sources, targets);
+        // Only the distance is wanted: the walks relax the arcs no upward path through a
+        // middle node beats (the same distances; see `walk_arcs`).
+        let arcs = metric.walk_arcs(topology);
+        let (best, _) = self.search_by(
+            topology,
+            metric,
+            sources,
+            targets,
+            |x, d, dist, _| relax_kept(arcs.up.of(x), d, dist),
+            |x, d, dist, _| relax_kept(arcs.down.of(x), d, dist),
+        );
         self.reset();
         (best != INF).then_some(best)
     }
@@ -157,13 +167,45 @@ impl CchQuery {
         Some((best, source?, target?))
     }
 
-    /// Interleaved elimination tree walks; returns `(best, meeting rank)`.
+    /// Interleaved elimination tree walks over all arcs, recording predecessors; returns
+    /// `(best, meeting rank)`.
     fn search(
         &mut self,
         t: &CchTopology,
         metric: &CchMetric,
         sources: &[(u32, u32)],
         targets: &[(u32, u32)],
+    ) -> (u32, u32) {
+        let edges = |x: u32| t.up_first[x as usize] as usize..t.up_first[x as usize + 1] as usize;
+        self.search_by(
+            t,
+            metric,
+            sources,
+            targets,
+            |x, d, dist, pred| {
+                let r = edges(x);
+                let (heads, weights) = (&t.up_head[r.clone()], &metric.up_weight[r.clone()]);
+                relax(heads, weights, r.start as u32, d, dist, pred);
+            },
+            |x, d, dist, pred| {
+                let r = edges(x);
+                let (heads, weights) = (&t.up_head[r.clone()], &metric.down_weight[r.clone()]);
+                relax(heads, weights, r.start as u32, d, dist, pred);
+            },
+        )
+    }
+
+    /// Interleaved elimination tree walks, `forward(x, d, dist, pred)` and `backward(…)`
+    /// relaxing the arcs of a settled node `x` at distance `d` (only while below the best
+    /// meeting so far); returns `(best, meeting rank)`.
+    fn search_by(
+        &mut self,
+        t: &CchTopology,
+        metric: &CchMetric,
+        sources: &[(u32, u32)],
+        targets: &[(u32, u32)],
+        mut forward: impl FnMut(u32, u32, &mut [u32], &mut [u32]),
+        mut backward: impl FnMut(u32, u32, &mut [u32], &mut [u32]),
     ) -> (u32, u32) {
         let n = t.node_count();
         assert_eq!(self.fwd.len(), n, "query scratch of another topology");
@@ -210,26 +252,11 @@ impl CchQuery {
                 best = through;
                 meet = x;
             }
-            let range = t.up_first[x as usize] as usize..t.up_first[x as usize + 1] as usize;
             if on_fwd && df < best {
-                relax(
-                    &t.up_head[range.clone()],
-                    &metric.up_weight[range.clone()],
-                    range.start as u32,
-                    df,
-                    &mut self.fwd,
-                    &mut self.fwd_pred,
-                );
+                forward(x, df, &mut self.fwd, &mut self.fwd_pred);
             }
             if on_bwd && db < best {
-                relax(
-                    &t.up_head[range.clone()],
-                    &metric.down_weight[range.clone()],
-                    range.start as u32,
-                    db,
-                    &mut self.bwd,
-                    &mut self.bwd_pred,
-                );
+                backward(x, db, &mut self.bwd, &mut self.bwd_pred);
             }
         }
         (best, meet)
@@ -287,6 +314,18 @@ fn relax(
         if c < dist[y as usize] {
             dist[y as usize] = c;
             pred[y as usize] = first_edge + i as u32;
+        }
+    }
+}
+
+/// Relaxes kept arcs `(heads, weights)` of a settled node with distance `d`.
+#[inline(always)]
+fn relax_kept((heads, weights): (&[u32], &[u32]), d: u32, dist: &mut [u32]) {
+    for (&y, &w) in heads.iter().zip(weights) {
+        let c = add(d, w);
+        let dy = &mut dist[y as usize];
+        if c < *dy {
+            *dy = c;
         }
     }
 }

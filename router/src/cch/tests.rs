@@ -477,6 +477,7 @@ fn buckets_match_dijkstra_under_churn_and_updates() {
         let mut g = random_graph(&mut rng, n);
         let (topo, mut metric) = g.build();
         let mut sb = Buckets::sources(&topo).with_space_limit(limit);
+        let mut query = CchQuery::new(&topo);
         let mut tb = Buckets::targets(&topo).with_space_limit(limit);
         let mut cached = 0;
         let mut slots: Vec<Option<Vec<(u32, u32)>>> = vec![None; 25];
@@ -517,6 +518,13 @@ fn buckets_match_dijkstra_under_churn_and_updates() {
             expected.truncate(out.len());
             assert!(out.len() >= used);
             assert_eq!(out, expected, "seed {seed} step {step}: many-to-one");
+            // One to one too, on the metric's walk arcs (built again after each change).
+            let sources = random_points(&mut rng, n);
+            assert_eq!(
+                query.run(&topo, &metric, &sources, &points),
+                reference(&g, &sources, &points),
+                "seed {seed} step {step}: one-to-one"
+            );
             tb.distances(&topo, &metric, &points, &mut out);
             let mut expected = reference_one_to_many(&g, &slots, &points);
             expected.truncate(out.len());
