@@ -10,7 +10,12 @@
 //! ascending rank, relaxing every upward edge of each node it settles, and the
 //! answer is the minimum of `forward + backward` over the visited nodes. Both
 //! walks are interleaved so a node whose distance already exceeds the best
-//! answer does not relax its edges (pruning).
+//! answer does not relax its edges (pruning). The ancestors of several starts
+//! are their parent chains merged, listed once before the walk
+//! (`CchTopology::ancestors_into`). A query for the distance alone
+//! ([`CchQuery::run`]) relaxes only the arcs no upward path through a middle
+//! node beats (the metric's walk arcs, which give the same distances); a path
+//! query relaxes all of them, so that its ties are broken as before.
 //!
 //! Multiple sources and targets with initial offsets are supported: a snapped
 //! position on a road segment can start from either end of the segment.
