@@ -212,6 +212,12 @@ fn parse_geojson(text: &str, path: &Path, kind: Kind) -> Result<Vec<RawPlace>, S
     Ok(out)
 }
 
+/// The squared distance of two projected points: the one measure of the placement, so
+/// that the sorted search and a full scan compare the same numbers.
+fn d2(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
+}
+
 /// The index of the first of `items` with the least `dist` (0 if there are none), each
 /// distance computed once.
 fn nearest(items: &[[f64; 2]], dist: impl Fn([f64; 2]) -> f64) -> usize {
@@ -243,11 +249,10 @@ impl<'a> ByX<'a> {
     /// The index of the point nearest to `p` (squared distance, the lowest index among
     /// equals; 0 if there are none): what [`nearest`] over all points gives.
     fn nearest(&self, p: [f64; 2]) -> usize {
-        let d2 = |c: [f64; 2]| (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
         let start = self.order.partition_point(|&i| self.points[i][0] < p[0]);
         let mut best = (f64::INFINITY, usize::MAX);
         let offer = |best: &mut (f64, usize), i: usize| {
-            let d = d2(self.points[i]);
+            let d = d2(p, self.points[i]);
             if d.total_cmp(&best.0).then(i.cmp(&best.1)).is_lt() {
                 *best = (d, i);
             }
@@ -294,7 +299,6 @@ pub fn auto_place(
         .iter()
         .map(|c| router.snap_index().project(c.snapped.point))
         .collect();
-    let d2 = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
     // k-means++ start.
     let mut centres: Vec<[f64; 2]> = vec![pts[demand.pick_cell(&mut rng)]];
     let mut best_d: Vec<f64> = pts.iter().map(|&p| d2(p, centres[0])).collect();
@@ -408,7 +412,7 @@ mod tests {
                     grid(&mut rng) + 5.0 * f64::from(rng.gen_range(0..2)),
                     grid(&mut rng),
                 ];
-                let scan = nearest(&points, |c| (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2));
+                let scan = nearest(&points, |c| d2(p, c));
                 assert_eq!(by_x.nearest(p), scan, "round {round} point {p:?}");
             }
         }

@@ -77,14 +77,7 @@ impl EtreeWalk {
                 continue;
             }
             visit(x, d);
-            let (heads, weights) = arcs.of(x);
-            for (&y, &w) in heads.iter().zip(weights) {
-                let c = add(d, w);
-                let dy = &mut self.dist[y as usize];
-                if c < *dy {
-                    *dy = c;
-                }
-            }
+            arcs.relax(x, d, &mut self.dist);
         }
         for &x in &self.seen {
             self.dist[x as usize] = INF;

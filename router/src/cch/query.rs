@@ -103,8 +103,8 @@ impl CchQuery {
             metric,
             sources,
             targets,
-            |x, d, dist, _| relax_kept(arcs.up.of(x), d, dist),
-            |x, d, dist, _| relax_kept(arcs.down.of(x), d, dist),
+            |x, d, dist, _| arcs.up.relax(x, d, dist),
+            |x, d, dist, _| arcs.down.relax(x, d, dist),
         );
         self.reset();
         (best != INF).then_some(best)
@@ -181,22 +181,13 @@ impl CchQuery {
         sources: &[(u32, u32)],
         targets: &[(u32, u32)],
     ) -> (u32, u32) {
-        let edges = |x: u32| t.up_first[x as usize] as usize..t.up_first[x as usize + 1] as usize;
         self.search_by(
             t,
             metric,
             sources,
             targets,
-            |x, d, dist, pred| {
-                let r = edges(x);
-                let (heads, weights) = (&t.up_head[r.clone()], &metric.up_weight[r.clone()]);
-                relax(heads, weights, r.start as u32, d, dist, pred);
-            },
-            |x, d, dist, pred| {
-                let r = edges(x);
-                let (heads, weights) = (&t.up_head[r.clone()], &metric.down_weight[r.clone()]);
-                relax(heads, weights, r.start as u32, d, dist, pred);
-            },
+            relax_all(t, &metric.up_weight),
+            relax_all(t, &metric.down_weight),
         )
     }
 
@@ -304,6 +295,25 @@ fn init_points(
     }
 }
 
+/// For [`CchQuery::search_by`]: relaxes every upward edge of a settled node at `weights`
+/// (the upward or the downward ones), recording predecessors.
+fn relax_all<'a>(
+    t: &'a CchTopology,
+    weights: &'a [u32],
+) -> impl FnMut(u32, u32, &mut [u32], &mut [u32]) + 'a {
+    move |x, d, dist, pred| {
+        let r = t.up_first[x as usize] as usize..t.up_first[x as usize + 1] as usize;
+        relax(
+            &t.up_head[r.clone()],
+            &weights[r.clone()],
+            r.start as u32,
+            d,
+            dist,
+            pred,
+        );
+    }
+}
+
 /// Relaxes the upward edges `first_edge..` of a settled node with distance `d`.
 #[inline(always)]
 fn relax(
@@ -319,18 +329,6 @@ fn relax(
         if c < dist[y as usize] {
             dist[y as usize] = c;
             pred[y as usize] = first_edge + i as u32;
-        }
-    }
-}
-
-/// Relaxes kept arcs `(heads, weights)` of a settled node with distance `d`.
-#[inline(always)]
-fn relax_kept((heads, weights): (&[u32], &[u32]), d: u32, dist: &mut [u32]) {
-    for (&y, &w) in heads.iter().zip(weights) {
-        let c = add(d, w);
-        let dy = &mut dist[y as usize];
-        if c < *dy {
-            *dy = c;
         }
     }
 }

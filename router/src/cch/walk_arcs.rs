@@ -37,6 +37,19 @@ impl ArcList {
         );
         (&self.head[b..e], &self.weight[b..e])
     }
+
+    /// Lowers `dist` of the heads of the kept arcs from rank `x`, settled at distance `d`.
+    #[inline]
+    pub(crate) fn relax(&self, x: u32, d: u32, dist: &mut [u32]) {
+        let (heads, weights) = self.of(x);
+        for (&y, &w) in heads.iter().zip(weights) {
+            let c = add(d, w);
+            let dy = &mut dist[y as usize];
+            if c < *dy {
+                *dy = c;
+            }
+        }
+    }
 }
 
 /// The kept arcs of both directions for one metric version.
